@@ -1,0 +1,34 @@
+//! `cip lint`: read manifests, run every rule, print the findings.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use cip::render::{self, Format};
+
+use super::ExitStatus;
+
+/// Arguments of `cip lint`.
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Manifest files and thin manifest directories, validated together.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+}
+
+/// Runs `cip lint`.
+pub fn run(args: LintArgs) -> anyhow::Result<ExitStatus> {
+    let input = cip::input::read_paths(&args.paths).context("reading manifests")?;
+    let set = cip_core::load(input);
+    let summary = set.summary();
+    let failed = set.has_errors();
+    let report = cip_core::LintReport { diagnostics: set.diagnostics, summary };
+    let color = args.format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let text = render::lint_report(&report, &set.files, args.format, color);
+    std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+    Ok(if failed { ExitStatus::Findings } else { ExitStatus::Clean })
+}

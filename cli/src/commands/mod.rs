@@ -1,0 +1,47 @@
+//! Command-line arguments (clap) and one module per subcommand. Commands return an
+//! [`ExitStatus`]; `main` owns the mapping to process exit codes.
+
+mod lint;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing to report (exit 0).
+    Clean,
+    /// Error findings or blocked work (exit 1).
+    Findings,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Clean => ExitCode::SUCCESS,
+            ExitStatus::Findings => ExitCode::from(1),
+        }
+    }
+}
+
+/// cip: promote container images by digest from staging to production registries.
+#[derive(Debug, Parser)]
+#[command(name = "cip", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests (files or thin manifest directories) without touching any registry.
+    Lint(lint::LintArgs),
+}
+
+/// Runs the chosen command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Lint(args) => lint::run(args),
+    }
+}

@@ -1,0 +1,6 @@
+//! The cip engine as a library: reading manifest files from disk, rendering findings, and (in
+//! later modules) the registry client and copy executor. The `cip` binary and the Node addon both
+//! use it.
+
+pub mod input;
+pub mod render;

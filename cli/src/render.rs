@@ -1,0 +1,225 @@
+//! Renders core findings for people and machines: rustc-style text with the source line and a
+//! caret, JSON (the core's own shape), SARIF 2.1.0 for code-scanning uploads, and GitHub workflow
+//! annotations. No rule logic here: only presentation of the core's values.
+
+use std::fmt::Write as _;
+
+use cip_core::{Diagnostic, Files, LintReport, Location, Severity};
+use serde_json::json;
+
+/// Output formats of `cip lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// rustc-style text with source lines.
+    Human,
+    /// `{"diagnostics": [...], "summary": {...}}`.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// Renders a lint report in the given format.
+pub fn lint_report(report: &LintReport, files: &Files, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => human(report, files, color),
+        Format::Json => json(report),
+        Format::Sarif => sarif(&report.diagnostics),
+        Format::Github => github(&report.diagnostics),
+    }
+}
+
+/// The JSON every front end prints for a lint: pretty, with a trailing newline.
+pub fn json(report: &LintReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("lint report serializes");
+    s.push('\n');
+    s
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}
+
+/// rustc-style text.
+pub fn human(report: &LintReport, files: &Files, color: bool) -> String {
+    let paint = Paint(color);
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        diagnostic_text(&mut out, d, files, &paint);
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{} error{}, {} warning{} in {} manifest{} ({} images, {} digests, {} tags)",
+        s.errors,
+        plural(s.errors),
+        s.warnings,
+        plural(s.warnings),
+        s.manifests,
+        plural(s.manifests),
+        s.images,
+        s.digests,
+        s.tags
+    );
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn diagnostic_text(out: &mut String, d: &Diagnostic, files: &Files, paint: &Paint) {
+    let (word, color) = match d.severity {
+        Severity::Error => ("error", "1;31"),
+        Severity::Warning => ("warning", "1;33"),
+    };
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        paint.wrap(color, &format!("{word}[{}]", d.code)),
+        paint.wrap("1", &d.message)
+    );
+    snippet(out, &d.location, files, '^', None, paint, color);
+    for label in &d.labels {
+        snippet(out, &label.location, files, '-', Some(&label.message), paint, "1;34");
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "   = {}: {help}", paint.wrap("1", "help"));
+    }
+    out.push('\n');
+}
+
+fn snippet(
+    out: &mut String,
+    at: &Location,
+    files: &Files,
+    mark: char,
+    note: Option<&str>,
+    paint: &Paint,
+    color: &str,
+) {
+    let _ = writeln!(out, "  {} {}:{}:{}", paint.wrap("1;34", "-->"), at.file, at.line, at.column);
+    let Some(id) = files.find(&at.file) else {
+        if let Some(note) = note {
+            let _ = writeln!(out, "   = {note}");
+        }
+        return;
+    };
+    let text = files.line_text(id, at.line);
+    let gutter = at.line.to_string();
+    let pad = " ".repeat(gutter.len());
+    let width = if at.end_line == at.line { at.end_column.saturating_sub(at.column).max(1) } else { 1 };
+    let marks = mark.to_string().repeat(width as usize);
+    let lead: String =
+        text.chars().take(at.column as usize - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let _ = writeln!(out, " {pad} {}", paint.wrap("1;34", "|"));
+    let _ = writeln!(out, " {} {} {text}", paint.wrap("1;34", &gutter), paint.wrap("1;34", "|"));
+    let tail = note.map(|n| format!(" {n}")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        " {pad} {} {lead}{}",
+        paint.wrap("1;34", "|"),
+        paint.wrap(color, &format!("{marks}{tail}"))
+    );
+}
+
+/// SARIF 2.1.0 log with one run.
+pub fn sarif(diagnostics: &[Diagnostic]) -> String {
+    let mut rules: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let results: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message = format!("{message}\nhelp: {help}");
+            }
+            json!({
+                "ruleId": d.code,
+                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": { "text": message },
+                "locations": [sarif_location(&d.location, None)],
+                "relatedLocations": d.labels.iter().enumerate()
+                    .map(|(i, l)| { let mut v = sarif_location(&l.location, Some(&l.message)); v["id"] = json!(i); v })
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "cip",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|r| json!({ "id": r, "shortDescription": { "text": r } })).collect::<Vec<_>>(),
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).expect("sarif serializes");
+    s.push('\n');
+    s
+}
+
+fn sarif_location(at: &Location, message: Option<&str>) -> serde_json::Value {
+    let mut v = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": at.file },
+            "region": {
+                "startLine": at.line,
+                "startColumn": at.column,
+                "endLine": at.end_line,
+                "endColumn": at.end_column.max(at.column + u32::from(at.end_line == at.line && at.end_column == at.column)),
+            },
+        },
+    });
+    if let Some(m) = message {
+        v["message"] = json!({ "text": m });
+    }
+    v
+}
+
+/// GitHub Actions `::error`/`::warning` workflow commands, one per finding.
+pub fn github(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let at = &d.location;
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            escape_property(&at.file),
+            at.line,
+            at.column,
+            at.end_line,
+            at.end_column,
+            escape_property(&d.code),
+            escape_data(&message)
+        );
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
