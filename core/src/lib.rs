@@ -8,6 +8,7 @@
 
 pub mod diagnostic;
 pub mod files;
+pub mod inventory;
 pub mod manifest;
 pub mod reference;
 mod rules;

@@ -244,7 +244,14 @@ impl Builder {
 
 fn syntax_error(text: &str, error: &ScanError) -> YamlError {
     let at = byte(text, *error.marker());
-    YamlError::Syntax { message: error.info(), at: Span::new(at, at) }
+    let at = Span::new(at, at);
+    if matches!(error.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+        return YamlError::Limit {
+            message: format!("nesting is deeper than the parser allows; a manifest needs 5 levels"),
+            at,
+        };
+    }
+    YamlError::Syntax { message: error.info(), at }
 }
 
 /// Byte offset of a marker; granit gives it for `&str` input, the char index is the fallback.
@@ -282,6 +289,7 @@ mod tests {
     #[test]
     fn deep_nesting_hits_the_depth_limit() {
         let text = "[".repeat(10_000);
-        assert!(matches!(parse(&text), Err(YamlError::Limit { .. })));
+        let result = parse(&text);
+        assert!(matches!(result, Err(YamlError::Limit { .. })), "{result:?}");
     }
 }
