@@ -1,0 +1,5 @@
+// ESM entry for Node: the CommonJS build loads the module synchronously, and this re-exports it
+// so `import { lint } from "cip-wasm"` and `require("cip-wasm")` share one instance.
+import cip from "./pkg/node/cip_wasm.js";
+
+export const { lint, lintJson, plan, planJson, version } = cip;

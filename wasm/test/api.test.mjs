@@ -1,0 +1,84 @@
+// The cip-wasm package API as Node sees it: both module systems, the argument shapes, and the
+// rule that bad manifests are data while unusable arguments throw with a clear message.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import * as esm from "cip-wasm";
+
+const require = createRequire(import.meta.url);
+const cjs = require("cip-wasm");
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+
+const BAD = `registries:
+  - name: gcr.io/example-staging
+    src: true
+  - name: gcr.io/example-prod
+images:
+  - name: app
+    dmap:
+      "sha256:not-a-digest": ["v1"]
+`;
+
+test("require and import give the same functions and version", () => {
+  assert.equal(cjs.version(), esm.version());
+  assert.equal(esm.version(), pkg.version);
+  for (const name of ["lint", "lintJson", "plan", "planJson", "version"]) {
+    assert.equal(typeof esm[name], "function", `import is missing ${name}`);
+    assert.equal(typeof cjs[name], "function", `require is missing ${name}`);
+  }
+});
+
+test("a single string is linted as manifest.yaml and findings are data", () => {
+  const report = esm.lint(BAD);
+  assert.ok(report.summary.errors >= 1, JSON.stringify(report));
+  const d = report.diagnostics.find((x) => x.severity === "error");
+  assert.equal(d.file, "manifest.yaml");
+  assert.equal(d.line, 8);
+  assert.equal(typeof d.columnUtf16, "number");
+  assert.deepEqual(Object.keys(report), ["diagnostics", "summary"]);
+});
+
+test("lint and lintJson agree byte for byte", () => {
+  const files = { "a.yaml": BAD, "b.yaml": "" };
+  assert.equal(esm.lintJson(files), `${JSON.stringify(esm.lint(files), null, 2)}\n`);
+});
+
+test("a Map and an object give the same report, whatever the insertion order", () => {
+  const object = { "b.yaml": BAD, "a.yaml": BAD };
+  const map = new Map([["a.yaml", BAD], ["b.yaml", BAD]]);
+  assert.equal(esm.lintJson(object), esm.lintJson(map));
+});
+
+test("UTF-16 columns count astral characters as two units", () => {
+  const text = `images:\n  - name: "😀😀bad name"\n    dmap: {}\n`;
+  const report = esm.lint({ "u.yaml": text });
+  for (const d of report.diagnostics.filter((x) => x.line === 2 && x.column > 12)) {
+    assert.ok(d.columnUtf16 > d.column, JSON.stringify(d));
+  }
+});
+
+test("garbage YAML is a finding, not an exception", () => {
+  const report = esm.lint("images: [\n  {name: x\n");
+  assert.ok(report.summary.errors >= 1);
+});
+
+test("unusable arguments throw with the function and the accepted shapes", () => {
+  assert.throws(() => esm.lint(42), /lint\(files\): expected a manifest text .* got number/);
+  assert.throws(() => esm.lint(null), /got null/);
+  assert.throws(() => esm.lint(undefined), /got undefined/);
+  assert.throws(() => esm.lintJson({ "a.yaml": 1 }), /lintJson\(files\): every value must be the text/);
+  assert.throws(() => esm.plan("", "{not json", {}), /plan\(files, inventory\): invalid inventory JSON at line 1/);
+  assert.throws(() => esm.plan("", 7, {}), /expected the inventory JSON text or object/);
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { sttrict: true }), /unknown field `sttrict`/);
+});
+
+test("plan takes the inventory as text or object and returns the CLI JSON", () => {
+  const inventory = { repositories: {} };
+  const fromText = esm.planJson(BAD, JSON.stringify(inventory), {});
+  const fromObject = esm.planJson(BAD, inventory, undefined);
+  assert.equal(fromText, fromObject);
+  const plan = esm.plan(BAD, inventory, { strict: true });
+  assert.deepEqual(Object.keys(plan), ["actions", "blocked", "diagnostics", "summary"]);
+  assert.equal(esm.planJson(BAD, inventory, { strict: true }), `${JSON.stringify(plan, null, 2)}\n`);
+});

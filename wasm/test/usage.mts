@@ -1,0 +1,29 @@
+// Compile-only sample: every export and type of cip-wasm used the way a caller would.
+import { lint, lintJson, plan, planJson, version } from "cip-wasm";
+import type { Diagnostic, Files, Inventory, LintReport, Plan, PlanOptions, Severity, Summary } from "cip-wasm";
+
+const files: Files = { "manifests/a/promoter-manifest.yaml": "registries: []\n" };
+const report: LintReport = lint(files);
+const first: Diagnostic | undefined = report.diagnostics[0];
+const severity: Severity | undefined = first?.severity;
+const utf16: number | undefined = first?.columnUtf16;
+const help: string | undefined = first?.help;
+const labels = first?.labels?.map((l) => `${l.file}:${l.line}:${l.column} ${l.message}`);
+const summary: Summary = report.summary;
+const text: string = lintJson("images: []\n") + lintJson(new Map([["a.yaml", ""]]));
+
+const inventory: Inventory = {
+  repositories: { "gcr.io/x/app": { "sha256:00": { tags: ["v1"], mediaType: "application/vnd.oci.image.index.v1+json", children: [] } } },
+};
+const options: PlanOptions = { strict: true, base: { "a.yaml": "" } };
+const p: Plan = plan(files, inventory, options);
+const kinds: string[] = p.actions.map((a) => `${a.action} ${a.src} ${a.dst} ${a.digest} ${a.tags.join(",")} ${a.mediaType ?? ""}`);
+const reasons: string[] = p.blocked.flatMap((b) => [b.src ?? "", ...b.reasons]);
+const counts: number = p.summary.copy + p.summary.tag + p.summary.present + p.summary.blocked;
+const planText: string = planJson(files, JSON.stringify(inventory)) + planJson(files, inventory, {});
+const v: string = version();
+
+// @ts-expect-error numbers are not files
+lint(42);
+
+export { severity, utf16, help, labels, summary, text, kinds, reasons, counts, planText, v, p };
