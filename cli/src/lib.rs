@@ -5,3 +5,4 @@
 pub mod input;
 pub mod render;
 pub mod store;
+pub mod registry;
