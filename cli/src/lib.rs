@@ -6,3 +6,5 @@ pub mod input;
 pub mod render;
 pub mod store;
 pub mod registry;
+pub mod layout;
+pub mod promote;

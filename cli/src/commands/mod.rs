@@ -2,6 +2,7 @@
 //! [`ExitStatus`]; `main` owns the mapping to process exit codes.
 
 mod lint;
+mod promote;
 
 use std::process::ExitCode;
 
@@ -37,11 +38,14 @@ pub struct Cli {
 enum Command {
     /// Check manifests (files or thin manifest directories) without touching any registry.
     Lint(lint::LintArgs),
+    /// Promote: read the registries, plan, and with --confirm copy images by digest (dry run otherwise).
+    Promote(promote::PromoteArgs),
 }
 
 /// Runs the chosen command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
+        Command::Promote(args) => promote::run(args),
     }
 }

@@ -1,0 +1,393 @@
+//! A local OCI image layout directory as a [`Store`] (registry names `oci:DIR`).
+//!
+//! # Mapping
+//!
+//! One layout per registry name: `oci:DIR` is one directory holding `oci-layout`, `index.json` and
+//! `blobs/sha256/<hex>`, shared by every repository in it, so blobs are stored once and "mounting"
+//! across repositories is free. Repositories are name spaces inside `index.json`:
+//! - a tag `v1` of repository `foo/bar` is a descriptor annotated
+//!   `org.opencontainers.image.ref.name: foo/bar:v1`, which is what `skopeo inspect oci:DIR:foo/bar:v1`
+//!   looks up;
+//! - a manifest stored by digest in `foo/bar` is a descriptor annotated
+//!   `dev.cip.repository: foo/bar` (no ref name), so every manifest cip writes is referenced from
+//!   the index and repository membership stays exact.
+//!
+//! Relative directories are resolved against the working directory, as skopeo does.
+//!
+//! # Atomicity
+//!
+//! Blobs are written to a temporary file in `blobs/sha256/`, hashed while written, and renamed to
+//! their digest only when the bytes match; `index.json` is rewritten to a temporary file and
+//! renamed. A killed run leaves at worst a stray temporary file, never a tag pointing at a missing
+//! or partial manifest (the executor sets tags only after the digest is complete). Writers within
+//! one process are serialized by a mutex; two cip processes writing one layout at once are not
+//! supported (the last `index.json` rename wins).
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+use crate::store::{
+    BlobStream, ErrorKind, ManifestHead, MountOutcome, Operation, RawManifest, Store, StoreError,
+};
+
+/// Annotation holding `repo:tag` (OCI image spec, read by skopeo and others).
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Annotation recording the repository of a manifest stored by digest.
+pub const REPOSITORY: &str = "dev.cip.repository";
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const READ_CHUNK: usize = 256 * 1024;
+
+/// An OCI image layout directory.
+#[derive(Debug)]
+pub struct Layout {
+    name: String,
+    root: PathBuf,
+    /// Serializes `index.json` read-modify-write cycles.
+    index_lock: Mutex<()>,
+}
+
+/// `index.json`: unknown fields are kept so layouts written by other tools survive a rewrite.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Index {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Vec<Descriptor>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Descriptor {
+    #[serde(rename = "mediaType")]
+    media_type: String,
+    digest: String,
+    size: u64,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    annotations: Map<String, Value>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+impl Descriptor {
+    fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).and_then(Value::as_str)
+    }
+
+    /// The tag this descriptor gives `repo`, if any.
+    fn tag_of(&self, repo: &str) -> Option<&str> {
+        let name = self.annotation(REF_NAME)?;
+        let (r, tag) = name.rsplit_once(':')?;
+        (r == repo && !tag.contains('/')).then_some(tag)
+    }
+
+    fn belongs_to(&self, repo: &str) -> bool {
+        self.annotation(REPOSITORY) == Some(repo) || self.tag_of(repo).is_some()
+    }
+}
+
+impl Layout {
+    /// Opens (lazily: nothing is created until the first write) the layout of a registry name
+    /// `oci:DIR`.
+    pub fn open(registry_name: &str) -> Option<Self> {
+        let dir = registry_name.strip_prefix(cip_core::reference::OCI_LAYOUT_PREFIX)?;
+        Some(Layout { name: registry_name.to_owned(), root: PathBuf::from(dir), index_lock: Mutex::new(()) })
+    }
+
+    /// The layout directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn err(&self, repo: &str, op: Operation, kind: impl Into<ErrorKind>) -> StoreError {
+        StoreError::new(&self.name, repo, op, kind.into())
+    }
+
+    fn blob_path(&self, digest: &str) -> Option<PathBuf> {
+        let hex = digest.strip_prefix("sha256:")?;
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| self.root.join("blobs").join("sha256").join(hex))
+    }
+
+    fn checked_blob_path(&self, repo: &str, op: Operation, digest: &str) -> Result<PathBuf, StoreError> {
+        self.blob_path(digest)
+            .ok_or_else(|| self.err(repo, op, ErrorKind::Invalid(format!("`{digest}` is not a sha256 digest"))))
+    }
+
+    async fn read_index(&self, repo: &str, op: Operation) -> Result<Index, StoreError> {
+        match tokio::fs::read(self.root.join("index.json")).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                self.err(repo, op, ErrorKind::Invalid(format!("{}/index.json: {e}", self.root.display())))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Index { schema_version: 2, media_type: Some(OCI_INDEX.into()), ..Index::default() })
+            }
+            Err(e) => Err(self.err(repo, op, e)),
+        }
+    }
+
+    /// Creates `oci-layout` and `blobs/sha256` when missing.
+    async fn ensure_layout(&self) -> std::io::Result<()> {
+        tokio::fs::create_dir_all(self.root.join("blobs").join("sha256")).await?;
+        let marker = self.root.join("oci-layout");
+        if !tokio::fs::try_exists(&marker).await? {
+            write_atomic(&marker, br#"{"imageLayoutVersion":"1.0.0"}"#).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces an index entry under the index lock.
+    async fn record(&self, repo: &str, descriptor: Descriptor, replaces: impl Fn(&Descriptor) -> bool) -> Result<(), StoreError> {
+        let _guard = self.index_lock.lock().await;
+        let mut index = self.read_index(repo, Operation::PutManifest).await?;
+        index.manifests.retain(|d| !replaces(d));
+        index.manifests.push(descriptor);
+        let mut text = serde_json::to_vec_pretty(&index).expect("index serializes");
+        text.push(b'\n');
+        write_atomic(&self.root.join("index.json"), &text).await.map_err(|e| self.err(repo, Operation::PutManifest, e))
+    }
+
+    /// The media type of a stored manifest: from an index entry, else from its own `mediaType`
+    /// field, else guessed from its shape (OCI manifests may omit the field).
+    fn media_type_of(index: &Index, digest: &str, bytes: &[u8]) -> String {
+        if let Some(d) = index.manifests.iter().find(|d| d.digest == digest) {
+            return d.media_type.clone();
+        }
+        let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+        match value.get("mediaType").and_then(Value::as_str) {
+            Some(m) => m.to_owned(),
+            None if value.get("manifests").is_some() => OCI_INDEX.to_owned(),
+            None => OCI_MANIFEST.to_owned(),
+        }
+    }
+
+    async fn resolve(&self, repo: &str, reference: &str, op: Operation) -> Result<Option<(Index, String)>, StoreError> {
+        let index = self.read_index(repo, op).await?;
+        let digest = if reference.starts_with("sha256:") {
+            let path = self.checked_blob_path(repo, op, reference)?;
+            if !tokio::fs::try_exists(&path).await.map_err(|e| self.err(repo, op, e))? {
+                return Ok(None);
+            }
+            // A digest is in `repo` when the index names it for `repo`, or when the layout has no
+            // cip repository annotations at all (written by another tool: one repository).
+            let member = index.manifests.iter().any(|d| d.digest == reference && d.belongs_to(repo))
+                || self.is_child_in(&index, repo, reference).await
+                || !index.manifests.iter().any(|d| d.annotation(REPOSITORY).is_some());
+            if !member {
+                return Ok(None);
+            }
+            reference.to_owned()
+        } else {
+            match index.manifests.iter().rev().find(|d| d.tag_of(repo) == Some(reference)) {
+                Some(d) => d.digest.clone(),
+                None => return Ok(None),
+            }
+        };
+        Ok(Some((index, digest)))
+    }
+
+    /// True when `digest` is a child of an index that belongs to `repo` (children of indexes
+    /// written by other tools have no index entry of their own).
+    async fn is_child_in(&self, index: &Index, repo: &str, digest: &str) -> bool {
+        for parent in index.manifests.iter().filter(|d| d.belongs_to(repo) && d.media_type.contains("index")) {
+            let Some(path) = self.blob_path(&parent.digest) else { continue };
+            let Ok(bytes) = tokio::fs::read(path).await else { continue };
+            let Ok(value) = serde_json::from_slice::<Value>(&bytes) else { continue };
+            let children = value.get("manifests").and_then(Value::as_array).into_iter().flatten();
+            if children.filter_map(|c| c.get("digest")?.as_str()).any(|d| d == digest) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Writes `bytes` to a temporary sibling and renames it over `path`.
+async fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_sibling(path);
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, path).await
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".tmp-{}-{n}-{name}", std::process::id()))
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+#[async_trait]
+impl Store for Layout {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn get_manifest(&self, repo: &str, reference: &str) -> Result<RawManifest, StoreError> {
+        let op = Operation::GetManifest;
+        let Some((index, digest)) = self.resolve(repo, reference, op).await? else {
+            return Err(self.err(repo, op, ErrorKind::NotFound(format!("manifest {reference}"))));
+        };
+        let path = self.checked_blob_path(repo, op, &digest)?;
+        let bytes = tokio::fs::read(path).await.map_err(|e| self.err(repo, op, e))?;
+        let media_type = Self::media_type_of(&index, &digest, &bytes);
+        Ok(RawManifest { bytes: Bytes::from(bytes), media_type, digest })
+    }
+
+    async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, StoreError> {
+        let op = Operation::HeadManifest;
+        let Some((index, digest)) = self.resolve(repo, reference, op).await? else { return Ok(None) };
+        let path = self.checked_blob_path(repo, op, &digest)?;
+        let bytes = match tokio::fs::read(path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.err(repo, op, e)),
+        };
+        let media_type = Self::media_type_of(&index, &digest, &bytes);
+        Ok(Some(ManifestHead { digest, media_type, size: bytes.len() as u64 }))
+    }
+
+    async fn put_manifest(&self, repo: &str, reference: &str, manifest: &RawManifest) -> Result<(), StoreError> {
+        let op = Operation::PutManifest;
+        let actual = sha256_digest(&manifest.bytes);
+        if actual != manifest.digest {
+            let kind = ErrorKind::DigestMismatch { expected: manifest.digest.clone(), actual };
+            return Err(self.err(repo, op, kind));
+        }
+        self.ensure_layout().await.map_err(|e| self.err(repo, op, e))?;
+        let path = self.checked_blob_path(repo, op, &manifest.digest)?;
+        if !tokio::fs::try_exists(&path).await.map_err(|e| self.err(repo, op, e))? {
+            write_atomic(&path, &manifest.bytes).await.map_err(|e| self.err(repo, op, e))?;
+        }
+        let mut annotations = Map::new();
+        let replaces: Box<dyn Fn(&Descriptor) -> bool + Send + Sync> = if reference.starts_with("sha256:") {
+            if reference != manifest.digest {
+                let kind = ErrorKind::Invalid(format!("reference {reference} is not the manifest's digest"));
+                return Err(self.err(repo, op, kind));
+            }
+            annotations.insert(REPOSITORY.into(), Value::String(repo.to_owned()));
+            let (repo, digest) = (repo.to_owned(), manifest.digest.clone());
+            Box::new(move |d: &Descriptor| d.digest == digest && d.annotation(REPOSITORY) == Some(repo.as_str()))
+        } else {
+            let name = format!("{repo}:{reference}");
+            annotations.insert(REF_NAME.into(), Value::String(name.clone()));
+            Box::new(move |d: &Descriptor| d.annotation(REF_NAME) == Some(name.as_str()))
+        };
+        let descriptor = Descriptor {
+            media_type: manifest.media_type.clone(),
+            digest: manifest.digest.clone(),
+            size: manifest.bytes.len() as u64,
+            annotations,
+            rest: Map::new(),
+        };
+        self.record(repo, descriptor, replaces).await
+    }
+
+    async fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool, StoreError> {
+        let path = self.checked_blob_path(repo, Operation::BlobExists, digest)?;
+        tokio::fs::try_exists(path).await.map_err(|e| self.err(repo, Operation::BlobExists, e))
+    }
+
+    async fn get_blob(&self, repo: &str, digest: &str) -> Result<BlobStream, StoreError> {
+        let op = Operation::GetBlob;
+        let path = self.checked_blob_path(repo, op, digest)?;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(self.err(repo, op, ErrorKind::NotFound(format!("blob {digest}"))));
+            }
+            Err(e) => return Err(self.err(repo, op, e)),
+        };
+        let size = file.metadata().await.map_err(|e| self.err(repo, op, e))?.len();
+        let (name, repo_owned) = (self.name.clone(), repo.to_owned());
+        // Hand-written rather than tokio-util's ReaderStream: one small loop, no extra dependency.
+        let stream = futures_util::stream::unfold(Some(file), move |file| {
+            let (name, repo) = (name.clone(), repo_owned.clone());
+            async move {
+                let mut file = file?;
+                let mut buf = vec![0u8; READ_CHUNK];
+                match file.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(Bytes::from(buf)), Some(file)))
+                    }
+                    Err(e) => Some((Err(StoreError::new(&name, &repo, op, e.into())), None)),
+                }
+            }
+        });
+        Ok(BlobStream { size, stream: Box::pin(stream) })
+    }
+
+    async fn put_blob(&self, repo: &str, digest: &str, blob: BlobStream) -> Result<(), StoreError> {
+        let op = Operation::PutBlob;
+        let path = self.checked_blob_path(repo, op, digest)?;
+        self.ensure_layout().await.map_err(|e| self.err(repo, op, e))?;
+        let tmp = temp_sibling(&path);
+        let result = self.write_blob(repo, digest, &tmp, blob).await;
+        match result {
+            Ok(()) => tokio::fs::rename(&tmp, &path).await.map_err(|e| self.err(repo, op, e)),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn mount_blob(&self, repo: &str, _from_repo: &str, digest: &str) -> Result<MountOutcome, StoreError> {
+        // Blobs are shared by every repository of a layout: present means mounted.
+        Ok(if self.blob_exists(repo, digest).await? { MountOutcome::Mounted } else { MountOutcome::NotMounted })
+    }
+
+    async fn list_tags(&self, repo: &str) -> Result<Vec<String>, StoreError> {
+        let index = self.read_index(repo, Operation::ListTags).await?;
+        let mut tags: Vec<String> =
+            index.manifests.iter().filter_map(|d| d.tag_of(repo)).map(str::to_owned).collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+}
+
+impl Layout {
+    /// Streams a blob into `tmp`, hashing and counting; errors if the stream fails or the bytes
+    /// do not match `digest` and the announced size.
+    async fn write_blob(&self, repo: &str, digest: &str, tmp: &Path, blob: BlobStream) -> Result<(), StoreError> {
+        let op = Operation::PutBlob;
+        let mut file = tokio::fs::File::create(tmp).await.map_err(|e| self.err(repo, op, e))?;
+        let mut hasher = Sha256::new();
+        let mut written = 0u64;
+        let mut stream = blob.stream;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.err(repo, op, ErrorKind::Aborted(e.to_string())))?;
+            hasher.update(&chunk);
+            written += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(|e| self.err(repo, op, e))?;
+        }
+        file.flush().await.map_err(|e| self.err(repo, op, e))?;
+        let actual = format!("sha256:{:x}", hasher.finalize());
+        if actual != digest {
+            return Err(self.err(repo, op, ErrorKind::DigestMismatch { expected: digest.to_owned(), actual }));
+        }
+        if written != blob.size {
+            return Err(self.err(repo, op, ErrorKind::SizeMismatch { expected: blob.size, actual: written }));
+        }
+        Ok(())
+    }
+}

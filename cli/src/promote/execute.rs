@@ -1,0 +1,339 @@
+//! Executes a plan's actions against stores.
+//!
+//! Order inside one action: an index's children (recursively) before the index; an image's config
+//! and layers before its manifest; the manifest by digest before any tag. A manifest already in the
+//! destination is complete by construction (it was only ever written after its content), so it
+//! is skipped with its whole subtree. Every manifest and blob read from a source is verified
+//! against its digest (blobs while streaming, see [`super::verify`]); any failure aborts the
+//! action before its tags are set, and other actions carry on.
+//!
+//! Blobs: one transfer per (destination store, digest) per run. The first repository that needs
+//! a blob checks the destination (HEAD), then mounts it from the source repository when source and
+//! destination are one store, else streams it; later repositories mount from that repository,
+//! and upload only when the store declines.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cip_core::plan::{Action, ActionKind};
+use futures_util::future::{BoxFuture, FutureExt, try_join_all};
+use futures_util::{StreamExt, stream};
+use serde_json::Value;
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::locate::{Endpoint, Stores};
+use super::progress::Progress;
+use super::report::{ActionReport, Counters, Outcome};
+use super::verify::{check_manifest, verifying};
+use crate::store::{ErrorKind, MountOutcome, Operation, RawManifest, StoreError};
+
+/// Parallelism bounds.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Actions (images) in flight.
+    pub images: usize,
+    /// Blob transfers in flight, all registries together.
+    pub blobs: usize,
+    /// Blob transfers in flight per destination registry.
+    pub blobs_per_registry: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { images: 16, blobs: 24, blobs_per_registry: 12 }
+    }
+}
+
+type Shared<T> = Arc<OnceCell<Result<T, String>>>;
+
+/// State shared by every action of a run.
+pub struct Executor<'s> {
+    stores: &'s Stores,
+    limits: Limits,
+    global: Semaphore,
+    per_registry: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// (destination store, digest) -> repository that holds the blob after its first transfer.
+    blobs: Mutex<HashMap<(String, String), Shared<String>>>,
+    /// (destination store, repository, digest) -> manifest written.
+    manifests: Mutex<HashMap<(String, String, String), Shared<()>>>,
+    progress: Arc<Progress>,
+}
+
+fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K) -> Shared<T> {
+    map.lock().expect("executor map lock").entry(key).or_default().clone()
+}
+
+impl<'s> Executor<'s> {
+    /// An executor over `stores`.
+    pub fn new(stores: &'s Stores, limits: Limits, progress: Arc<Progress>) -> Self {
+        Executor {
+            stores,
+            global: Semaphore::new(limits.blobs.max(1)),
+            limits,
+            per_registry: Mutex::new(HashMap::new()),
+            blobs: Mutex::new(HashMap::new()),
+            manifests: Mutex::new(HashMap::new()),
+            progress,
+        }
+    }
+
+    /// Runs every action (in parallel, bounded) and returns their records in plan order.
+    pub async fn run(&self, actions: &[Action]) -> Vec<ActionReport> {
+        self.progress.images_total.store(actions.len() as u64, Ordering::Relaxed);
+        let mut reports: Vec<(usize, ActionReport)> = stream::iter(actions.iter().enumerate())
+            .map(|(i, action)| async move { (i, self.run_action(action).await) })
+            .buffer_unordered(self.limits.images.max(1))
+            .collect()
+            .await;
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
+
+    async fn run_action(&self, action: &Action) -> ActionReport {
+        let started = Instant::now();
+        let counters = Counters::default();
+        let result = self.action(action, &counters).await;
+        self.progress.images_done.fetch_add(1, Ordering::Relaxed);
+        let (result, error) = match result {
+            Ok(()) => (Outcome::Done, None),
+            Err(e) => {
+                self.progress.failures.fetch_add(1, Ordering::Relaxed);
+                (Outcome::Failed, Some(e.to_string()))
+            }
+        };
+        let report = ActionReport {
+            action: action.action,
+            src: action.src.clone(),
+            dst: action.dst.clone(),
+            digest: action.digest.clone(),
+            tags: action.tags.clone(),
+            result,
+            error,
+            millis: started.elapsed().as_millis() as u64,
+            manifests: 0,
+            blobs_uploaded: 0,
+            blobs_mounted: 0,
+            blobs_present: 0,
+            bytes: 0,
+        };
+        report.with_counters(&counters)
+    }
+
+    async fn action(&self, action: &Action, counters: &Counters) -> Result<(), StoreError> {
+        let dst = self.stores.locate(&action.dst)?;
+        let raw = match action.action {
+            ActionKind::Copy => {
+                let src_repo = action.src.rsplit_once('@').map_or(action.src.as_str(), |(r, _)| r);
+                let src = self.stores.locate(src_repo)?;
+                let raw = read_manifest(&src, &action.digest).await?;
+                self.ensure_manifest(&src, &dst, &raw, counters).await?;
+                raw
+            }
+            // The digest is already in the destination: its bytes come from there.
+            ActionKind::Tag => read_manifest(&dst, &action.digest).await?,
+        };
+        for tag in &action.tags {
+            dst.store.put_manifest(&dst.repo, tag, &raw).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `raw` (and everything it references) to `dst` by digest, once per run.
+    async fn ensure_manifest(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        raw: &RawManifest,
+        counters: &Counters,
+    ) -> Result<(), StoreError> {
+        let key = (dst.key.clone(), dst.repo.clone(), raw.digest.clone());
+        let cell = shared(&self.manifests, key);
+        let outcome = cell
+            .get_or_init(|| async {
+                self.write_manifest(src, dst, raw, counters, 0).await.map_err(|e| e.to_string())
+            })
+            .await;
+        outcome.clone().map_err(|message| wrap(dst, Operation::PutManifest, message))
+    }
+
+    fn write_manifest<'a>(
+        &'a self,
+        src: &'a Endpoint,
+        dst: &'a Endpoint,
+        raw: &'a RawManifest,
+        counters: &'a Counters,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        async move {
+            let content = References::of(raw).map_err(|m| wrap(src, Operation::GetManifest, m))?;
+            if depth > 4 && !content.children.is_empty() {
+                return Err(wrap(src, Operation::GetManifest, "indexes nested too deeply".into()));
+            }
+            let children = content.children.iter().map(|child| self.child(src, dst, child, counters, depth));
+            try_join_all(children).await?;
+            let blobs = content.blobs.iter().map(|(d, size)| self.blob(src, dst, d, *size, counters));
+            try_join_all(blobs).await?;
+            dst.store.put_manifest(&dst.repo, &raw.digest, raw).await?;
+            Counters::bump(&counters.manifests);
+            Ok(())
+        }
+        .boxed()
+    }
+
+    /// Copies an index child unless the destination already has it.
+    async fn child(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        digest: &str,
+        counters: &Counters,
+        depth: usize,
+    ) -> Result<(), StoreError> {
+        if dst.store.head_manifest(&dst.repo, digest).await?.is_some() {
+            return Ok(());
+        }
+        let raw = read_manifest(src, digest).await?;
+        self.write_manifest(src, dst, &raw, counters, depth + 1).await
+    }
+
+    fn permit_pool(&self, key: &str) -> Arc<Semaphore> {
+        let mut pools = self.per_registry.lock().expect("semaphore map lock");
+        pools.entry(key.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.blobs_per_registry.max(1)))).clone()
+    }
+
+    /// Makes one blob present in `dst`: at most one transfer per destination store and digest.
+    async fn blob(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        digest: &str,
+        size: u64,
+        counters: &Counters,
+    ) -> Result<(), StoreError> {
+        let cell = shared(&self.blobs, (dst.key.clone(), digest.to_owned()));
+        let holder = cell
+            .get_or_init(|| async {
+                self.first_transfer(src, dst, digest, size, counters).await.map(|()| dst.repo.clone()).map_err(|e| e.to_string())
+            })
+            .await
+            .clone()
+            .map_err(|message| wrap(dst, Operation::PutBlob, message))?;
+        if holder == dst.repo {
+            return Ok(());
+        }
+        let pool = self.permit_pool(&dst.key);
+        let _permits = (pool.acquire().await, self.global.acquire().await);
+        if dst.store.mount_blob(&dst.repo, &holder, digest).await? == MountOutcome::Mounted {
+            Counters::bump(&counters.mounted);
+            return Ok(());
+        }
+        self.upload(src, dst, digest, size, counters).await
+    }
+
+    async fn first_transfer(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        digest: &str,
+        size: u64,
+        counters: &Counters,
+    ) -> Result<(), StoreError> {
+        let pool = self.permit_pool(&dst.key);
+        let _permits = (pool.acquire().await, self.global.acquire().await);
+        if dst.store.blob_exists(&dst.repo, digest).await? {
+            Counters::bump(&counters.present);
+            return Ok(());
+        }
+        if src.key == dst.key
+            && dst.store.mount_blob(&dst.repo, &src.repo, digest).await? == MountOutcome::Mounted
+        {
+            Counters::bump(&counters.mounted);
+            return Ok(());
+        }
+        self.upload(src, dst, digest, size, counters).await
+    }
+
+    /// Streams a blob from the source to the destination, verified on the way.
+    async fn upload(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        digest: &str,
+        size: u64,
+        counters: &Counters,
+    ) -> Result<(), StoreError> {
+        let blob = src.store.get_blob(&src.repo, digest).await?;
+        if blob.size != size {
+            let kind = ErrorKind::SizeMismatch { expected: size, actual: blob.size };
+            return Err(StoreError::new(src.store.name(), &src.repo, Operation::GetBlob, kind));
+        }
+        let progress = self.progress.clone();
+        let verified = verifying(blob, digest, src.store.name(), &src.repo, move |n| {
+            progress.bytes.fetch_add(n, Ordering::Relaxed);
+        });
+        dst.store.put_blob(&dst.repo, digest, verified).await?;
+        Counters::bump(&counters.uploaded);
+        counters.bytes.fetch_add(size, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Reads a manifest by digest and checks its bytes.
+async fn read_manifest(at: &Endpoint, digest: &str) -> Result<RawManifest, StoreError> {
+    let raw = at.store.get_manifest(&at.repo, digest).await?;
+    check_manifest(&raw, digest, at.store.name(), &at.repo)?;
+    Ok(RawManifest { digest: digest.to_owned(), ..raw })
+}
+
+fn wrap(at: &Endpoint, operation: Operation, message: String) -> StoreError {
+    StoreError::new(at.store.name(), &at.repo, operation, ErrorKind::Invalid(message))
+}
+
+/// What a manifest references: child manifests (index) or blobs with sizes (image).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct References {
+    /// Child manifest digests of an index.
+    pub children: Vec<String>,
+    /// Config and layer digests with their sizes.
+    pub blobs: Vec<(String, u64)>,
+}
+
+impl References {
+    /// Reads the references of a manifest (Docker schema 2, manifest list, OCI manifest, OCI
+    /// index, and OCI artifacts with a `blobs` list).
+    pub fn of(raw: &RawManifest) -> Result<Self, String> {
+        let value: Value =
+            serde_json::from_slice(&raw.bytes).map_err(|e| format!("manifest {} is not JSON: {e}", raw.digest))?;
+        if value.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
+            return Err(format!("manifest {} is Docker schema 1, which cip does not copy", raw.digest));
+        }
+        let descriptor = |d: &Value| -> Result<(String, u64), String> {
+            let digest = d.get("digest").and_then(Value::as_str);
+            let size = d.get("size").and_then(Value::as_u64);
+            match (digest, size) {
+                (Some(digest), Some(size)) if cip_core::reference::is_valid_digest(digest) => Ok((digest.to_owned(), size)),
+                _ => Err(format!("manifest {} has a descriptor without a sha256 digest and size", raw.digest)),
+            }
+        };
+        let list = |key: &str| value.get(key).and_then(Value::as_array).into_iter().flatten();
+        let mut refs = References::default();
+        for child in list("manifests") {
+            refs.children.push(descriptor(child)?.0);
+        }
+        if let Some(config) = value.get("config") {
+            refs.blobs.push(descriptor(config)?);
+        }
+        for layer in list("layers").chain(list("blobs")) {
+            // Foreign layers (Windows base images) are not distributable: leave them where they are.
+            let foreign = layer.get("urls").is_some_and(|u| u.as_array().is_some_and(|a| !a.is_empty()));
+            if !foreign {
+                refs.blobs.push(descriptor(layer)?);
+            }
+        }
+        refs.blobs.sort();
+        refs.blobs.dedup();
+        Ok(refs)
+    }
+}

@@ -1,0 +1,193 @@
+//! What a promotion did: one record per plan action (result, cause, timing, blobs and bytes),
+//! a summary, the JSON form (`--format json`) and the human summary table.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+/// How one action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Everything done.
+    Done,
+    /// Failed; nothing was tagged for it (some of its blobs may have been stored).
+    Failed,
+}
+
+/// Blob and byte counters, shared by the tasks of one action (and summed for the run).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Manifests written by digest.
+    pub manifests: AtomicU64,
+    /// Blobs uploaded from the source.
+    pub uploaded: AtomicU64,
+    /// Blobs mounted from another repository of the destination.
+    pub mounted: AtomicU64,
+    /// Blobs already present.
+    pub present: AtomicU64,
+    /// Blob bytes uploaded.
+    pub bytes: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one to a counter.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// The record of one action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionReport {
+    /// `copy` or `tag`.
+    pub action: cip_core::plan::ActionKind,
+    /// Source `<repo>@<digest>`.
+    pub src: String,
+    /// Destination repository.
+    pub dst: String,
+    /// The digest.
+    pub digest: String,
+    /// Tags set (or that would have been set).
+    pub tags: Vec<String>,
+    /// Result.
+    pub result: Outcome,
+    /// Cause of a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Wall time in milliseconds.
+    pub millis: u64,
+    /// Manifests written by digest (the image, or an index and its children).
+    pub manifests: u64,
+    /// Blobs uploaded.
+    pub blobs_uploaded: u64,
+    /// Blobs mounted.
+    pub blobs_mounted: u64,
+    /// Blobs already present.
+    pub blobs_present: u64,
+    /// Bytes uploaded.
+    pub bytes: u64,
+}
+
+impl ActionReport {
+    /// Fills the counters of a finished action.
+    pub fn with_counters(mut self, counters: &Counters) -> Self {
+        self.manifests = Counters::get(&counters.manifests);
+        self.blobs_uploaded = Counters::get(&counters.uploaded);
+        self.blobs_mounted = Counters::get(&counters.mounted);
+        self.blobs_present = Counters::get(&counters.present);
+        self.bytes = Counters::get(&counters.bytes);
+        self
+    }
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportSummary {
+    /// Actions done.
+    pub done: usize,
+    /// Actions failed.
+    pub failed: usize,
+    /// Tags set.
+    pub tags: usize,
+    /// Manifests written.
+    pub manifests: u64,
+    /// Blobs uploaded.
+    pub blobs_uploaded: u64,
+    /// Blobs mounted.
+    pub blobs_mounted: u64,
+    /// Blobs already present.
+    pub blobs_present: u64,
+    /// Bytes uploaded.
+    pub bytes: u64,
+    /// Wall time of the run in milliseconds.
+    pub millis: u64,
+}
+
+/// Every action's record, in plan order, and the totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// One record per executed action.
+    pub actions: Vec<ActionReport>,
+    /// Totals.
+    pub summary: ReportSummary,
+}
+
+impl Report {
+    /// Builds the report of finished actions.
+    pub fn new(actions: Vec<ActionReport>, millis: u64) -> Self {
+        let mut s = ReportSummary { millis, ..ReportSummary::default() };
+        for a in &actions {
+            match a.result {
+                Outcome::Done => {
+                    s.done += 1;
+                    s.tags += a.tags.len();
+                }
+                Outcome::Failed => s.failed += 1,
+            }
+            s.manifests += a.manifests;
+            s.blobs_uploaded += a.blobs_uploaded;
+            s.blobs_mounted += a.blobs_mounted;
+            s.blobs_present += a.blobs_present;
+            s.bytes += a.bytes;
+        }
+        Report { actions, summary: s }
+    }
+
+    /// True when any action failed.
+    pub fn has_failures(&self) -> bool {
+        self.summary.failed > 0
+    }
+
+    /// Failures (one line each, with cause) and the summary table.
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        for a in self.actions.iter().filter(|a| a.result == Outcome::Failed) {
+            let cause = a.error.as_deref().unwrap_or("unknown cause");
+            let _ = writeln!(out, "failed: {} {}@{}: {cause}", action_name(a), a.dst, a.digest);
+        }
+        let s = &self.summary;
+        let rows = [
+            ("actions done", s.done.to_string()),
+            ("actions failed", s.failed.to_string()),
+            ("tags set", s.tags.to_string()),
+            ("manifests written", s.manifests.to_string()),
+            ("blobs uploaded", s.blobs_uploaded.to_string()),
+            ("blobs mounted", s.blobs_mounted.to_string()),
+            ("blobs already present", s.blobs_present.to_string()),
+            ("bytes uploaded", human_bytes(s.bytes)),
+            ("wall time", format!("{:.2}s", s.millis as f64 / 1000.0)),
+        ];
+        let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, v) in rows {
+            let _ = writeln!(out, "  {k:<width$}  {v:>10}");
+        }
+        out
+    }
+}
+
+fn action_name(a: &ActionReport) -> &'static str {
+    match a.action {
+        cip_core::plan::ActionKind::Copy => "copy",
+        cip_core::plan::ActionKind::Tag => "tag",
+    }
+}
+
+/// `1.5 MiB`-style sizes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
