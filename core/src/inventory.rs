@@ -48,10 +48,11 @@ pub struct InventoryError {
 impl Inventory {
     /// Parses the JSON form.
     pub fn from_json(text: &str) -> Result<Self, InventoryError> {
-        serde_json::from_str(text).map_err(|e| InventoryError {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        serde_json::from_str(text).map_err(|e| {
+            // serde_json appends " at line L column C"; the location is reported separately.
+            let full = e.to_string();
+            let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
+            InventoryError { line: e.line(), column: e.column(), message }
         })
     }
 
@@ -61,4 +62,45 @@ impl Inventory {
         s.push('\n');
         s
     }
+}
+
+/// Media types of manifests that list other manifests (OCI index, Docker manifest list).
+pub const INDEX_MEDIA_TYPES: &[&str] =
+    &["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
+
+impl ManifestInfo {
+    /// True for an index (manifest list): it lists children, or its media type says so.
+    pub fn is_index(&self) -> bool {
+        !self.children.is_empty()
+            || self.media_type.as_deref().is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m))
+    }
+}
+
+impl Inventory {
+    /// The manifests of one repository, by its exact full path (`registry + "/" + image`); `None`
+    /// when the repository was not read.
+    pub fn repository(&self, repo: &str) -> Option<&Repository> {
+        self.repositories.get(repo)
+    }
+
+    /// Repositories lying under `prefix` (exact prefix followed by `/`), with the rest of their
+    /// path: the image name relative to that registry. Never guesses: `gcr.io/a` does not contain
+    /// `gcr.io/ab/x`.
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a Repository)> + 'a {
+        let prefix = prefix.trim_end_matches('/');
+        self.repositories
+            .range::<str, _>((std::ops::Bound::Excluded(prefix), std::ops::Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .filter_map(move |(k, v)| Some((k.strip_prefix(prefix)?.strip_prefix('/')?, v)))
+    }
+}
+
+/// Untagged digests of a repository that an index of the same repository lists: they travel
+/// with their index, so snapshots (`minimal`) and drift reports leave them out.
+pub fn untagged_children(repo: &Repository) -> std::collections::BTreeSet<&str> {
+    repo.values()
+        .flat_map(|info| info.children.iter())
+        .filter(|child| repo.get(child.as_str()).is_some_and(|c| c.tags.is_empty()))
+        .map(String::as_str)
+        .collect()
 }

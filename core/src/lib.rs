@@ -6,11 +6,14 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod diagnostic;
 pub mod files;
 pub mod inventory;
 pub mod manifest;
+pub mod plan;
 pub mod reference;
+pub mod snapshot;
 mod rules;
 pub mod source;
 pub mod yaml;
@@ -21,6 +24,8 @@ pub use diagnostic::{Diagnostic, Label, Location, Severity};
 pub use files::{FileId, Files};
 pub use manifest::{DigestEntry, Image, Manifest, Registry, Spanned, ThinDir};
 pub use source::{SourceFile, Span};
+pub use inventory::Inventory;
+pub use plan::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary};
 
 /// The files of one run. Files under a thin directory's root form thin manifest pairs; every
 /// other file is a plain manifest.
@@ -131,4 +136,12 @@ pub fn lint(input: Input) -> LintReport {
     let set = load(input);
     let summary = set.summary();
     LintReport { diagnostics: set.diagnostics, summary }
+}
+
+/// Plans a promotion from manifest files and an inventory of the registries; with `base` (the
+/// manifests as of the last promotion) only what changed since then is planned.
+pub fn plan_input(input: Input, base: Option<Input>, inventory: &Inventory, options: &PlanOptions) -> Plan {
+    let set = load(input);
+    let base = base.map(load);
+    plan::plan_delta(&set, base.as_ref(), inventory, options)
 }

@@ -1,0 +1,341 @@
+//! Decides each edge against the inventory and assembles the plan: already present, copy, tag, or
+//! blocked (`lost`, `tag-move`, `inventory-missing`, or a lint error), in the Go promoter's order
+//! of checks: present first, then the source, then the destination tag.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::ManifestSet;
+use crate::diagnostic::Diagnostic;
+use crate::inventory::{Inventory, ManifestInfo, Repository};
+
+use super::edge::{Edge, Edges, NONE, Site, runs};
+use super::{Action, ActionKind, Blocked, Plan, PlanSummary};
+
+/// The fate of one edge.
+enum Fate<'a> {
+    Present,
+    /// Copy from the source, whose entry is given.
+    Copy(&'a ManifestInfo),
+    /// Add a tag to the destination's entry.
+    Tag(&'a ManifestInfo),
+    Blocked(Vec<String>),
+}
+
+/// Lazily built views of the inventory, per repository id of the edges.
+struct View<'a> {
+    inventory: &'a Inventory,
+    repos: Vec<Option<Option<&'a Repository>>>,
+    tag_index: HashMap<u32, HashMap<&'a str, &'a str>>,
+}
+
+impl<'a> View<'a> {
+    fn repo(&mut self, edges: &Edges<'_>, id: u32) -> Option<&'a Repository> {
+        let inventory = self.inventory;
+        *self.repos[id as usize].get_or_insert_with(|| inventory.repository(&edges.repos[id as usize]))
+    }
+
+    /// The digest a tag points at in a repository (the index is built on first use, only for
+    /// repositories where a tag is missing from the wanted digest).
+    fn tagged(&mut self, repo_id: u32, repo: &'a Repository, tag: &str) -> Option<&'a str> {
+        let index = self.tag_index.entry(repo_id).or_insert_with(|| {
+            repo.iter()
+                .flat_map(|(d, info)| info.tags.iter().map(move |t| (t.as_str(), d.as_str())))
+                .collect()
+        });
+        index.get(tag).copied()
+    }
+}
+
+/// Findings gathered while classifying, emitted once per manifest site.
+#[derive(Default)]
+struct Findings<'a> {
+    /// (digest site, source repo) of lost digests.
+    lost: BTreeSet<(Site, &'a str)>,
+    /// tag site -> (destination repo, digest the tag points at).
+    moved: BTreeMap<Site, BTreeSet<(&'a str, &'a str)>>,
+    /// image site -> repositories missing from the inventory.
+    missing: BTreeMap<Site, BTreeSet<&'a str>>,
+}
+
+/// Work accumulated for one digest in one destination repository.
+#[derive(Default)]
+struct Run<'a> {
+    kind: Option<ActionKind>,
+    info: Option<&'a ManifestInfo>,
+    srcs: BTreeSet<&'a str>,
+    tags: BTreeSet<&'a str>,
+    /// (source, reasons) -> tags.
+    blocked: BTreeMap<(Option<&'a str>, Vec<String>), BTreeSet<&'a str>>,
+}
+
+/// Classifies every edge of `edges` and builds the plan (diagnostics are appended to `out`).
+pub(crate) fn classify<'a>(
+    set: &ManifestSet,
+    edges: &'a Edges<'a>,
+    inventory: &'a Inventory,
+    out: &mut Vec<Diagnostic>,
+) -> Plan {
+    let mut view = View { inventory, repos: vec![None; edges.repos.len()], tag_index: HashMap::new() };
+    let mut findings = Findings::default();
+    let mut summary = PlanSummary::default();
+    let mut per_registry = vec![PlanSummary::default(); edges.registries.len()];
+    let mut actions = Vec::new();
+    let mut blocked = Vec::new();
+    for range in runs(&edges.list, |e| (e.dst, e.digest)) {
+        let run_edges = &edges.list[range];
+        let mut run = Run::default();
+        for dup in runs(run_edges, Edge::key) {
+            let group = &run_edges[dup];
+            let fate = decide(group, edges, &mut view, &mut findings);
+            let registry = &mut per_registry[group[0].registry as usize];
+            record(&mut run, fate, &group[0], edges, [&mut summary, registry]);
+        }
+        let first = &run_edges[0];
+        let dst = edges.repos[first.dst as usize].as_str();
+        let digest = edges.digests[first.digest as usize];
+        emit(run, dst, digest, &mut actions, &mut blocked);
+    }
+    report(set, findings, out);
+    order(&mut actions, inventory);
+    blocked.sort_by(|a: &Blocked, b: &Blocked| {
+        (&a.dst, &a.digest, &a.src, &a.reasons, &a.tags)
+            .cmp(&(&b.dst, &b.digest, &b.src, &b.reasons, &b.tags))
+    });
+    let mut destinations: BTreeMap<String, PlanSummary> = BTreeMap::new();
+    for (name, counts) in edges.registries.iter().zip(per_registry) {
+        destinations.insert((*name).to_owned(), counts);
+    }
+    Plan { actions, blocked, diagnostics: Vec::new(), summary, destinations }
+}
+
+/// Decides one edge, given every declaration of it (duplicates across manifests): it is blocked
+/// by lint errors only if every declaration is blocked.
+fn decide<'a>(
+    group: &[Edge],
+    edges: &'a Edges<'a>,
+    view: &mut View<'a>,
+    findings: &mut Findings<'a>,
+) -> Fate<'a> {
+    if group.iter().all(|e| e.reasons != 0) {
+        let mut codes: Vec<String> =
+            group.iter().flat_map(|e| edges.reasons[e.reasons as usize].iter().cloned()).collect();
+        codes.sort();
+        codes.dedup();
+        return Fate::Blocked(codes);
+    }
+    let e = group.iter().find(|e| e.reasons == 0).copied().expect("one unblocked declaration");
+    let digest = edges.digests[e.digest as usize];
+    let tag = edges.tag_text(&e);
+    let Some(dst_repo) = view.repo(edges, e.dst) else {
+        note_missing(group, edges, e.dst, findings);
+        return Fate::Blocked(vec!["inventory-missing".into()]);
+    };
+    let in_dst = dst_repo.get(digest);
+    if let Some(info) = in_dst {
+        if tag.is_none_or(|t| info.tags.iter().any(|x| x == t)) {
+            return Fate::Present;
+        }
+    }
+    if e.src == NONE {
+        return Fate::Blocked(vec!["source-registry-missing".into()]);
+    }
+    let Some(src_repo) = view.repo(edges, e.src) else {
+        note_missing(group, edges, e.src, findings);
+        return Fate::Blocked(vec!["inventory-missing".into()]);
+    };
+    let Some(src_info) = src_repo.get(digest) else {
+        let src = edges.repos[e.src as usize].as_str();
+        findings.lost.extend(group.iter().map(|g| (Site { tag: NONE, ..g.site }, src)));
+        return Fate::Blocked(vec!["lost".into()]);
+    };
+    if let Some(t) = tag {
+        if let Some(other) = view.tagged(e.dst, dst_repo, t).filter(|d| *d != digest) {
+            let dst = edges.repos[e.dst as usize].as_str();
+            for g in group {
+                findings.moved.entry(g.site).or_default().insert((dst, other));
+            }
+            return Fate::Blocked(vec!["tag-move".into()]);
+        }
+    }
+    match in_dst {
+        Some(info) => Fate::Tag(info),
+        None => Fate::Copy(src_info),
+    }
+}
+
+fn note_missing<'a>(group: &[Edge], edges: &'a Edges<'a>, repo: u32, findings: &mut Findings<'a>) {
+    if repo == NONE {
+        return;
+    }
+    for g in group {
+        let image_site = Site { entry: NONE, tag: NONE, ..g.site };
+        findings.missing.entry(image_site).or_default().insert(edges.repos[repo as usize].as_str());
+    }
+}
+
+/// Counts one edge into every summary of `counts` and adds it to the run.
+fn record<'a>(
+    run: &mut Run<'a>,
+    fate: Fate<'a>,
+    e: &Edge,
+    edges: &'a Edges<'a>,
+    counts: [&mut PlanSummary; 2],
+) {
+    let bump = |field: fn(&mut PlanSummary) -> &mut usize, counts: [&mut PlanSummary; 2]| {
+        for c in counts {
+            *field(c) += 1;
+        }
+    };
+    let tag = edges.tag_text(e);
+    let src = (e.src != NONE).then(|| edges.repos[e.src as usize].as_str());
+    let (kind, info) = match fate {
+        Fate::Present => {
+            bump(|c| &mut c.present, counts);
+            return;
+        }
+        Fate::Blocked(codes) => {
+            bump(|c| &mut c.blocked, counts);
+            let tags = run.blocked.entry((src, codes)).or_default();
+            tags.extend(tag);
+            return;
+        }
+        Fate::Copy(info) => {
+            bump(|c| &mut c.copy, counts);
+            (ActionKind::Copy, info)
+        }
+        Fate::Tag(info) => {
+            bump(|c| &mut c.tag, counts);
+            (ActionKind::Tag, info)
+        }
+    };
+    run.kind = Some(kind);
+    run.info.get_or_insert(info);
+    run.srcs.extend(src);
+    run.tags.extend(tag);
+}
+
+/// Turns the work on one digest in one destination into at most one action plus blocked groups.
+fn emit(run: Run<'_>, dst: &str, digest: &str, actions: &mut Vec<Action>, blocked: &mut Vec<Blocked>) {
+    let reference = |src: &str| format!("{src}@{digest}");
+    if let (Some(kind), Some(src)) = (run.kind, run.srcs.first()) {
+        actions.push(Action {
+            action: kind,
+            src: reference(src),
+            dst: dst.to_owned(),
+            digest: digest.to_owned(),
+            tags: run.tags.iter().map(|t| (*t).to_owned()).collect(),
+            media_type: run.info.and_then(|i| i.media_type.clone()),
+        });
+    }
+    for ((src, reasons), tags) in run.blocked {
+        blocked.push(Blocked {
+            src: src.map(reference),
+            dst: dst.to_owned(),
+            digest: digest.to_owned(),
+            tags: tags.into_iter().map(str::to_owned).collect(),
+            reasons,
+        });
+    }
+}
+
+/// Orders actions: per destination repository, copies before tag additions, and among copies
+/// an index after the children it lists (by nesting height), then by digest.
+fn order(actions: &mut [Action], inventory: &Inventory) {
+    let height = |a: &Action| -> usize {
+        let src_repo = a.src.rsplit_once('@').map_or("", |(r, _)| r);
+        inventory.repository(src_repo).map_or(0, |repo| nesting(repo, &a.digest, 0))
+    };
+    let mut keyed: Vec<(usize, Action)> = actions.iter().map(|a| (height(a), a.clone())).collect();
+    keyed.sort_by(|(ha, a), (hb, b)| {
+        (&a.dst, a.action, ha, &a.digest).cmp(&(&b.dst, b.action, hb, &b.digest))
+    });
+    for (slot, (_, a)) in actions.iter_mut().zip(keyed) {
+        *slot = a;
+    }
+}
+
+/// How many index levels sit below a manifest: 0 for an image, 1 for an index of images. Capped,
+/// so a cycle in a hand-written inventory cannot loop.
+fn nesting(repo: &Repository, digest: &str, depth: usize) -> usize {
+    let Some(info) = repo.get(digest) else { return 0 };
+    if info.children.is_empty() || depth > 8 {
+        return 0;
+    }
+    1 + info.children.iter().map(|c| nesting(repo, c, depth + 1)).max().unwrap_or(0)
+}
+
+/// Emits the planning findings, one per manifest site.
+fn report(set: &ManifestSet, findings: Findings<'_>, out: &mut Vec<Diagnostic>) {
+    for (site, src) in findings.lost {
+        let digest = site.digest(set);
+        out.push(
+            Diagnostic::error(
+                "lost",
+                set.files.locate(digest.file, digest.span),
+                format!("{} is lost: the source repository {src} does not have it", digest.value),
+            )
+            .with_help("push the image to the staging repository again, or remove this entry; other entries are still promoted"),
+        );
+    }
+    for (site, moves) in findings.moved {
+        let tag = site.tag(set).expect("tag-move edges have a tag");
+        let (dst, other) = moves.first().copied().expect("one move at least");
+        let more = more(moves.len());
+        out.push(
+            Diagnostic::error(
+                "tag-move",
+                set.files.locate(tag.file, tag.span),
+                format!(
+                    "tag {} in {dst}{more} points to {other}, not {}: tags never move",
+                    tag.value,
+                    site.digest(set).value
+                ),
+            )
+            .with_help("give this digest a new tag; the tag already promoted keeps its digest"),
+        );
+    }
+    for (site, repos) in findings.missing {
+        let image = site.image(set);
+        let first = repos.first().copied().unwrap_or_default();
+        out.push(
+            Diagnostic::error(
+                "inventory-missing",
+                set.files.locate(image.file, image.span),
+                format!("repository {first}{} is not in the inventory", more(repos.len())),
+            )
+            .with_help(
+                "read the repository into the inventory; `{}` records a repository that exists and is empty",
+            ),
+        );
+    }
+}
+
+fn more(n: usize) -> String {
+    match n {
+        0 | 1 => String::new(),
+        2 => " (and 1 more)".to_owned(),
+        n => format!(" (and {} more)", n - 1),
+    }
+}
+
+/// `--strict`: any error blocks every action.
+pub(crate) fn block_all(plan: &mut Plan) {
+    for action in plan.actions.drain(..) {
+        plan.blocked.push(Blocked {
+            src: Some(action.src),
+            dst: action.dst,
+            digest: action.digest,
+            tags: action.tags,
+            reasons: vec!["strict".into()],
+        });
+    }
+    for counts in std::iter::once(&mut plan.summary).chain(plan.destinations.values_mut()) {
+        counts.blocked += counts.copy + counts.tag;
+        counts.copy = 0;
+        counts.tag = 0;
+    }
+    plan.blocked.sort_by(|a, b| {
+        (&a.dst, &a.digest, &a.src, &a.reasons, &a.tags)
+            .cmp(&(&b.dst, &b.digest, &b.src, &b.reasons, &b.tags))
+    });
+}

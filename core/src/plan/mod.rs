@@ -1,0 +1,202 @@
+//! Promotion planning: manifests plus an [`Inventory`] of the registries in, a [`Plan`] out.
+//!
+//! Every (image, digest, destination registry, tag) of the manifests is an *edge* (a digest with
+//! no tags gives one tagless edge). Each edge ends up as part of a `copy` action (digest absent
+//! in the destination repository), part of a `tag` action (digest present, tag missing), counted
+//! as already present, or blocked with its reasons. Errors block only the edges they concern
+//! (blast radius); `strict` blocks all work when anything is wrong.
+//!
+//! The planner is a pure function of its inputs: the same manifests and inventory give the same
+//! plan, byte for byte, whatever order the files came in.
+
+mod blast;
+mod classify;
+mod delta;
+mod edge;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ManifestSet;
+use crate::diagnostic::Diagnostic;
+use crate::inventory::Inventory;
+
+pub(crate) use edge::{NONE, expand};
+
+/// How to plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanOptions {
+    /// Any error blocks every action, not only the edges it concerns.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// What an action does in its destination repository.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// Copy the digest (and, for an index, its children) from the source, then set the tags.
+    Copy,
+    /// The digest is already there: add the tags.
+    Tag,
+}
+
+/// One unit of work: one digest in one destination repository, with all its tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    /// Copy or tag.
+    pub action: ActionKind,
+    /// Source reference, `<repo>@<digest>`.
+    pub src: String,
+    /// Destination repository.
+    pub dst: String,
+    /// The digest.
+    pub digest: String,
+    /// Tags to set, sorted (empty for a tagless copy).
+    pub tags: Vec<String>,
+    /// Media type of the manifest, when the inventory knows it.
+    pub media_type: Option<String>,
+}
+
+/// Edges that will not be acted on, grouped by destination, digest and reasons.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Blocked {
+    /// Source reference `<repo>@<digest>`; `null` when the manifest has no single source.
+    pub src: Option<String>,
+    /// Destination repository.
+    pub dst: String,
+    /// The digest.
+    pub digest: String,
+    /// The blocked tags, sorted (empty for a tagless edge).
+    pub tags: Vec<String>,
+    /// Codes of the findings that block these edges (`lost`, `tag-move`, `digest-invalid`, ...),
+    /// sorted; `strict` when only `--strict` blocks them.
+    pub reasons: Vec<String>,
+}
+
+/// Edge counts: every edge is exactly one of these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSummary {
+    /// Edges served by copy actions.
+    pub copy: usize,
+    /// Edges served by tag actions.
+    pub tag: usize,
+    /// Edges already in place.
+    pub present: usize,
+    /// Edges blocked.
+    pub blocked: usize,
+}
+
+/// The plan: ordered actions, blocked edges, findings and counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Work in execution order: per destination repository, copies (children before their
+    /// index) then tag additions.
+    pub actions: Vec<Action>,
+    /// Blocked edges, sorted by destination, digest, source.
+    pub blocked: Vec<Blocked>,
+    /// Lint findings of the manifests plus planning findings (`lost`, `tag-move`, ...), sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Counts.
+    pub summary: PlanSummary,
+    /// Counts per destination registry as named in the manifests (for the human table; not part
+    /// of the JSON).
+    #[serde(skip)]
+    pub destinations: BTreeMap<String, PlanSummary>,
+}
+
+impl Plan {
+    /// Deterministic pretty JSON with a trailing newline (the shape every front end prints).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("plan serializes");
+        s.push('\n');
+        s
+    }
+
+    /// True when any edge is blocked or any finding is an error.
+    pub fn has_problems(&self) -> bool {
+        self.summary.blocked > 0 || self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The inventory after this plan ran successfully: copies add the digest (and an index's
+    /// children, untagged when new) with its tags, tag actions add tags. Used to check that a
+    /// plan is complete (re-planning the result finds nothing to do) and by dry runs.
+    pub fn apply(&self, inventory: &Inventory) -> Inventory {
+        let mut out = inventory.clone();
+        for action in &self.actions {
+            let src_repo = action.src.rsplit_once('@').map_or("", |(r, _)| r);
+            let source = inventory.repository(src_repo).cloned().unwrap_or_default();
+            let repo = out.repositories.entry(action.dst.clone()).or_default();
+            if action.action == ActionKind::Copy {
+                copy_manifest(&source, repo, &action.digest, 0);
+            }
+            let info = repo.entry(action.digest.clone()).or_default();
+            info.tags.extend(action.tags.iter().cloned());
+            info.tags.sort();
+            info.tags.dedup();
+        }
+        out
+    }
+}
+
+/// Copies one manifest and, recursively, the children it lists (depth-capped against cycles in
+/// hand-written inventories).
+fn copy_manifest(
+    source: &crate::inventory::Repository,
+    dst: &mut crate::inventory::Repository,
+    digest: &str,
+    depth: usize,
+) {
+    let info = source.get(digest).cloned().unwrap_or_default();
+    if depth < 8 {
+        for child in &info.children {
+            copy_manifest(source, dst, child, depth + 1);
+        }
+    }
+    dst.entry(digest.to_owned()).or_insert(crate::inventory::ManifestInfo { tags: Vec::new(), ..info });
+}
+
+/// Plans a promotion of every edge of `set`.
+pub fn plan(set: &ManifestSet, inventory: &Inventory, options: &PlanOptions) -> Plan {
+    plan_delta(set, None, inventory, options)
+}
+
+/// Plans a promotion; with a `base` (the manifests as of the last promotion), only edges of
+/// digests added or whose tag lists changed since the base are planned, and entries removed
+/// since the base are reported as warnings (nothing is ever deleted).
+pub fn plan_delta(
+    set: &ManifestSet,
+    base: Option<&ManifestSet>,
+    inventory: &Inventory,
+    options: &PlanOptions,
+) -> Plan {
+    let mut diagnostics = set.diagnostics.clone();
+    let mut edges = expand(set, &set.diagnostics);
+    edges.mark_overlaps(set, &mut diagnostics);
+    if let Some(base) = base {
+        let base_edges = expand(base, &[]);
+        delta::apply(&mut edges, base, &base_edges, &mut diagnostics);
+    }
+    let mut plan = classify::classify(set, &edges, inventory, &mut diagnostics);
+    crate::diagnostic::sort_diagnostics(&mut diagnostics);
+    plan.diagnostics = diagnostics;
+    if options.strict && plan.has_problems() {
+        classify::block_all(&mut plan);
+    }
+    plan
+}
+
+/// Every repository the plan of `set` needs in its inventory (sources and destinations, full
+/// paths, sorted): what an online run reads from the registries.
+pub fn required_repositories(set: &ManifestSet) -> Vec<String> {
+    let edges = expand(set, &[]);
+    let mut repos: Vec<String> = edges.used_repositories().map(str::to_owned).collect();
+    repos.sort();
+    repos.dedup();
+    repos
+}

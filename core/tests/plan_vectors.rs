@@ -1,0 +1,148 @@
+//! Runs the planning vectors in `tests/vectors/plan/<case>/` through the core: manifests under
+//! `input/` (and `base/` for delta cases), `inventory.json`, `options.json`, compared byte for
+//! byte with `expected.json` (and `expected.txt` for snapshots). `UPDATE_VECTORS=1` rewrites the
+//! expected files instead (review the diff before committing).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use cip_core::audit::audit;
+use cip_core::snapshot::{SnapshotOptions, snapshot, snapshot_manifests};
+use cip_core::{Input, Inventory, PlanOptions, SourceFile, ThinDir};
+use serde::Deserialize;
+
+/// `options.json` of a case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CaseOptions {
+    /// `plan` (default), `snapshot`, `snapshot-manifests` or `audit`.
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    strict: bool,
+    /// Snapshot registry (or destination prefix for `snapshot-manifests`).
+    #[serde(default)]
+    registry: Option<String>,
+    /// Snapshot text format: `yaml` (default) or `csv`.
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    minimal: bool,
+    #[serde(default)]
+    snapshot_tag: Option<String>,
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/plan")
+}
+
+/// Reads `<case>/<sub>/` the way the CLI reads its PATH arguments: each file is a plain manifest,
+/// each directory a thin manifest directory. Paths are relative to the case directory.
+fn read_input(case: &Path, sub: &str) -> Option<Input> {
+    let dir = case.join(sub);
+    if !dir.is_dir() {
+        return None;
+    }
+    let mut files = Vec::new();
+    let mut thin_dirs = Vec::new();
+    for name in sorted_entries(&dir) {
+        let rel = format!("{sub}/{name}");
+        let path = case.join(&rel);
+        if path.is_dir() {
+            let mut thin = ThinDir { root: rel.clone(), dirs: Vec::new() };
+            walk(case, &rel, &mut thin, &mut files);
+            thin.dirs.sort();
+            thin_dirs.push(thin);
+        } else {
+            files.push(SourceFile::new(rel, fs::read_to_string(&path).expect("read manifest")));
+        }
+    }
+    Some(Input { files, thin_dirs: Some(thin_dirs) })
+}
+
+fn walk(case: &Path, rel: &str, thin: &mut ThinDir, files: &mut Vec<SourceFile>) {
+    for name in sorted_entries(&case.join(rel)) {
+        let child = format!("{rel}/{name}");
+        let path = case.join(&child);
+        if path.is_dir() {
+            thin.dirs.push(child.strip_prefix(&format!("{}/", thin.root)).expect("under root").to_owned());
+            walk(case, &child, thin, files);
+        } else if name == "promoter-manifest.yaml" || name == "images.yaml" {
+            files.push(SourceFile::new(child, fs::read_to_string(&path).expect("read manifest")));
+        }
+    }
+}
+
+fn sorted_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs one case; returns `(file name, produced text)` pairs to compare.
+fn run_case(case: &Path) -> Vec<(&'static str, String)> {
+    let options: CaseOptions = match fs::read_to_string(case.join("options.json")) {
+        Ok(text) => serde_json::from_str(&text).expect("options.json"),
+        Err(_) => CaseOptions::default(),
+    };
+    let inventory = match fs::read_to_string(case.join("inventory.json")) {
+        Ok(text) => Inventory::from_json(&text).expect("inventory.json"),
+        Err(_) => Inventory::default(),
+    };
+    let input = read_input(case, "input").unwrap_or_default();
+    let snapshot_options =
+        SnapshotOptions { minimal: options.minimal, snapshot_tag: options.snapshot_tag.clone() };
+    let text = |s: &cip_core::snapshot::Snapshot| match options.output.as_deref() {
+        Some("csv") => s.to_csv(),
+        _ => s.to_yaml(),
+    };
+    match options.mode.as_deref().unwrap_or("plan") {
+        "plan" => {
+            let base = read_input(case, "base");
+            let plan = cip_core::plan_input(input, base, &inventory, &PlanOptions { strict: options.strict });
+            vec![("expected.json", plan.to_json())]
+        }
+        "snapshot" => {
+            let s = snapshot(&inventory, options.registry.as_deref().expect("registry"), &snapshot_options);
+            vec![("expected.json", s.to_json()), ("expected.txt", text(&s))]
+        }
+        "snapshot-manifests" => {
+            let set = cip_core::load(input);
+            let registry = options.registry.as_deref().expect("registry");
+            let s = snapshot_manifests(&set, registry, &snapshot_options);
+            vec![("expected.json", s.to_json()), ("expected.txt", text(&s))]
+        }
+        "audit" => vec![("expected.json", audit(&cip_core::load(input), &inventory).to_json())],
+        other => panic!("unknown mode {other}"),
+    }
+}
+
+#[test]
+fn plan_vectors() {
+    let update = std::env::var_os("UPDATE_VECTORS").is_some();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for name in sorted_entries(&vectors_dir()) {
+        let case = vectors_dir().join(&name);
+        if !case.is_dir() {
+            continue;
+        }
+        count += 1;
+        for (file, produced) in run_case(&case) {
+            let path = case.join(file);
+            if update {
+                fs::write(&path, &produced).expect("write expected");
+                continue;
+            }
+            let expected = fs::read_to_string(&path).unwrap_or_default();
+            if expected != produced {
+                failures.push(format!("{name}/{file}:\n--- expected\n{expected}\n--- got\n{produced}"));
+            }
+        }
+    }
+    assert!(count >= 25, "expected at least 25 plan vectors, found {count}");
+    assert!(failures.is_empty(), "{} vector(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
