@@ -1,5 +1,17 @@
-//! napi-rs shell over cip-core and the cip engine: decode, one library call, encode.
-#![allow(unsafe_code)] // napi-derive expands to FFI glue.
+//! napi-rs shell over cip-core and the cip engine: decode the JavaScript arguments, make one
+//! library call, encode the result. Every result is the same serde value the CLI prints with
+//! `--format json`, serialized straight into JavaScript objects (field order kept), so
+//! `JSON.stringify(result, null, 2) + "\n"` equals the CLI's bytes.
+//!
+//! Each pure function has a synchronous form and an `…Async` form that runs on the libuv thread
+//! pool and returns a Promise, so a large manifest set never blocks Node's event loop.
+#![allow(unsafe_code)] // napi-derive expands to FFI glue, and `Json` implements its unsafe trait.
+
+mod args;
+mod error;
+mod json;
+mod pure;
+mod task;
 
 use napi_derive::napi;
 

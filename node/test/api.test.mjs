@@ -1,0 +1,147 @@
+// The addon's calling conventions: argument errors are JS Errors with a `code`, bad manifests are
+// data, both entry points (ESM and CommonJS) expose the same functions, and the async forms run
+// off the event loop.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import cip from './addon.mjs'
+
+const require = createRequire(import.meta.url)
+
+const MANIFEST = `registries:
+- name: gcr.io/staging
+  src: true
+- name: gcr.io/prod
+images:
+- name: app
+  dmap:
+    "sha256:${'a'.repeat(64)}": ["v1"]
+`
+
+test('ESM and CommonJS entry points expose the same functions', async () => {
+  const esm = await import('../index.mjs')
+  const cjs = require('../index.js')
+  for (const name of ['version', 'lint', 'lintJson', 'lintAsync', 'plan', 'planJson', 'planAsync']) {
+    assert.equal(typeof cjs[name], 'function', `CommonJS ${name}`)
+    assert.equal(esm[name], cjs[name], `ESM ${name} is the CommonJS one`)
+  }
+  assert.match(esm.version(), /^\d+\.\d+\.\d+/)
+})
+
+test('a single string is linted as manifest.yaml', () => {
+  const report = cip.lint('registries: [\n')
+  assert.ok(report.summary.errors > 0)
+  assert.equal(report.diagnostics[0].file, 'manifest.yaml')
+})
+
+test('bad manifests are data, not exceptions', async () => {
+  const files = { 'a.yaml': 'images: 3\n', 'b.yaml': '\t- nope' }
+  const report = cip.lint(files)
+  assert.ok(report.diagnostics.length > 0)
+  assert.deepEqual(await cip.lintAsync(files), report)
+})
+
+test('a clean manifest has no findings', () => {
+  const report = cip.lint({ 'promoter-manifest.yaml': MANIFEST })
+  assert.deepEqual(report.diagnostics, [])
+  assert.equal(report.summary.images, 1)
+  assert.equal(report.summary.tags, 1)
+})
+
+test('file order does not change the result', () => {
+  const a = { 'x/one.yaml': MANIFEST, 'y/two.yaml': 'images: 3\n' }
+  const b = { 'y/two.yaml': 'images: 3\n', 'x/one.yaml': MANIFEST }
+  assert.equal(cip.lintJson(a), cip.lintJson(b))
+})
+
+test('unusable arguments throw (sync) or reject (async) with a code', async () => {
+  for (const bad of [undefined, null, 42, true, () => 1]) {
+    assert.throws(() => cip.lint(bad), { code: 'ERR_INVALID_ARG_TYPE', message: /files: expected a manifest text/ })
+    await assert.rejects(cip.lintAsync(bad), { code: 'ERR_INVALID_ARG_TYPE' })
+  }
+  assert.throws(() => cip.lint({ 'a.yaml': 3 }), { code: 'ERR_INVALID_ARG_TYPE', message: /files\["a.yaml"\]/ })
+  const err = (() => { try { cip.lint(7) } catch (e) { return e } })()
+  assert.ok(err instanceof Error, 'a real Error')
+})
+
+test('plan: malformed inventory and unknown options are argument errors', async () => {
+  const files = { 'promoter-manifest.yaml': MANIFEST }
+  assert.throws(() => cip.plan(files, '{"repositories": ', {}), { code: 'ERR_INVALID_ARG_VALUE', message: /inventory/ })
+  assert.throws(() => cip.plan(files, 5), { code: 'ERR_INVALID_ARG_TYPE', message: /inventory/ })
+  assert.throws(() => cip.plan(files, { repositories: {} }, { stric: true }), { code: 'ERR_INVALID_ARG_VALUE', message: /stric/ })
+  await assert.rejects(cip.planAsync(files, { nope: 1 }), { code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+test('plan: sync, async and text forms agree', async () => {
+  const files = { 'promoter-manifest.yaml': MANIFEST }
+  const inventory = {
+    repositories: { 'gcr.io/staging/app': { [`sha256:${'a'.repeat(64)}`]: { tags: ['v1'] } }, 'gcr.io/prod/app': {} },
+  }
+  const sync = cip.plan(files, inventory)
+  assert.equal(sync.actions.length, 1)
+  assert.equal(sync.actions[0].action, 'copy')
+  assert.deepEqual(await cip.planAsync(files, JSON.stringify(inventory)), sync)
+  assert.equal(cip.planJson(files, inventory, null), `${JSON.stringify(sync, null, 2)}\n`)
+})
+
+/** A manifest set large enough that linting it takes a noticeable time. */
+function bigSet(images) {
+  const lines = ['registries:', '- name: gcr.io/staging', '  src: true', '- name: gcr.io/prod', 'images:']
+  for (let i = 0; i < images; i++) {
+    const digest = i.toString(16).padStart(64, '0')
+    lines.push(`- name: img-${i}`, '  dmap:', `    "sha256:${digest}": ["v1", "v1.${i}"]`)
+  }
+  return { 'promoter-manifest.yaml': `${lines.join('\n')}\n` }
+}
+
+test('the event loop keeps running during lintAsync', async () => {
+  // Grow the input until a synchronous lint takes a while, so the async one has time to overlap
+  // with the timer (no speed assertion: only "the timer fired while the work ran").
+  let files
+  for (let n = 2000; ; n *= 2) {
+    files = bigSet(n)
+    const start = performance.now()
+    cip.lint(files)
+    if (performance.now() - start > 150 || n >= 512000) break
+  }
+  let ticks = 0
+  const timer = setInterval(() => { ticks++ }, 5)
+  try {
+    const pending = cip.lintAsync(files)
+    assert.ok(pending instanceof Promise)
+    const report = await pending
+    assert.equal(report.diagnostics.length, 0)
+  } finally {
+    clearInterval(timer)
+  }
+  assert.ok(ticks >= 3, `the timer fired only ${ticks} times while lintAsync ran`)
+})
+
+test('many concurrent async calls all resolve', async () => {
+  const files = { 'promoter-manifest.yaml': MANIFEST }
+  const results = await Promise.all(Array.from({ length: 50 }, () => cip.lintAsync(files)))
+  for (const r of results) assert.deepEqual(r, results[0])
+})
+
+test('snapshot: object, text forms and async agree', async () => {
+  const d1 = `sha256:${'1'.repeat(64)}`
+  const d2 = `sha256:${'2'.repeat(64)}`
+  const inventory = {
+    repositories: {
+      'gcr.io/prod/app': { [d1]: { tags: ['v1', 'latest'] }, [d2]: { tags: [] } },
+      'gcr.io/prod/sub/tool': { [d2]: { tags: ['1.0'] } },
+      'gcr.io/prodx/other': { [d1]: { tags: ['x'] } },
+    },
+  }
+  const snap = cip.snapshot(inventory, 'gcr.io/prod')
+  assert.deepEqual(snap.images.map((i) => i.name), ['app', 'sub/tool'])
+  assert.deepEqual(snap.images[0].dmap[d1], ['latest', 'v1'])
+  assert.equal(cip.snapshotText(inventory, 'gcr.io/prod', { output: 'json' }), `${JSON.stringify(snap, null, 2)}\n`)
+  assert.match(cip.snapshotText(inventory, 'gcr.io/prod'), /^- name: app\n {2}dmap:\n/)
+  assert.match(cip.snapshotText(inventory, 'gcr.io/prod', { output: 'csv' }), /^app@sha256:/)
+  assert.deepEqual(await cip.snapshotAsync(JSON.stringify(inventory), 'gcr.io/prod'), snap)
+  const tagged = cip.snapshot(inventory, 'gcr.io/prod', { snapshotTag: '1.0' })
+  assert.deepEqual(tagged.images.map((i) => i.name), ['sub/tool'])
+  assert.throws(() => cip.snapshot(inventory, 3), { code: 'ERR_INVALID_ARG_TYPE', message: /registry/ })
+  assert.throws(() => cip.snapshotText(inventory, 'gcr.io/prod', { output: 'xml' }), { code: 'ERR_INVALID_ARG_VALUE' })
+})

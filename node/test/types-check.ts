@@ -1,0 +1,24 @@
+// Compiled with `tsc --noEmit` (npm run typecheck): the declarations in index.d.ts must describe
+// real usage without casts. Not executed.
+import * as cip from '../index.js'
+import type { CipError, Diagnostic, LintReport, Plan, Snapshot } from '../index.js'
+
+const files: cip.Files = { 'manifests/a/promoter-manifest.yaml': 'registries: []\n' }
+const report: LintReport = cip.lint(files)
+const first: Diagnostic | undefined = report.diagnostics[0]
+const where: string = first ? `${first.file}:${first.line}:${first.column} ${first.severity}` : ''
+const text: string = cip.lintJson('images: []\n')
+const later: Promise<LintReport> = cip.lintAsync(files)
+
+const plan: Plan = cip.plan(files, { repositories: {} }, { strict: true, base: files })
+const kinds: Array<'copy' | 'tag'> = plan.actions.map((a) => a.action)
+const planned: Promise<Plan> = cip.planAsync(files, '{"repositories": {}}')
+const snap: Snapshot = cip.snapshot({ repositories: {} }, 'gcr.io/prod', { minimal: true })
+const yaml: string = cip.snapshotText({ repositories: {} }, 'gcr.io/prod', { output: 'csv' })
+
+function describe(e: unknown): string {
+  const err = e as CipError
+  return `${err.code} ${err.registry ?? ''} ${err.message}`
+}
+
+export { where, text, later, kinds, planned, snap, yaml, describe }
