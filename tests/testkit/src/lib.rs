@@ -28,7 +28,6 @@ mod check;
 mod client;
 mod data;
 mod error;
-#[allow(dead_code)] // the fault proxy (being written) uses the rest
 mod http1;
 mod proxy;
 mod registry;
