@@ -4,9 +4,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import cip from './addon.mjs'
 
 const require = createRequire(import.meta.url)
+// CIP_NODE_ADDON may name a built addon (.node) or loader to test instead of this package.
+const cip = require(process.env.CIP_NODE_ADDON || '../index.js')
 
 const MANIFEST = `registries:
 - name: gcr.io/staging
