@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use cip::planning;
 use cip::promote::{self, Limits, Report, Stores};
+use cip::registry::{ClientConfig, RegistryClient};
 use cip_core::{ManifestSet, Plan, PlanOptions};
 use serde::Serialize;
 
@@ -42,6 +43,9 @@ pub struct PromoteArgs {
     /// Blob transfers in parallel per destination registry.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub blob_jobs: usize,
+    /// Requests per second per registry host (0: unlimited).
+    #[arg(long, default_value_t = 50.0, value_name = "N")]
+    pub rate: f64,
     /// Manifest files and thin manifest directories, promoted together.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
@@ -57,6 +61,17 @@ struct JsonOutput<'a> {
 /// Registry names of every manifest of the set.
 fn registry_names(set: &ManifestSet) -> Vec<String> {
     set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect()
+}
+
+/// The registry client of the run; each registry's `service-account` is impersonated.
+fn client(set: &ManifestSet, args: &PromoteArgs) -> anyhow::Result<RegistryClient> {
+    let mut config = ClientConfig { default_rate: args.rate, ..ClientConfig::default() };
+    for registry in set.manifests.iter().flat_map(|m| &m.registries) {
+        if let Some(account) = &registry.service_account {
+            config.service_accounts.insert(registry.name.value.clone(), account.value.clone());
+        }
+    }
+    RegistryClient::new(config).map_err(anyhow::Error::msg).context("configuring the registry client")
 }
 
 /// Keeps the plan's actions and blocked edges of the `--dest` registries.
@@ -76,7 +91,7 @@ pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
     if let Some(unknown) = args.dest.iter().find(|d| !names.contains(d)) {
         anyhow::bail!("--dest {unknown}: no manifest names this registry");
     }
-    let stores = Stores::new(names, promote::layout_opener());
+    let stores = Stores::new(names, promote::opener(client(&set, &args)?));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let keep = |registry: &str| args.dest.is_empty() || args.dest.iter().any(|d| d == registry);
     let inventory = runtime

@@ -264,7 +264,11 @@ impl<'s> Executor<'s> {
         size: u64,
         counters: &Counters,
     ) -> Result<(), StoreError> {
-        let blob = src.store.get_blob(&src.repo, digest).await?;
+        let mut blob = src.store.get_blob(&src.repo, digest).await?;
+        // A source that did not announce a length (0) is held to the descriptor's size.
+        if blob.size == 0 {
+            blob.size = size;
+        }
         if blob.size != size {
             let kind = ErrorKind::SizeMismatch { expected: size, actual: blob.size };
             return Err(StoreError::new(src.store.name(), &src.repo, Operation::GetBlob, kind));

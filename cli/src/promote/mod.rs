@@ -39,6 +39,15 @@ pub async fn execute(actions: &[cip_core::Action], stores: &Stores, limits: Limi
     Report::new(records, started.elapsed().as_millis() as u64)
 }
 
+/// The opener of a run: `oci:DIR` names open layouts, every other key is a registry host reached
+/// through `client` (one [`RegistryStore`](crate::registry::store::RegistryStore) per host).
+pub fn opener(client: crate::registry::RegistryClient) -> Opener {
+    Box::new(move |key: &str| match crate::layout::Layout::open(key) {
+        Some(layout) => Ok(Arc::new(layout) as Arc<dyn Store>),
+        None => Ok(Arc::new(crate::registry::store::RegistryStore::new(client.clone(), key)) as Arc<dyn Store>),
+    })
+}
+
 /// An opener for `oci:DIR` layouts only: HTTP registries are refused with a clear error (used
 /// where no registry client is configured, e.g. in layout-only tests).
 pub fn layout_opener() -> Opener {

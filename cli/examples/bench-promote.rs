@@ -1,0 +1,209 @@
+//! Benchmark: `cip promote --confirm` against `skopeo sync` (Debian package skopeo) on the same
+//! image set, each into a fresh destination registry, cold copy and no-op re-run. Prints a table:
+//! wall time, HTTP requests served (source + destination access logs), bytes stored at the
+//! destination, peak RSS (`/usr/bin/time`), and the cip/skopeo ratios. Not a test.
+//!
+//! ```text
+//! cargo build --release -p cip
+//! cargo run --release -p cip --example bench-promote -- [REPOS] [TAGS] [LAYER_KIB]
+//! ```
+//!
+//! Defaults: 200 repositories x 5 tags x 4 layers of 1024 KiB, 30% of layers drawn from a shared
+//! pool, every fifth repository multi-arch (amd64 + arm64 index). Everything runs on loopback with
+//! the real CNCF distribution registry (`/usr/bin/docker-registry`, Debian `docker-registry`).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use cip_testkit::{MediaKind, Registry, random_layer};
+
+/// Layers per image.
+const LAYERS: usize = 4;
+/// Distinct layers in the shared pool.
+const SHARED_POOL: u64 = 16;
+
+#[derive(Clone, Copy)]
+struct Shape {
+    repos: usize,
+    tags: usize,
+    layer_kib: usize,
+}
+
+/// One measured run.
+#[derive(Default, Clone, Copy)]
+struct Measure {
+    seconds: f64,
+    requests: usize,
+    bytes: u64,
+    rss_kib: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let arg = |i: usize, default: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let shape = Shape { repos: arg(1, 200), tags: arg(2, 5), layer_kib: arg(3, 1024) };
+    let cip = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/cip");
+    if !cip.exists() {
+        return Err("build cip first: cargo build --release -p cip".into());
+    }
+    let work = tempfile::tempdir()?;
+    let source = Registry::start().await?;
+    eprintln!("pushing {} repositories x {} tags to {} ...", shape.repos, shape.tags, source.host());
+    let images = push_images(&source, shape).await?;
+
+    let manifest = work.path().join("promote.yaml");
+    let cip_dest = Registry::start().await?;
+    std::fs::write(&manifest, cip_manifest(&source.host(), &cip_dest.host(), &images))?;
+    let cip_args: Vec<String> =
+        ["promote", "--confirm", "--rate", "0", manifest.to_str().unwrap_or_default()].map(String::from).to_vec();
+    let cip_cold = measure(&cip, &cip_args, &source, &cip_dest)?;
+    let cip_noop = measure(&cip, &cip_args, &source, &cip_dest)?;
+
+    let skopeo_dest = Registry::start().await?;
+    let sync = work.path().join("sync.yaml");
+    std::fs::write(&sync, skopeo_config(&source.host(), &images))?;
+    let skopeo_args: Vec<String> = [
+        "sync", "--all", "--preserve-digests", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false",
+        sync.to_str().unwrap_or_default(), &skopeo_dest.host(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let skopeo = PathBuf::from("/usr/bin/skopeo");
+    let skopeo_cold = measure(&skopeo, &skopeo_args, &source, &skopeo_dest)?;
+    let skopeo_noop = measure(&skopeo, &skopeo_args, &source, &skopeo_dest)?;
+
+    println!("{}", table(shape, &images, [cip_cold, cip_noop, skopeo_cold, skopeo_noop]));
+    Ok(())
+}
+
+/// repo -> [(digest, tag)]
+type Images = Vec<(String, Vec<(String, String)>)>;
+
+/// Deterministic images: layer `l` of tag `t` of repo `r` comes from the shared pool for 30% of
+/// (r, t, l) triples, else is unique.
+async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Box<dyn std::error::Error>> {
+    let client = source.client();
+    let size = shape.layer_kib * 1024;
+    let mut images = Vec::new();
+    for r in 0..shape.repos {
+        let repo = format!("bench/app{r:03}");
+        let mut tags = Vec::new();
+        for t in 0..shape.tags {
+            let layers: Vec<Vec<u8>> = (0..LAYERS)
+                .map(|l| {
+                    let shared = (r * 31 + t * 7 + l * 3) % 10 < 3;
+                    let seed = if shared {
+                        1_000_000 + ((r + t + l) as u64 % SHARED_POOL)
+                    } else {
+                        ((r * 100 + t) * 10 + l) as u64 + 1
+                    };
+                    random_layer(seed, size)
+                })
+                .collect();
+            let tag = format!("v{t}");
+            let pushed = if r % 5 == 0 {
+                client.push_multi_arch(&repo, Some(&tag), &layers, &["amd64", "arm64"], MediaKind::Oci).await?
+            } else {
+                client.push_image(&repo, Some(&tag), &layers, MediaKind::Docker).await?
+            };
+            tags.push((pushed.digest.to_string(), tag));
+        }
+        images.push((repo, tags));
+    }
+    Ok(images)
+}
+
+fn cip_manifest(src: &str, dst: &str, images: &Images) -> String {
+    let mut out = format!("registries:\n- name: {src}\n  src: true\n- name: {dst}\nimages:\n");
+    for (repo, tags) in images {
+        let _ = writeln!(out, "- name: {repo}\n  dmap:");
+        for (digest, tag) in tags {
+            let _ = writeln!(out, "    \"{digest}\": [\"{tag}\"]");
+        }
+    }
+    out
+}
+
+fn skopeo_config(src: &str, images: &Images) -> String {
+    let mut out = format!("{src}:\n  tls-verify: false\n  images:\n");
+    for (repo, tags) in images {
+        let list: Vec<&str> = tags.iter().map(|(_, t)| t.as_str()).collect();
+        let _ = writeln!(out, "    {repo}: [{}]", list.join(", "));
+    }
+    out
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Runs one command under `/usr/bin/time` and measures it.
+fn measure(program: &Path, args: &[String], source: &Registry, dest: &Registry) -> Result<Measure, Box<dyn std::error::Error>> {
+    let before = source.request_log().len() + dest.request_log().len();
+    let stored_before = dir_bytes(&dest.storage_dir());
+    let rss_file = tempfile::NamedTempFile::new()?;
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(rss_file.path())
+        .arg(program)
+        .args(args)
+        .output()?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        eprintln!("{} failed: {}", program.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    // The access log is flushed asynchronously: give it a moment.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let requests = source.request_log().len() + dest.request_log().len() - before;
+    let rss_kib = std::fs::read_to_string(rss_file.path())?.lines().last().unwrap_or("0").trim().parse()?;
+    let bytes = dir_bytes(&dest.storage_dir()).saturating_sub(stored_before);
+    Ok(Measure { seconds, requests, bytes, rss_kib })
+}
+
+fn table(shape: Shape, images: &Images, [cc, cn, sc, sn]: [Measure; 4]) -> String {
+    let tags: usize = images.iter().map(|(_, t)| t.len()).sum();
+    let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.2}x", a / b) } else { "-".into() };
+    let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1048576.0);
+    let mut out = format!(
+        "{} repositories x {} tags ({} tags), {} layers of {} KiB, 30% shared, every 5th repository multi-arch\n\n",
+        shape.repos, shape.tags, tags, LAYERS, shape.layer_kib
+    );
+    let _ = writeln!(out, "| run | tool | wall time | requests | bytes stored | peak RSS |");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+    for (run, tool, m) in [("cold", "cip", cc), ("cold", "skopeo", sc), ("no-op", "cip", cn), ("no-op", "skopeo", sn)] {
+        let _ = writeln!(
+            out,
+            "| {run} | {tool} | {:.2} s | {} | {} | {:.1} MiB |",
+            m.seconds,
+            m.requests,
+            mib(m.bytes),
+            m.rss_kib as f64 / 1024.0
+        );
+    }
+    let _ = writeln!(out, "\n| ratio cip/skopeo | wall time | requests | peak RSS |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for (run, c, s) in [("cold", cc, sc), ("no-op", cn, sn)] {
+        let _ = writeln!(
+            out,
+            "| {run} | {} | {} | {} |",
+            ratio(c.seconds, s.seconds),
+            ratio(c.requests as f64, s.requests as f64),
+            ratio(c.rss_kib as f64, s.rss_kib as f64)
+        );
+    }
+    out
+}

@@ -1,0 +1,172 @@
+//! Promotion between OCI image layouts (no server): the shipped staging layout is promoted into a
+//! fresh layout, which skopeo must be able to read; a re-run does nothing; tampered bytes are
+//! refused without blocking other images; a tag move is refused without blocking other images.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cip::layout::Layout;
+use cip::promote::{self, Limits, Report, Stores};
+use cip::store::Store;
+use cip_core::{Input, Plan, PlanOptions, SourceFile};
+
+const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
+const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// A temporary directory holding a copy of `examples/staging` and a manifest promoting it.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(hello_tags: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let staging = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/staging");
+        copy_dir(&staging, &dir.path().join("staging"));
+        let root = dir.path().display();
+        let yaml = format!(
+            "registries:\n- name: oci:{root}/staging\n  src: true\n- name: oci:{root}/prod\nimages:\n\
+             - name: hello\n  dmap:\n    \"{HELLO}\": [{hello_tags}]\n\
+             - name: plain\n  dmap:\n    \"{PLAIN}\": [\"1.0\"]\n"
+        );
+        std::fs::write(dir.path().join("promote.yaml"), yaml).expect("write manifest");
+        Fixture { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn prod(&self) -> Layout {
+        Layout::open(&format!("oci:{}", self.path("prod").display())).expect("layout")
+    }
+
+    /// Plans and (with `confirm`) executes, like `cip promote`.
+    async fn promote(&self, confirm: bool) -> (Plan, Option<Report>) {
+        let path = self.path("promote.yaml").display().to_string();
+        let text = std::fs::read_to_string(&path).expect("manifest");
+        let set = cip_core::load(Input { files: vec![SourceFile::new(path, text)], thin_dirs: None });
+        assert!(!set.has_errors(), "{:?}", set.diagnostics);
+        let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone());
+        let stores = Stores::new(names, promote::layout_opener());
+        let inventory = promote::inventory::read(&set, &stores, &|_| true).await.expect("inventory");
+        let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions::default());
+        let report = if confirm {
+            Some(promote::execute(&plan.actions, &stores, Limits::default(), false).await)
+        } else {
+            None
+        };
+        (plan, report)
+    }
+}
+
+fn skopeo(args: &[&str]) -> Option<String> {
+    if !Path::new("/usr/bin/skopeo").exists() {
+        eprintln!("skopeo not installed (apt-get install skopeo): skipping the skopeo check");
+        return None;
+    }
+    let out = Command::new("/usr/bin/skopeo").args(args).output().expect("run skopeo");
+    assert!(out.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).expect("utf8"))
+}
+
+#[tokio::test]
+async fn staging_promotes_into_a_fresh_layout_that_skopeo_reads() {
+    let fx = Fixture::new("\"v1\", \"latest\"");
+    let (plan, _) = fx.promote(false).await;
+    assert_eq!(plan.actions.len(), 2);
+    assert!(!fx.path("prod").exists(), "a dry run writes nothing");
+
+    let (_, report) = fx.promote(true).await;
+    let report = report.expect("report");
+    assert!(!report.has_failures(), "{}", report.to_human());
+    assert_eq!(report.summary.tags, 3);
+    assert_eq!(report.summary.manifests, 4, "index, two children, plain image");
+    assert_eq!(report.summary.blobs_uploaded, 7, "the shared layer is transferred once");
+
+    let prod = fx.prod();
+    for (repo, tag, digest) in [("hello", "v1", HELLO), ("hello", "latest", HELLO), ("plain", "1.0", PLAIN)] {
+        let manifest = prod.get_manifest(repo, tag).await.expect("tagged manifest");
+        assert_eq!(manifest.digest, digest);
+    }
+    assert_eq!(prod.list_tags("hello").await.expect("tags"), ["latest", "v1"]);
+
+    let dir = fx.path("prod").display().to_string();
+    if let Some(raw) = skopeo(&["inspect", "--raw", &format!("oci:{dir}:hello:v1")]) {
+        assert_eq!(cip::promote::verify::sha256_digest(raw.as_bytes()), HELLO, "byte-exact index");
+        let digest = skopeo(&["inspect", "--format", "{{.Digest}}", &format!("oci:{dir}:plain:1.0")]);
+        assert_eq!(digest.as_deref().map(str::trim), Some(PLAIN));
+        let copy = fx.path("skopeo-copy").display().to_string();
+        skopeo(&["copy", "--all", &format!("oci:{dir}:hello:v1"), &format!("oci:{copy}:hello")]);
+    }
+
+    let (again, _) = fx.promote(true).await;
+    assert!(again.actions.is_empty(), "a re-run has nothing to do: {:?}", again.actions);
+    assert_eq!(again.summary.present, 3);
+}
+
+#[tokio::test]
+async fn tampered_blob_is_refused_and_other_images_still_promote() {
+    let fx = Fixture::new("\"v1\"");
+    // The arm64 image's own layer: change its bytes but keep its name (digest).
+    let staging = Layout::open(&format!("oci:{}", fx.path("staging").display())).expect("layout");
+    let index = staging.get_manifest("hello", "v1").await.expect("index");
+    let index: serde_json::Value = serde_json::from_slice(&index.bytes).expect("json");
+    let arm = index["manifests"][1]["digest"].as_str().expect("child").to_owned();
+    let arm = staging.get_manifest("hello", &arm).await.expect("arm64 manifest");
+    let arm: serde_json::Value = serde_json::from_slice(&arm.bytes).expect("json");
+    let layer = arm["layers"][1]["digest"].as_str().expect("layer").to_owned();
+    let blob = fx.path("staging/blobs/sha256").join(&layer["sha256:".len()..]);
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    bytes[600] ^= 0xff;
+    std::fs::write(&blob, bytes).expect("tamper");
+
+    let (_, report) = fx.promote(true).await;
+    let report = report.expect("report");
+    assert_eq!(report.summary.failed, 1);
+    let failed = report.actions.iter().find(|a| a.error.is_some()).expect("failure");
+    assert!(failed.dst.ends_with("/hello"));
+    assert!(failed.error.as_deref().unwrap_or("").contains("digest mismatch"), "{failed:?}");
+
+    let prod = fx.prod();
+    assert!(prod.head_manifest("hello", "v1").await.expect("head").is_none(), "no tag for a refused image");
+    assert!(prod.head_manifest("hello", HELLO).await.expect("head").is_none(), "no index either");
+    assert!(!prod.blob_exists("hello", &layer).await.expect("exists"), "the bad blob never lands");
+    assert_eq!(prod.get_manifest("plain", "1.0").await.expect("plain").digest, PLAIN);
+}
+
+#[tokio::test]
+async fn a_tag_move_is_refused_and_nothing_else_is_blocked() {
+    let fx = Fixture::new("\"v1\"");
+    // Production already has hello:v1 at the plain image's digest.
+    let staging = Layout::open(&format!("oci:{}", fx.path("staging").display())).expect("layout");
+    let plain = staging.get_manifest("plain", PLAIN).await.expect("plain");
+    let prod = fx.prod();
+    let data = std::fs::read(fx.path("staging/blobs/sha256").join(&PLAIN["sha256:".len()..])).expect("read");
+    assert_eq!(data, plain.bytes);
+    // Put the plain image (with its blobs) into prod, then point hello:v1 at it.
+    copy_dir(&fx.path("staging/blobs"), &fx.path("prod/blobs"));
+    prod.put_manifest("hello", PLAIN, &plain).await.expect("put by digest");
+    prod.put_manifest("hello", "v1", &plain).await.expect("put tag");
+
+    let (plan, report) = fx.promote(true).await;
+    assert_eq!(plan.blocked.len(), 1, "{:?}", plan.blocked);
+    assert!(plan.blocked[0].reasons.iter().any(|r| r == "tag-move"), "{:?}", plan.blocked);
+    let report = report.expect("report");
+    assert!(!report.has_failures(), "{}", report.to_human());
+    assert_eq!(prod.get_manifest("hello", "v1").await.expect("v1").digest, PLAIN, "the tag did not move");
+    assert_eq!(prod.get_manifest("plain", "1.0").await.expect("plain").digest, PLAIN);
+}
