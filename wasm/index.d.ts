@@ -154,3 +154,41 @@ export function plan(files: Files, inventory: string | Inventory, options?: Plan
 
 /** Like `plan`, but returns the exact text `cip plan --format json` prints. */
 export function planJson(files: Files, inventory: string | Inventory, options?: PlanOptions | null): string;
+
+/** Options of `snapshot`. */
+export interface SnapshotOptions {
+  /** Leave out untagged digests that an index of the same repository lists (they travel with it). */
+  minimal?: boolean;
+  /** Keep only digests carrying this tag (with all their tags). */
+  snapshotTag?: string | null;
+}
+
+/** Options of `snapshotText`. */
+export interface SnapshotTextOptions extends SnapshotOptions {
+  /** Text format, as `cip snapshot --output`; default `yaml` (the Go promoter's format). */
+  output?: "yaml" | "csv" | "json";
+}
+
+/** One image of a snapshot: its name relative to the registry, digest -> sorted tags. */
+export interface SnapshotImage {
+  name: string;
+  dmap: Record<string, string[]>;
+}
+
+/** The result of `snapshot`, the JSON `cip snapshot --output json` prints. */
+export interface Snapshot {
+  images: SnapshotImage[];
+}
+
+/**
+ * The `images:` list of `registry` (a prefix such as `gcr.io/k8s-artifacts-prod`) as the
+ * inventory (JSON text or object) holds it.
+ */
+export function snapshot(inventory: string | Inventory, registry: string, options?: SnapshotOptions | null): Snapshot;
+
+/** Like `snapshot`, but returns the exact text `cip snapshot --output <output>` prints (default YAML). */
+export function snapshotText(
+  inventory: string | Inventory,
+  registry: string,
+  options?: SnapshotTextOptions | null,
+): string;

@@ -3,7 +3,8 @@
 // the CLI prints:
 //   lintJson(files) -> string      exact `cip lint --format json` text
 //   lint(files)     -> object      the same report as a JS value
-//   planJson?(files, inventory, options) -> string   (when the front end has planning)
+//   plan(files, inventory, options) / planJson(...)
+//   snapshot(inventory, registry, options) / snapshotText(..., {output})
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -56,8 +57,10 @@ function pick(m) {
     lintJson: m.lintJson,
     plan: m.plan,
     planJson: m.planJson,
+    snapshot: m.snapshot,
+    snapshotText: m.snapshotText,
   };
-  for (const required of ["version", "lint", "lintJson"]) {
+  for (const required of ["version", "lint", "lintJson", "plan", "planJson", "snapshot", "snapshotText"]) {
     if (typeof api[required] !== "function") {
       throw new Error(`front end does not export ${required}()`);
     }

@@ -1,49 +1,65 @@
-// Reads the language-neutral test vectors (tests/vectors/<kind>/<case>/) into plain JS values:
-// the input files as {path: text} and the expected bytes. See tests/vectors/README.md for the
-// convention; this reader follows it and is shared by every JS front end.
-import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+// Reads the language-neutral test vectors (tests/vectors/<kind>/<case>/) into plain JS values,
+// following the convention of the Rust runners (core/tests/plan_vectors.rs):
+//   input/        manifests; a file directly in it is a plain manifest, a directory is a thin
+//                 manifest directory (only promoter-manifest.yaml / images.yaml are read);
+//                 paths are relative to the case directory ("input/a.yaml")
+//   base/         the same, for delta planning (optional)
+//   inventory.json, options.json (optional), expected.json, expected.txt (snapshots)
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./frontends.mjs";
 
 export const vectorsRoot = path.join(repoRoot, "tests/vectors");
 
-/** Files of a case directory that are not input. */
-const NOT_INPUT = new Set(["expected.json", "README.md", "inventory.json", "options.json"]);
+const THIN_FILES = new Set(["promoter-manifest.yaml", "images.yaml"]);
 
-/** Every case of a kind, sorted by name: {name, dir, files, expected, inventory?, options?}. */
+/** Every case of a kind, sorted by name. */
 export function cases(kind) {
   const dir = path.join(vectorsRoot, kind);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
+  return sortedNames(dir)
     .filter((name) => statSync(path.join(dir, name)).isDirectory())
-    .sort()
     .map((name) => readCase(path.join(dir, name), name));
 }
 
 function readCase(dir, name) {
-  const files = {};
-  for (const rel of walk(dir, "")) {
-    if (!NOT_INPUT.has(rel)) files[rel] = readFileSync(path.join(dir, rel), "utf8");
-  }
   const optional = (f) => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), "utf8") : undefined);
+  const options = optional("options.json");
   return {
     name,
     dir,
-    files,
-    expected: readFileSync(path.join(dir, "expected.json"), "utf8"),
+    input: readInput(dir, "input") ?? {},
+    base: readInput(dir, "base"),
     inventory: optional("inventory.json"),
-    options: optional("options.json"),
+    options: options ? JSON.parse(options) : {},
+    expectedJson: optional("expected.json"),
+    expectedText: optional("expected.txt"),
   };
 }
 
-function walk(dir, rel) {
-  const out = [];
-  for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  )) {
-    const child = rel ? `${rel}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...walk(dir, child));
-    else if (entry.isFile()) out.push(child);
+/** `{path: text}` of `<case>/<sub>/`, read the way the CLI reads its PATH arguments. */
+function readInput(caseDir, sub) {
+  const dir = path.join(caseDir, sub);
+  if (!existsSync(dir)) return undefined;
+  const files = {};
+  const walk = (rel) => {
+    for (const name of sortedNames(path.join(caseDir, rel))) {
+      const child = `${rel}/${name}`;
+      const abs = path.join(caseDir, child);
+      if (statSync(abs).isDirectory()) walk(child);
+      else if (THIN_FILES.has(name)) files[child] = readFileSync(abs, "utf8");
+    }
+  };
+  for (const name of sortedNames(dir)) {
+    const rel = `${sub}/${name}`;
+    const abs = path.join(caseDir, rel);
+    if (statSync(abs).isDirectory()) walk(rel);
+    else files[rel] = readFileSync(abs, "utf8");
   }
-  return out;
+  return files;
+}
+
+// Byte order, as Rust sorts strings.
+function sortedNames(dir) {
+  return readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }

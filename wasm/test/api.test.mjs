@@ -23,7 +23,7 @@ images:
 test("require and import give the same functions and version", () => {
   assert.equal(cjs.version(), esm.version());
   assert.equal(esm.version(), pkg.version);
-  for (const name of ["lint", "lintJson", "plan", "planJson", "version"]) {
+  for (const name of ["lint", "lintJson", "plan", "planJson", "snapshot", "snapshotText", "version"]) {
     assert.equal(typeof esm[name], "function", `import is missing ${name}`);
     assert.equal(typeof cjs[name], "function", `require is missing ${name}`);
   }
@@ -81,4 +81,16 @@ test("plan takes the inventory as text or object and returns the CLI JSON", () =
   const plan = esm.plan(BAD, inventory, { strict: true });
   assert.deepEqual(Object.keys(plan), ["actions", "blocked", "diagnostics", "summary"]);
   assert.equal(esm.planJson(BAD, inventory, { strict: true }), `${JSON.stringify(plan, null, 2)}\n`);
+});
+
+test("snapshot lists a registry's images as object, YAML, CSV and JSON", () => {
+  const digest = `sha256:${"a".repeat(64)}`;
+  const inventory = { repositories: { "gcr.io/prod/app": { [digest]: { tags: ["v1", "latest"] } }, "gcr.io/other/x": {} } };
+  const snap = esm.snapshot(inventory, "gcr.io/prod");
+  assert.deepEqual(snap, { images: [{ name: "app", dmap: { [digest]: ["latest", "v1"] } }] });
+  assert.equal(esm.snapshotText(inventory, "gcr.io/prod"), `- name: app\n  dmap:\n    "${digest}": ["latest", "v1"]\n`);
+  assert.equal(esm.snapshotText(inventory, "gcr.io/prod", { output: "csv" }), `app@${digest},app:latest\napp@${digest},app:v1\n`);
+  assert.equal(esm.snapshotText(JSON.stringify(inventory), "gcr.io/prod", { output: "json" }), `${JSON.stringify(snap, null, 2)}\n`);
+  assert.throws(() => esm.snapshotText(inventory, "gcr.io/prod", { output: "xml" }), /output must be "yaml", "csv" or "json"/);
+  assert.throws(() => esm.snapshot(inventory, 3), /snapshot\(inventory, registry\): expected the registry/);
 });

@@ -1,6 +1,6 @@
 // Compile-only sample: every export and type of cip-wasm used the way a caller would.
-import { lint, lintJson, plan, planJson, version } from "cip-wasm";
-import type { Diagnostic, Files, Inventory, LintReport, Plan, PlanOptions, Severity, Summary } from "cip-wasm";
+import { lint, lintJson, plan, planJson, snapshot, snapshotText, version } from "cip-wasm";
+import type { Diagnostic, Files, Inventory, LintReport, Plan, PlanOptions, Severity, Snapshot, SnapshotTextOptions, Summary } from "cip-wasm";
 
 const files: Files = { "manifests/a/promoter-manifest.yaml": "registries: []\n" };
 const report: LintReport = lint(files);
@@ -22,8 +22,12 @@ const reasons: string[] = p.blocked.flatMap((b) => [b.src ?? "", ...b.reasons]);
 const counts: number = p.summary.copy + p.summary.tag + p.summary.present + p.summary.blocked;
 const planText: string = planJson(files, JSON.stringify(inventory)) + planJson(files, inventory, {});
 const v: string = version();
+const snap: Snapshot = snapshot(inventory, "gcr.io/x", { minimal: true, snapshotTag: null });
+const names: string[] = snap.images.map((i) => `${i.name} ${Object.keys(i.dmap).length}`);
+const textOptions: SnapshotTextOptions = { output: "csv", snapshotTag: "v1" };
+const csv: string = snapshotText(JSON.stringify(inventory), "gcr.io/x", textOptions) + snapshotText(inventory, "gcr.io/x");
 
 // @ts-expect-error numbers are not files
 lint(42);
 
-export { severity, utf16, help, labels, summary, text, kinds, reasons, counts, planText, v, p };
+export { names, csv, severity, utf16, help, labels, summary, text, kinds, reasons, counts, planText, v, p };
