@@ -3,6 +3,7 @@
 
 mod lint;
 mod promote;
+mod run;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,8 @@ enum Command {
     Lint(lint::LintArgs),
     /// Promote: read the registries, plan, and with --confirm copy images by digest (dry run otherwise).
     Promote(promote::PromoteArgs),
+    /// The Go promoter's invocation (`--manifest`, `--thin-manifest-dir`, `--confirm`, `--snapshot`, ...) mapped onto cip.
+    Run(run::RunArgs),
 }
 
 /// Runs the chosen command.
@@ -47,5 +50,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
         Command::Promote(args) => promote::run(args),
+        Command::Run(args) => run::run(args),
     }
 }
