@@ -280,7 +280,9 @@ impl RegistryClient {
             let kind = if looks_like_tls(&https_error) {
                 ErrorKind::Insecure { host: host.to_string(), reason: https_error }
             } else {
-                ErrorKind::Connect(https_error)
+                ErrorKind::Connect(format!(
+                    "{https_error} (over HTTPS; a registry without TLS must be marked --insecure-registry {host})"
+                ))
             };
             return Err(fail(kind));
         }
@@ -370,6 +372,25 @@ impl RegistryClient {
     /// response whatever its status, except 401 (after one re-authentication) and exhausted
     /// retries, which are errors.
     pub async fn execute(&self, call: &Call<'_>) -> Result<reqwest::Response, RegistryError> {
+        self.execute_with(call, None).await
+    }
+
+    /// Sends a call whose body is a stream: one attempt only (a stream cannot be replayed), so
+    /// the caller authenticates first with a cheap retriable call on the same scopes.
+    pub async fn execute_stream(
+        &self,
+        call: &Call<'_>,
+        body: reqwest::Body,
+    ) -> Result<reqwest::Response, RegistryError> {
+        self.execute_with(call, Some(body)).await
+    }
+
+    async fn execute_with(
+        &self,
+        call: &Call<'_>,
+        mut stream: Option<reqwest::Body>,
+    ) -> Result<reqwest::Response, RegistryError> {
+        let one_shot = stream.is_some();
         let cfg = &self.inner.config;
         let fail = |kind| self.error(call.host, call.repository, call.operation, kind);
         let endpoint = self.endpoint(call.host).await?;
@@ -380,6 +401,9 @@ impl RegistryClient {
         } else {
             call.target.clone()
         };
+        // Credentials go only to the registry itself, never to another origin a `Location`
+        // or `Link` header names.
+        let same_origin = url.starts_with(&format!("{}/", endpoint.base));
         let mut retry = RetryState::new();
         let mut reauthenticated = false;
         loop {
@@ -389,10 +413,13 @@ impl RegistryClient {
                 .expect("challenge lock")
                 .clone()
                 .unwrap_or(endpoint.challenge.clone());
-            let authorization = self
-                .authorization(call, &challenge, reauthenticated)
-                .await
-                .map_err(|k| self.error(call.host, call.repository, Operation::Authenticate, k))?;
+            let authorization = if same_origin {
+                self.authorization(call, &challenge, reauthenticated)
+                    .await
+                    .map_err(|k| self.error(call.host, call.repository, Operation::Authenticate, k))?
+            } else {
+                None
+            };
             let mut request = client.request(call.method.clone(), &url).headers(call.headers.clone());
             if let Some(value) = &authorization {
                 let mut v = HeaderValue::from_str(value.expose()).map_err(|_| {
@@ -403,7 +430,9 @@ impl RegistryClient {
                 v.set_sensitive(true);
                 request = request.header(header::AUTHORIZATION, v);
             }
-            if let Some(body) = &call.body {
+            if let Some(body) = stream.take() {
+                request = request.body(body);
+            } else if let Some(body) = &call.body {
                 request = request.body(body.clone());
             }
             if let Some(t) = call.timeout {
@@ -427,7 +456,7 @@ impl RegistryClient {
                         "request"
                     );
                     if status == StatusCode::UNAUTHORIZED {
-                        if reauthenticated {
+                        if reauthenticated || one_shot {
                             return Err(fail(ErrorKind::AuthRefused { status: 401 }));
                         }
                         // Once: the token may have expired, or an open `/v2/` hides a
@@ -436,7 +465,7 @@ impl RegistryClient {
                         reauthenticated = true;
                         continue;
                     }
-                    if !retry::is_retryable_status(status.as_u16()) {
+                    if !retry::is_retryable_status(status.as_u16()) || one_shot {
                         return Ok(response);
                     }
                     (retry_after(response.headers()), format!("HTTP {}", status.as_u16()))
@@ -446,6 +475,9 @@ impl RegistryClient {
                 }
                 Err(e) => (None, error_chain(&e)),
             };
+            if one_shot {
+                return Err(fail(ErrorKind::Connect(problem)));
+            }
             match retry.next_delay(&cfg.retry, hint) {
                 Some(delay) => {
                     self.inner.stats.retry();

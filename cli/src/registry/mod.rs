@@ -17,6 +17,7 @@ pub mod retry;
 pub mod secret;
 pub mod snapshot;
 pub mod stats;
+pub mod store;
 
 pub use client::{ClientConfig, RegistryClient};
 pub use error::{ErrorKind, Operation, RegistryError};

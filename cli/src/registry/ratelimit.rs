@@ -98,6 +98,6 @@ mod tests {
         let third = tokio::time::timeout(Duration::from_millis(50), limiter.admit()).await;
         assert!(third.is_err());
         drop(a);
-        tokio::time::timeout(Duration::from_millis(50), limiter.admit()).await.unwrap();
+        let _permit = tokio::time::timeout(Duration::from_millis(50), limiter.admit()).await.unwrap();
     }
 }

@@ -1,0 +1,324 @@
+//! The HTTP registry as a [`Store`] for the copy executor: one store per registry host, so
+//! repositories of one host can mount each other's blobs. Requests go through the shared
+//! [`RegistryClient`], so rate limits, retries and authentication apply to every one of them.
+//!
+//! Uploads are monolithic and streamed (`POST` a session, then one `PUT ?digest=` with the
+//! stream as body): a layer is never held in memory. Because a stream cannot be replayed, the
+//! `PUT` is sent once; the `POST` before it is retried normally and authenticates for push.
+
+use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+use super::client::{RegistryClient, status_kind};
+use super::error::{ErrorKind as RegErrorKind, Operation as RegOperation, RegistryError};
+use crate::store::{
+    BlobStream, ErrorKind, ManifestHead, MountOutcome, Operation, RawManifest, Store, StoreError,
+};
+
+/// A registry host seen as a [`Store`].
+#[derive(Clone, Debug)]
+pub struct RegistryStore {
+    client: RegistryClient,
+    host: String,
+}
+
+impl RegistryStore {
+    /// The store for `host` (`gcr.io`, `127.0.0.1:5000`).
+    pub fn new(client: RegistryClient, host: &str) -> Self {
+        Self { client, host: host.to_string() }
+    }
+
+    fn full(&self, repo: &str) -> String {
+        format!("{}/{repo}", self.host)
+    }
+
+    fn convert(&self, repo: &str, operation: Operation, error: RegistryError) -> StoreError {
+        let message = error.to_string();
+        let kind = match error.kind {
+            RegErrorKind::NotFound => ErrorKind::NotFound(message),
+            RegErrorKind::DigestMismatch { expected, actual } => {
+                ErrorKind::DigestMismatch { expected, actual }
+            }
+            RegErrorKind::AuthRefused { .. } | RegErrorKind::Denied | RegErrorKind::Credentials(_) => {
+                ErrorKind::Auth(message)
+            }
+            RegErrorKind::Status { status, .. } => ErrorKind::Status { status, message },
+            RegErrorKind::Connect(_)
+            | RegErrorKind::Timeout(_)
+            | RegErrorKind::RetriesExhausted { .. }
+            | RegErrorKind::Insecure { .. } => ErrorKind::Transport(message),
+            RegErrorKind::NotARegistry(_)
+            | RegErrorKind::InvalidResponse(_)
+            | RegErrorKind::UnsupportedMediaType(_) => ErrorKind::Invalid(message),
+        };
+        StoreError::new(&self.host, repo, operation, kind)
+    }
+
+    fn status_error(
+        &self,
+        repo: &str,
+        operation: Operation,
+        reg_op: RegOperation,
+        status: u16,
+        text: &str,
+    ) -> StoreError {
+        let error = RegistryError {
+            registry: self.host.clone(),
+            repository: Some(repo.to_string()),
+            operation: reg_op,
+            kind: status_kind(status, text),
+        };
+        self.convert(repo, operation, error)
+    }
+
+    /// Starts an upload session (optionally as a mount); returns the response.
+    async fn start_upload(
+        &self,
+        repo: &str,
+        query: &str,
+        extra_pull: Option<&str>,
+        operation: Operation,
+    ) -> Result<reqwest::Response, StoreError> {
+        let full = self.full(repo);
+        let reg_op = if extra_pull.is_some() { RegOperation::MountBlob } else { RegOperation::PutBlob };
+        let mut call = self.client.repo_call(
+            &full,
+            reg_op,
+            Method::POST,
+            &format!("blobs/uploads/{query}"),
+            &["pull", "push"],
+        );
+        if let Some(from) = extra_pull {
+            call.scopes.add(&format!("repository:{from}"), &["pull"]);
+        }
+        call.headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        call.body = Some(bytes::Bytes::new());
+        self.client.execute(&call).await.map_err(|e| self.convert(repo, operation, e))
+    }
+}
+
+/// Resolves an upload `Location` (absolute or relative) and appends `digest=`.
+fn upload_target(location: &str, digest: &str) -> String {
+    let separator = if location.contains('?') { '&' } else { '?' };
+    format!("{location}{separator}digest={digest}")
+}
+
+#[async_trait]
+impl Store for RegistryStore {
+    fn name(&self) -> &str {
+        &self.host
+    }
+
+    async fn get_manifest(&self, repo: &str, reference: &str) -> Result<RawManifest, StoreError> {
+        match self.client.get_manifest(&self.full(repo), reference).await {
+            Ok(Some(m)) => Ok(m),
+            Ok(None) => Err(StoreError::new(
+                &self.host,
+                repo,
+                Operation::GetManifest,
+                ErrorKind::NotFound(format!("manifest {reference}")),
+            )),
+            Err(e) => Err(self.convert(repo, Operation::GetManifest, e)),
+        }
+    }
+
+    async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, StoreError> {
+        self.client
+            .head_manifest(&self.full(repo), reference)
+            .await
+            .map_err(|e| self.convert(repo, Operation::HeadManifest, e))
+    }
+
+    async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &RawManifest,
+    ) -> Result<(), StoreError> {
+        let full = self.full(repo);
+        let mut call = self.client.repo_call(
+            &full,
+            RegOperation::PutManifest,
+            Method::PUT,
+            &format!("manifests/{reference}"),
+            &["pull", "push"],
+        );
+        let content_type = HeaderValue::from_str(&manifest.media_type).map_err(|_| {
+            StoreError::new(
+                &self.host,
+                repo,
+                Operation::PutManifest,
+                ErrorKind::Invalid("invalid media type".into()),
+            )
+        })?;
+        call.headers.insert(header::CONTENT_TYPE, content_type);
+        call.body = Some(manifest.bytes.clone());
+        let response =
+            self.client.execute(&call).await.map_err(|e| self.convert(repo, Operation::PutManifest, e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(self.status_error(
+            repo,
+            Operation::PutManifest,
+            RegOperation::PutManifest,
+            status.as_u16(),
+            &text,
+        ))
+    }
+
+    async fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool, StoreError> {
+        let full = self.full(repo);
+        let call = self.client.repo_call(
+            &full,
+            RegOperation::HeadBlob,
+            Method::HEAD,
+            &format!("blobs/{digest}"),
+            &["pull"],
+        );
+        let response =
+            self.client.execute(&call).await.map_err(|e| self.convert(repo, Operation::BlobExists, e))?;
+        match response.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            s => Err(self.status_error(repo, Operation::BlobExists, RegOperation::HeadBlob, s.as_u16(), "")),
+        }
+    }
+
+    async fn get_blob(&self, repo: &str, digest: &str) -> Result<BlobStream, StoreError> {
+        let full = self.full(repo);
+        let mut call = self.client.repo_call(
+            &full,
+            RegOperation::GetBlob,
+            Method::GET,
+            &format!("blobs/{digest}"),
+            &["pull"],
+        );
+        // Layers can be large: no whole-request limit, the client's read timeout still applies.
+        call.timeout = None;
+        let response =
+            self.client.execute(&call).await.map_err(|e| self.convert(repo, Operation::GetBlob, e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Err(StoreError::new(
+                &self.host,
+                repo,
+                Operation::GetBlob,
+                ErrorKind::NotFound(format!("blob {digest}")),
+            ));
+        }
+        if !status.is_success() {
+            return Err(self.status_error(
+                repo,
+                Operation::GetBlob,
+                RegOperation::GetBlob,
+                status.as_u16(),
+                "",
+            ));
+        }
+        let size = response.content_length().unwrap_or(0);
+        let (host, repo_owned) = (self.host.clone(), repo.to_string());
+        let stream = response.bytes_stream().map_err(move |e| {
+            let message = super::client::error_chain(&e);
+            StoreError::new(&host, &repo_owned, Operation::GetBlob, ErrorKind::Transport(message))
+        });
+        Ok(BlobStream { size, stream: stream.boxed() })
+    }
+
+    async fn put_blob(&self, repo: &str, digest: &str, blob: BlobStream) -> Result<(), StoreError> {
+        let response = self.start_upload(repo, "", None, Operation::PutBlob).await?;
+        if response.status() != StatusCode::ACCEPTED {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            return Err(self.status_error(repo, Operation::PutBlob, RegOperation::PutBlob, status, &text));
+        }
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                StoreError::new(
+                    &self.host,
+                    repo,
+                    Operation::PutBlob,
+                    ErrorKind::Invalid("upload session without Location".into()),
+                )
+            })?;
+        let full = self.full(repo);
+        let mut call =
+            self.client.repo_call(&full, RegOperation::PutBlob, Method::PUT, "", &["pull", "push"]);
+        let target = upload_target(&location, digest);
+        // A relative Location is resolved against the registry; an absolute one is used as is
+        // (registries may hand uploads to another host).
+        call.target =
+            if target.starts_with('/') || target.contains("://") { target } else { format!("/{target}") };
+        call.timeout = None;
+        call.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+        call.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(blob.size));
+        let body = reqwest::Body::wrap_stream(blob.stream);
+        let response = self
+            .client
+            .execute_stream(&call, body)
+            .await
+            .map_err(|e| self.convert(repo, Operation::PutBlob, e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(self.status_error(repo, Operation::PutBlob, RegOperation::PutBlob, status.as_u16(), &text))
+    }
+
+    async fn mount_blob(
+        &self,
+        repo: &str,
+        from_repo: &str,
+        digest: &str,
+    ) -> Result<MountOutcome, StoreError> {
+        let query = format!("?mount={digest}&from={from_repo}");
+        let response = self.start_upload(repo, &query, Some(from_repo), Operation::MountBlob).await?;
+        match response.status() {
+            StatusCode::CREATED => Ok(MountOutcome::Mounted),
+            // 202: the registry opened a normal upload session instead; the caller uploads.
+            StatusCode::ACCEPTED => Ok(MountOutcome::NotMounted),
+            s => {
+                let text = response.text().await.unwrap_or_default();
+                Err(self.status_error(repo, Operation::MountBlob, RegOperation::MountBlob, s.as_u16(), &text))
+            }
+        }
+    }
+
+    async fn list_tags(&self, repo: &str) -> Result<Vec<String>, StoreError> {
+        let list = self
+            .client
+            .list_tags(&self.full(repo))
+            .await
+            .map_err(|e| self.convert(repo, Operation::ListTags, e))?;
+        let mut tags: Vec<String> = list.map(|l| l.tag_names().to_vec()).unwrap_or_default();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_targets() {
+        assert_eq!(
+            upload_target("/v2/a/blobs/uploads/u1", "sha256:x"),
+            "/v2/a/blobs/uploads/u1?digest=sha256:x"
+        );
+        assert_eq!(
+            upload_target("http://h/v2/a/blobs/uploads/u1?_state=abc", "sha256:x"),
+            "http://h/v2/a/blobs/uploads/u1?_state=abc&digest=sha256:x"
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! Shared helpers of the registry tests: clients aimed at loopback servers with fast retries,
+//! and a tracing capture for the redaction checks.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cip::registry::retry::RetryPolicy;
+use cip::registry::{ClientConfig, RegistryClient};
+
+/// A config for loopback test servers: fast retries, no Docker config, no rate limit.
+pub fn config() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(2),
+        default_rate: 0.0,
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+            budget: Duration::from_secs(20),
+        },
+        docker_config_dir: None,
+        ..ClientConfig::default()
+    }
+}
+
+/// A client with [`config`].
+pub fn client() -> RegistryClient {
+    RegistryClient::new(config()).expect("client")
+}
+
+/// `host:port` of a wiremock server.
+pub fn host_of(server: &wiremock::MockServer) -> String {
+    server.address().to_string()
+}
+
+/// Captures everything tracing writes (all levels) into a buffer.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// The captured text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
