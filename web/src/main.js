@@ -196,7 +196,9 @@ function renderDiagnostics(diagnostics) {
 function jumpTo(diagnostic, button) {
   for (const b of document.querySelectorAll("#diagnostics button[aria-current]")) b.removeAttribute("aria-current");
   button.setAttribute("aria-current", "true");
-  if (diagnostic.file !== state.current && diagnostic.file in state.files) openFile(diagnostic.file);
+  // A finding may point at a folder or a missing file (thin layout findings): nothing to show.
+  if (!(diagnostic.file in state.files)) return;
+  if (diagnostic.file !== state.current) openFile(diagnostic.file);
   editor.reveal(diagnostic);
 }
 

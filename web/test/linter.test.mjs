@@ -115,6 +115,26 @@ test("clicking a diagnostic selects its range in the editor and highlights the l
   assert.equal(await page.getAttribute('#diagnostics button[data-line="10"]', "aria-current"), "true");
 });
 
+test("the diagnostics are reachable and usable with the keyboard alone", async () => {
+  await page.focus('#diagnostics button[data-line="8"]');
+  await page.keyboard.press("Enter");
+  const at = await page.evaluate(() => {
+    const ta = document.getElementById("source");
+    return { focused: document.activeElement === ta, line: ta.value.slice(0, ta.selectionStart).split("\n").length };
+  });
+  assert.deepEqual(at, { focused: true, line: 8 });
+  assert.equal(await page.getAttribute("#highlight", "data-line"), "8");
+});
+
+test("every form control has a label", async () => {
+  const unlabelled = await page.$$eval("input, select, textarea, button", (controls) =>
+    controls
+      .filter((c) => !(c.labels?.length || c.getAttribute("aria-label") || (c.tagName === "BUTTON" && c.textContent.trim())))
+      .map((c) => c.id || c.outerHTML.slice(0, 60)),
+  );
+  assert.deepEqual(unlabelled, []);
+});
+
 test("opening a thin-manifest folder lints its manifest pairs", async () => {
   await page.setInputFiles("#open-folder", path.join(repoRoot, "examples/thin"));
   await page.waitForFunction(() => document.getElementById("file-select").options.length === 2);
