@@ -127,6 +127,100 @@ export interface Snapshot {
   images: SnapshotImage[]
 }
 
+/** Options of the engine functions (`planOnline`, `promote`, `readInventory`). Credentials come
+ * from the Docker config and, for Google hosts only, Google credentials, as in the CLI. */
+export interface EngineOptions {
+  /** Any error blocks every action, not only the edges it concerns. */
+  strict?: boolean
+  /** Only these destination registries (as `cip promote --dest`). */
+  dest?: string[]
+  /** Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS. Loopback hosts
+   * need not be listed. */
+  insecureRegistries?: string[]
+  /** Directory holding the Docker `config.json` (default `$DOCKER_CONFIG`, else `~/.docker`). */
+  dockerConfigDir?: string
+  /** Requests per second per registry host (0 = unlimited; default as the CLI). */
+  rate?: number
+}
+
+/** Options of `readInventory`: give `registries`, `manifests`, or both. */
+export interface ReadInventoryOptions extends EngineOptions {
+  /** Registries (`host[/prefix]`) to read in full, as `cip snapshot` does. */
+  registries?: string[]
+  /** Manifests whose registries to read: what planning them needs, as `cip promote` does. */
+  manifests?: Files
+}
+
+/** A structured progress event; `seq` counts from 0 in the order events happen. */
+export type ProgressEvent =
+  | { type: 'phase'; seq: number; phase: 'reading' | 'planning' | 'promoting' | 'done' }
+  | { type: 'plan'; seq: number; actions: number; blocked: number; copy: number; tag: number; present: number }
+  | {
+      type: 'progress'
+      seq: number
+      imagesDone: number
+      imagesTotal: number
+      bytes: number
+      failures: number
+      elapsedMs: number
+    }
+
+/** Options of `promote`. */
+export interface PromoteOptions extends EngineOptions {
+  /** Execute the plan. Without it nothing is written (dry run). */
+  confirm?: boolean
+  /** Images promoted in parallel (default 16). */
+  concurrency?: number
+  /** Blob transfers in parallel per destination registry (default 12). */
+  blobConcurrency?: number
+  /** Called (on the JS thread, in order) with each progress event. */
+  onProgress?: (event: ProgressEvent) => void
+  /** Stops the run: the Promise rejects with an `AbortError` (`code` `ABORT_ERR`); no tag is set
+   * for an incomplete image, and a re-run finishes the work. */
+  signal?: AbortSignal
+}
+
+/** The record of one executed action. */
+export interface ActionReport {
+  action: 'copy' | 'tag'
+  src: string
+  dst: string
+  digest: string
+  tags: string[]
+  result: 'done' | 'failed'
+  /** Cause of a failure. */
+  error?: string
+  millis: number
+  manifests: number
+  blobsUploaded: number
+  blobsMounted: number
+  blobsPresent: number
+  bytes: number
+}
+
+/** What a promotion did. */
+export interface Report {
+  actions: ActionReport[]
+  summary: {
+    done: number
+    failed: number
+    tags: number
+    manifests: number
+    blobsUploaded: number
+    blobsMounted: number
+    blobsPresent: number
+    bytes: number
+    millis: number
+  }
+}
+
+/** The result of `promote`: the same JSON as `cip promote --format json`. `report` is absent
+ * for a dry run and when there is nothing to do. */
+export interface PromoteResult {
+  plan: Plan
+  report?: Report
+}
+
 /** A failure of a call (never a finding): `code` is stable and machine-readable. */
 export interface CipError extends Error {
   code: string
@@ -170,6 +264,28 @@ export declare function planAsync(files: Files, inventory: Inventory | string, o
 
 /** Like `plan`, but returns the exact text `cip plan --format json` prints. */
 export declare function planJson(files: Files, inventory: Inventory | string, options?: PlanOptions | null): string
+
+/**
+ * Reads the registries the manifests name and plans the promotion, without writing anything.
+ * Resolves to the object `cip plan --format json` prints.
+ */
+export declare function planOnline(files: Files, options?: EngineOptions | null): Promise<Plan>
+
+/**
+ * Promotes: reads the registries, plans, and with `confirm: true` executes the plan. Resolves
+ * to the object `cip promote --format json` prints (`{plan, report?}`); failed actions are in
+ * the report, not rejections. `onProgress(event)` receives `phase`, `plan` and `progress`
+ * events in order; `signal` (an `AbortSignal`) stops the run and rejects with an `AbortError`.
+ */
+export declare function promote(files: Files, options?: PromoteOptions | null): Promise<PromoteResult>
+
+/**
+ * Reads registry state into an inventory. `options.registries` lists registries
+ * (`host[/prefix]`) to read in full, as `cip snapshot` does; `options.manifests` (files) reads
+ * what planning those manifests needs, as `cip promote` does. Resolves to the inventory JSON
+ * object; rejects with a `CipError` naming the registry and repository that failed.
+ */
+export declare function readInventory(options: ReadInventoryOptions): Promise<Inventory>
 
 /**
  * The `images:` list of `registry` (a prefix such as `gcr.io/k8s-artifacts-prod`) as

@@ -16,5 +16,8 @@ export const {
   snapshot,
   snapshotText,
   snapshotAsync,
+  readInventory,
+  planOnline,
+  promote,
 } = binding
 export default binding

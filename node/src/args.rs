@@ -72,7 +72,7 @@ pub fn plan_options(env: &Env, value: Option<Unknown>) -> Result<(PlanOptions, O
     // `base` is files, not a core option: take it out and decode it like `files`.
     let base = match fields.remove("base") {
         None | Some(serde_json::Value::Null) => None,
-        Some(base) => Some(files_from_json(base)?),
+        Some(base) => Some(files_from_value(base)?),
     };
     let options = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| CipError::arg_value(format!("options: {e}")))?;
@@ -140,7 +140,8 @@ pub fn registry(value: Unknown) -> Result<String, CipError> {
     }
 }
 
-fn files_from_json(value: serde_json::Value) -> Result<Input, CipError> {
+/// Reads files given as JSON (`base` of `plan`, `manifests` of `readInventory`).
+pub fn files_from_value(value: serde_json::Value) -> Result<Input, CipError> {
     let files = match value {
         serde_json::Value::String(text) => vec![SourceFile::new(SINGLE_FILE_PATH, text)],
         serde_json::Value::Object(map) => {

@@ -22,12 +22,20 @@ pub struct CipError {
     pub registry: Option<String>,
     /// The repository involved, when there is one.
     pub repository: Option<String>,
+    /// The error's `name` when not plain `Error` (`AbortError`).
+    pub name: Option<&'static str>,
 }
 
 impl CipError {
     /// A failure with a code and a message only.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), registry: None, repository: None }
+        Self { code: code.into(), message: message.into(), registry: None, repository: None, name: None }
+    }
+
+    /// The same failure with another `name` (as DOM's `AbortError`).
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     /// An argument with the wrong type.
@@ -54,6 +62,9 @@ impl CipError {
     fn build(&self, env: &Env) -> napi::Result<napi::Error> {
         let mut object: Object = env.create_error(napi::Error::new(Status::GenericFailure, &self.message))?;
         object.set_named_property("code", self.code.as_str())?;
+        if let Some(name) = self.name {
+            object.set_named_property("name", name)?;
+        }
         if let Some(registry) = &self.registry {
             object.set_named_property("registry", registry.as_str())?;
         }

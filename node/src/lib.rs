@@ -8,6 +8,7 @@
 #![allow(unsafe_code)] // napi-derive expands to FFI glue, and `Json` implements its unsafe trait.
 
 mod args;
+mod engine;
 mod error;
 mod json;
 mod pure;

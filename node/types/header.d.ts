@@ -127,6 +127,100 @@ export interface Snapshot {
   images: SnapshotImage[]
 }
 
+/** Options of the engine functions (`planOnline`, `promote`, `readInventory`). Credentials come
+ * from the Docker config and, for Google hosts only, Google credentials, as in the CLI. */
+export interface EngineOptions {
+  /** Any error blocks every action, not only the edges it concerns. */
+  strict?: boolean
+  /** Only these destination registries (as `cip promote --dest`). */
+  dest?: string[]
+  /** Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS. Loopback hosts
+   * need not be listed. */
+  insecureRegistries?: string[]
+  /** Directory holding the Docker `config.json` (default `$DOCKER_CONFIG`, else `~/.docker`). */
+  dockerConfigDir?: string
+  /** Requests per second per registry host (0 = unlimited; default as the CLI). */
+  rate?: number
+}
+
+/** Options of `readInventory`: give `registries`, `manifests`, or both. */
+export interface ReadInventoryOptions extends EngineOptions {
+  /** Registries (`host[/prefix]`) to read in full, as `cip snapshot` does. */
+  registries?: string[]
+  /** Manifests whose registries to read: what planning them needs, as `cip promote` does. */
+  manifests?: Files
+}
+
+/** A structured progress event; `seq` counts from 0 in the order events happen. */
+export type ProgressEvent =
+  | { type: 'phase'; seq: number; phase: 'reading' | 'planning' | 'promoting' | 'done' }
+  | { type: 'plan'; seq: number; actions: number; blocked: number; copy: number; tag: number; present: number }
+  | {
+      type: 'progress'
+      seq: number
+      imagesDone: number
+      imagesTotal: number
+      bytes: number
+      failures: number
+      elapsedMs: number
+    }
+
+/** Options of `promote`. */
+export interface PromoteOptions extends EngineOptions {
+  /** Execute the plan. Without it nothing is written (dry run). */
+  confirm?: boolean
+  /** Images promoted in parallel (default 16). */
+  concurrency?: number
+  /** Blob transfers in parallel per destination registry (default 12). */
+  blobConcurrency?: number
+  /** Called (on the JS thread, in order) with each progress event. */
+  onProgress?: (event: ProgressEvent) => void
+  /** Stops the run: the Promise rejects with an `AbortError` (`code` `ABORT_ERR`); no tag is set
+   * for an incomplete image, and a re-run finishes the work. */
+  signal?: AbortSignal
+}
+
+/** The record of one executed action. */
+export interface ActionReport {
+  action: 'copy' | 'tag'
+  src: string
+  dst: string
+  digest: string
+  tags: string[]
+  result: 'done' | 'failed'
+  /** Cause of a failure. */
+  error?: string
+  millis: number
+  manifests: number
+  blobsUploaded: number
+  blobsMounted: number
+  blobsPresent: number
+  bytes: number
+}
+
+/** What a promotion did. */
+export interface Report {
+  actions: ActionReport[]
+  summary: {
+    done: number
+    failed: number
+    tags: number
+    manifests: number
+    blobsUploaded: number
+    blobsMounted: number
+    blobsPresent: number
+    bytes: number
+    millis: number
+  }
+}
+
+/** The result of `promote`: the same JSON as `cip promote --format json`. `report` is absent
+ * for a dry run and when there is nothing to do. */
+export interface PromoteResult {
+  plan: Plan
+  report?: Report
+}
+
 /** A failure of a call (never a finding): `code` is stable and machine-readable. */
 export interface CipError extends Error {
   code: string
