@@ -73,6 +73,7 @@ impl Fixture {
     }
 }
 
+#[allow(clippy::print_stderr)]
 fn skopeo(args: &[&str]) -> Option<String> {
     if !Path::new("/usr/bin/skopeo").exists() {
         eprintln!("skopeo not installed (apt-get install skopeo): skipping the skopeo check");

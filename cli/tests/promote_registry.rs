@@ -23,18 +23,31 @@ async fn seed(source: &Registry, layer_size: usize) -> Pushes {
     let shared = random_layer(1, layer_size);
     let mut out = Vec::new();
     let oci = client
-        .push_multi_arch("team/multi", Some("v1"), &[shared.clone(), random_layer(2, layer_size)], &["amd64", "arm64"], MediaKind::Oci)
+        .push_multi_arch(
+            "team/multi",
+            Some("v1"),
+            &[shared.clone(), random_layer(2, layer_size)],
+            &["amd64", "arm64"],
+            MediaKind::Oci,
+        )
         .await
         .expect("push oci index");
     out.push(("team/multi".to_owned(), oci, vec!["v1".to_owned(), "stable".to_owned()]));
     let docker = client
-        .push_multi_arch("team/list", Some("1.0"), &[shared.clone()], &["amd64", "s390x"], MediaKind::Docker)
+        .push_multi_arch(
+            "team/list",
+            Some("1.0"),
+            std::slice::from_ref(&shared),
+            &["amd64", "s390x"],
+            MediaKind::Docker,
+        )
         .await
         .expect("push docker list");
     out.push(("team/list".to_owned(), docker, vec!["1.0".to_owned()]));
     for (i, repo) in ["app/a", "app/b"].into_iter().enumerate() {
         let layers = [shared.clone(), random_layer(10 + i as u64, layer_size)];
-        let image = client.push_image(repo, Some("v1"), &layers, MediaKind::Docker).await.expect("push image");
+        let image =
+            client.push_image(repo, Some("v1"), &layers, MediaKind::Docker).await.expect("push image");
         out.push((repo.to_owned(), image, vec!["v1".to_owned()]));
     }
     out
@@ -48,7 +61,11 @@ fn manifest_yaml(src: &str, dests: &[String], pushes: &Pushes, extra: &str) -> S
     out.push_str("images:\n");
     for (repo, pushed, tags) in pushes {
         let tags: Vec<String> = tags.iter().map(|t| format!("\"{t}\"")).collect();
-        out.push_str(&format!("- name: {repo}\n  dmap:\n    \"{}\": [{}]\n", pushed.digest.as_str(), tags.join(", ")));
+        out.push_str(&format!(
+            "- name: {repo}\n  dmap:\n    \"{}\": [{}]\n",
+            pushed.digest.as_str(),
+            tags.join(", ")
+        ));
     }
     out.push_str(extra);
     out
@@ -58,10 +75,14 @@ fn client_for(registries: &[&Registry]) -> RegistryClient {
     let mut credentials = BTreeMap::new();
     for registry in registries {
         if let Some(c) = registry.credentials() {
-            credentials.insert(registry.host(), Credential::Basic { username: c.user, password: Secret::new(c.password) });
+            credentials.insert(
+                registry.host(),
+                Credential::Basic { username: c.user, password: Secret::new(c.password) },
+            );
         }
     }
-    let config = ClientConfig { default_rate: 0.0, credentials, docker_config_dir: None, ..ClientConfig::default() };
+    let config =
+        ClientConfig { default_rate: 0.0, credentials, docker_config_dir: None, ..ClientConfig::default() };
     RegistryClient::new(config).expect("client")
 }
 
@@ -71,7 +92,11 @@ async fn promote_yaml(yaml: &str, client: RegistryClient, confirm: bool) -> (Pla
     let stores = Stores::new(names, promote::opener(client));
     let inventory = promote::inventory::read(&set, &stores, &|_| true).await.expect("inventory");
     let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions::default());
-    let report = if confirm { Some(promote::execute(&plan.actions, &stores, Limits::default(), false).await) } else { None };
+    let report = if confirm {
+        Some(promote::execute(&plan.actions, &stores, Limits::default(), false).await)
+    } else {
+        None
+    };
     (plan, report)
 }
 
@@ -79,7 +104,11 @@ async fn assert_promoted(dest: &Registry, pushes: &Pushes) {
     let client = dest.client();
     for (repo, pushed, tags) in pushes {
         for tag in tags {
-            let got = client.get_manifest(repo, tag).await.expect("get").unwrap_or_else(|| panic!("{repo}:{tag} missing"));
+            let got = client
+                .get_manifest(repo, tag)
+                .await
+                .expect("get")
+                .unwrap_or_else(|| panic!("{repo}:{tag} missing"));
             assert_eq!(got.digest, pushed.digest, "{repo}:{tag}");
             assert_eq!(got.bytes, pushed.bytes, "{repo}:{tag} byte-exact");
         }
@@ -101,7 +130,8 @@ async fn promotes_to_open_and_authenticated_registries_then_does_nothing() {
     let report = report.expect("report");
     assert!(!report.has_failures(), "{}", report.to_human());
     assert_promoted(&open, &pushes).await;
-    let mirrored: Pushes = pushes.iter().map(|(r, p, t)| (format!("mirror/{r}"), p.clone(), t.clone())).collect();
+    let mirrored: Pushes =
+        pushes.iter().map(|(r, p, t)| (format!("mirror/{r}"), p.clone(), t.clone())).collect();
     assert_promoted(&basic, &mirrored).await;
     // The shared layer crossed the wire once per destination registry; other repositories mounted it.
     assert!(report.summary.blobs_mounted >= 3, "{:?}", report.summary);
@@ -147,7 +177,7 @@ async fn registry_to_layout_to_registry_keeps_every_digest() {
     let pushes = seed(&source, 16 * 1024).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let layout = format!("oci:{}/layout", dir.path().display());
-    let to_layout = manifest_yaml(&source.host(), &[layout.clone()], &pushes, "");
+    let to_layout = manifest_yaml(&source.host(), std::slice::from_ref(&layout), &pushes, "");
     let (_, report) = promote_yaml(&to_layout, client_for(&[]), true).await;
     assert!(!report.expect("report").has_failures());
     let from_layout = manifest_yaml(&layout, &[back.host()], &pushes, "");
@@ -185,7 +215,9 @@ async fn interrupted_promotions_never_expose_incomplete_images_and_complete_on_r
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         for (repo, _, _) in &pushes {
-            check_complete(&dest.client(), repo).await.unwrap_or_else(|e| panic!("after kill at {kill_after} ms: {e}"));
+            check_complete(&dest.client(), repo)
+                .await
+                .unwrap_or_else(|e| panic!("after kill at {kill_after} ms: {e}"));
         }
     }
     let status = std::process::Command::new(cip)
@@ -196,7 +228,11 @@ async fn interrupted_promotions_never_expose_incomplete_images_and_complete_on_r
         .expect("rerun");
     assert!(status.success());
     assert_promoted(&dest, &pushes).await;
-    let out = std::process::Command::new(cip).args(["promote", "--format", "json"]).arg(&path).output().expect("plan");
+    let out = std::process::Command::new(cip)
+        .args(["promote", "--format", "json"])
+        .arg(&path)
+        .output()
+        .expect("plan");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["plan"]["actions"].as_array().map(Vec::len), Some(0), "nothing left to do");
 }
