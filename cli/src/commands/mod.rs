@@ -2,6 +2,7 @@
 //! [`ExitStatus`]; `main` owns the mapping to process exit codes.
 
 mod lint;
+mod online;
 mod promote;
 mod run;
 

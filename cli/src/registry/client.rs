@@ -13,7 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
-use tracing::{debug, warn};
+use tracing::{debug, info};
 
 use super::auth::{self, Challenge, Credential, Credentials, Scopes, TokenCache};
 use super::error::{ErrorKind, Operation, RegistryError};
@@ -268,7 +268,10 @@ impl RegistryClient {
     async fn discover(&self, host: &str) -> Result<Endpoint, RegistryError> {
         let api = host::api_host(host);
         let fail = |kind| self.error(host, None, Operation::Ping, kind);
-        let verified = self.ping(host, &format!("https://{api}"), false).await;
+        // Connection failures are retried only on the last scheme tried; before that they
+        // just mean "try the next scheme".
+        let secure_only = !self.insecure_allowed(host);
+        let verified = self.ping(host, &format!("https://{api}"), false, secure_only).await;
         let https_error = match verified {
             Ok(challenge) => {
                 return Ok(Endpoint { base: format!("https://{api}"), unverified: false, challenge });
@@ -287,7 +290,7 @@ impl RegistryClient {
             return Err(fail(kind));
         }
         if looks_like_certificate(&https_error) {
-            match self.ping(host, &format!("https://{api}"), true).await {
+            match self.ping(host, &format!("https://{api}"), true, false).await {
                 Ok(challenge) => {
                     return Ok(Endpoint { base: format!("https://{api}"), unverified: true, challenge });
                 }
@@ -295,7 +298,7 @@ impl RegistryClient {
                 Err(PingError::Transport(_)) => {}
             }
         }
-        match self.ping(host, &format!("http://{api}"), false).await {
+        match self.ping(host, &format!("http://{api}"), false, true).await {
             Ok(challenge) => Ok(Endpoint { base: format!("http://{api}"), unverified: false, challenge }),
             Err(PingError::Kind(kind)) => Err(fail(kind)),
             Err(PingError::Transport(message)) => {
@@ -305,7 +308,13 @@ impl RegistryClient {
     }
 
     /// `GET /v2/` on one base URL, with retries for transient trouble.
-    async fn ping(&self, host: &str, base: &str, unverified: bool) -> Result<Challenge, PingError> {
+    async fn ping(
+        &self,
+        host: &str,
+        base: &str,
+        unverified: bool,
+        last: bool,
+    ) -> Result<Challenge, PingError> {
         let cfg = &self.inner.config;
         let client = if unverified { &self.inner.http_unverified } else { &self.inner.http };
         let state = self.host_state(host);
@@ -313,6 +322,7 @@ impl RegistryClient {
         loop {
             let _permit = state.limiter.admit().await;
             let sent = client.get(format!("{base}/v2/")).timeout(cfg.timeout).send().await;
+            let mut transport = false;
             let (delay_hint, problem) = match sent {
                 Ok(response) => {
                     self.inner.stats.request(host);
@@ -344,18 +354,27 @@ impl RegistryClient {
                     }
                     (retry_after(response.headers()), format!("HTTP {}", status.as_u16()))
                 }
-                Err(e) if e.is_connect() && retry.attempts() == 0 => {
+                Err(e) if e.is_connect() && (!last || looks_like_tls(&error_chain(&e))) => {
                     // A refused or failed handshake is an answer about this scheme; the caller
                     // decides whether to try another.
                     return Err(PingError::Transport(error_chain(&e)));
                 }
-                Err(e) => (None, error_chain(&e)),
+                Err(e) => {
+                    transport = e.is_connect();
+                    (None, error_chain(&e))
+                }
             };
             match retry.next_delay(&cfg.retry, delay_hint) {
                 Some(delay) => {
                     self.inner.stats.retry();
-                    warn!(registry = host, "connect: {problem}; retrying in {delay:?}");
+                    info!(registry = host, "connect: {problem}; retrying in {delay:?}");
                     tokio::time::sleep(delay).await;
+                }
+                None if transport => {
+                    let attempts = retry.attempts();
+                    return Err(PingError::Kind(ErrorKind::Connect(format!(
+                        "{problem} ({attempts} attempts)"
+                    ))));
                 }
                 None => {
                     return Err(PingError::Kind(ErrorKind::RetriesExhausted {
@@ -481,7 +500,7 @@ impl RegistryClient {
             match retry.next_delay(&cfg.retry, hint) {
                 Some(delay) => {
                     self.inner.stats.retry();
-                    warn!(
+                    info!(
                         registry = call.host,
                         repository = call.repository.unwrap_or(""),
                         "{}: {problem}; retry {} in {delay:?}",
