@@ -3,8 +3,10 @@
 //! use it.
 
 pub mod input;
-pub mod render;
-pub mod store;
-pub mod registry;
 pub mod layout;
+pub mod planning;
 pub mod promote;
+pub mod registry;
+pub mod render;
+pub mod render_plan;
+pub mod store;

@@ -69,6 +69,16 @@ pub fn human(report: &LintReport, files: &Files, color: bool) -> String {
     out
 }
 
+/// Findings alone in rustc-style text, for commands with their own summary (plan, audit).
+pub fn diagnostics_human(diagnostics: &[Diagnostic], files: &Files, color: bool) -> String {
+    let paint = Paint(color);
+    let mut out = String::new();
+    for d in diagnostics {
+        diagnostic_text(&mut out, d, files, &paint);
+    }
+    out
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

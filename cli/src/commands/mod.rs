@@ -1,10 +1,13 @@
 //! Command-line arguments (clap) and one module per subcommand. Commands return an
 //! [`ExitStatus`]; `main` owns the mapping to process exit codes.
 
+mod audit;
 mod lint;
 mod online;
+mod plan;
 mod promote;
 mod run;
+mod snapshot;
 
 use std::process::ExitCode;
 
@@ -40,6 +43,12 @@ pub struct Cli {
 enum Command {
     /// Check manifests (files or thin manifest directories) without touching any registry.
     Lint(lint::LintArgs),
+    /// Plan a promotion from manifests and an inventory of the registries (offline).
+    Plan(plan::PlanArgs),
+    /// Print a registry's images list (Go promoter format) from an inventory or from manifests.
+    Snapshot(snapshot::SnapshotArgs),
+    /// List tags and digests in production that no manifest declares (drift).
+    Audit(audit::AuditArgs),
     /// Promote: read the registries, plan, and with --confirm copy images by digest (dry run otherwise).
     Promote(promote::PromoteArgs),
     /// The Go promoter's invocation (`--manifest`, `--thin-manifest-dir`, `--confirm`, `--snapshot`, ...) mapped onto cip.
@@ -50,6 +59,9 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Promote(args) => promote::run(args),
         Command::Run(args) => run::run(args),
     }

@@ -98,7 +98,8 @@ impl<'s> Interner<'s> {
     }
 }
 
-/// Interns repository paths (`registry + "/" + image`, built once per pair).
+/// Interns repository paths (`registry + "/" + image`, built once per pair). Paths live only in
+/// the map while expanding and move to the table at the end: one allocation per repository.
 #[derive(Default)]
 struct RepoInterner<'s> {
     pairs: HashMap<(&'s str, &'s str), u32>,
@@ -106,19 +107,25 @@ struct RepoInterner<'s> {
 }
 
 impl<'s> RepoInterner<'s> {
-    fn id(&mut self, table: &mut Vec<String>, registry: &'s str, image: &'s str) -> u32 {
+    fn id(&mut self, registry: &'s str, image: &'s str) -> u32 {
         if let Some(&id) = self.pairs.get(&(registry, image)) {
             return id;
         }
         // Two (registry, image) pairs can name one repository (`gcr.io/a` + `b/c` and
         // `gcr.io/a/b` + `c`): intern by the full path, so both get one id.
-        let path = format!("{registry}/{image}");
-        let id = *self.paths.entry(path.clone()).or_insert_with(|| {
-            table.push(path);
-            (table.len() - 1) as u32
-        });
+        let next = self.paths.len() as u32;
+        let id = *self.paths.entry(format!("{registry}/{image}")).or_insert(next);
         self.pairs.insert((registry, image), id);
         id
+    }
+
+    /// The paths, indexed by id.
+    fn into_table(self) -> Vec<String> {
+        let mut table = vec![String::new(); self.paths.len()];
+        for (path, id) in self.paths {
+            table[id as usize] = path;
+        }
+        table
     }
 }
 
@@ -300,9 +307,8 @@ pub(crate) fn expand<'s>(set: &'s ManifestSet, diagnostics: &[Diagnostic]) -> Ed
             .collect();
         for (i, image) in manifest.images.iter().enumerate() {
             let name = image.name.value.as_str();
-            let src = source.map_or(NONE, |s| repos.id(&mut edges.repos, &s.name.value, name));
-            let dst_ids: Vec<u32> =
-                dests.iter().map(|(_, d, _)| repos.id(&mut edges.repos, d, name)).collect();
+            let src = source.map_or(NONE, |s| repos.id(&s.name.value, name));
+            let dst_ids: Vec<u32> = dests.iter().map(|(_, d, _)| repos.id(d, name)).collect();
             for (e, entry) in image.dmap.iter().enumerate() {
                 let digest = digests.id(&mut edges.digests, &entry.digest.value);
                 let tag_ids: Vec<u32> =
@@ -336,6 +342,7 @@ pub(crate) fn expand<'s>(set: &'s ManifestSet, diagnostics: &[Diagnostic]) -> Ed
             }
         }
     }
+    edges.repos = repos.into_table();
     edges.list.sort_unstable_by_key(|e| (e.key(), e.site));
     edges
 }

@@ -1,0 +1,46 @@
+//! `cip audit`: tags and digests in production that no manifest declares (drift).
+
+use std::io::Write;
+
+use anyhow::Context;
+use cip::planning;
+
+use super::ExitStatus;
+use super::plan::{PlanFormat, color};
+
+/// Arguments of `cip audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: PlanFormat,
+    /// State of the destination registries as an inventory JSON document. Without it the
+    /// destination registries are read.
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<String>,
+    #[command(flatten)]
+    online: super::online::OnlineArgs,
+    /// Manifest files and thin manifest directories.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+}
+
+/// Runs `cip audit`.
+pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
+    let inventory = match &args.inventory {
+        Some(file) => planning::read_inventory(file)?,
+        None => {
+            let set = planning::load_paths(&args.paths).context("reading manifests")?;
+            super::online::read_for_audit(&args.online, &set)?
+        }
+    };
+    let (set, report) =
+        planning::audit_with_inventory(&args.paths, &inventory).context("reading manifests")?;
+    let text = match args.format {
+        PlanFormat::Json => report.to_json(),
+        PlanFormat::Human => cip::render_plan::audit_human(&report, &set.files, color(true)),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+    let problems = !report.drift.is_empty() || report.diagnostics.iter().any(|d| d.is_error());
+    Ok(if problems { ExitStatus::Findings } else { ExitStatus::Clean })
+}

@@ -1,0 +1,67 @@
+//! `cip plan`: what a promotion would do, from manifests and an inventory of the registries.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use cip::planning;
+use cip_core::PlanOptions;
+
+use super::ExitStatus;
+
+/// Output formats of `cip plan` and `cip audit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// Findings, actions and a table per destination.
+    Human,
+    /// The plan as JSON (`{"actions", "blocked", "diagnostics", "summary"}`).
+    Json,
+}
+
+/// Arguments of `cip plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: PlanFormat,
+    /// Manifests as of the last promotion (file or thin directory; repeatable): plan only the
+    /// digests added or whose tags changed since then.
+    #[arg(long, value_name = "PATH")]
+    base: Vec<String>,
+    /// Any error blocks every action, not only the edges it concerns.
+    #[arg(long)]
+    strict: bool,
+    /// Registry state as an inventory JSON document. Without it the registries are read.
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<String>,
+    #[command(flatten)]
+    online: super::online::OnlineArgs,
+    /// Manifest files and thin manifest directories, planned together.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+}
+
+/// True when human output goes to a terminal that accepts colour.
+pub fn color(human: bool) -> bool {
+    human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Runs `cip plan`.
+pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
+    let base = (!args.base.is_empty()).then_some(args.base.as_slice());
+    let options = PlanOptions { strict: args.strict };
+    let inventory = match &args.inventory {
+        Some(file) => planning::read_inventory(file)?,
+        None => {
+            let set = planning::load_paths(&args.paths).context("reading manifests")?;
+            super::online::read_for_plan(&args.online, &set, &options)?
+        }
+    };
+    let run = planning::plan_with_inventory(&args.paths, base, &inventory, &options)
+        .context("reading manifests")?;
+    let text = match args.format {
+        PlanFormat::Json => run.plan.to_json(),
+        PlanFormat::Human => cip::render_plan::plan_human(&run.plan, &run.set.files, color(true)),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+    Ok(if run.plan.has_problems() { ExitStatus::Findings } else { ExitStatus::Clean })
+}

@@ -1,0 +1,93 @@
+//! `cip snapshot`: the `images:` list of a registry in the Go promoter's format, from an
+//! inventory (`--inventory FILE REGISTRY`) or from manifests (`--from-manifests DEST PATH...`).
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use cip::planning;
+use cip_core::snapshot::{Snapshot, SnapshotOptions};
+
+use super::ExitStatus;
+
+/// Output formats of `cip snapshot`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnapshotOutput {
+    /// `- name: foo` / `  dmap:` / `    "sha256:...": ["1.0"]`.
+    Yaml,
+    /// `name@digest,name:tag` lines (`-` when untagged).
+    Csv,
+    /// `{"images": [{"name", "dmap"}]}`.
+    Json,
+}
+
+/// Arguments of `cip snapshot`.
+#[derive(Debug, clap::Args)]
+pub struct SnapshotArgs {
+    /// Registry state as an inventory JSON document.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_manifests")]
+    inventory: Option<String>,
+    /// Snapshot what the manifests (the PATH arguments) would place in this destination.
+    #[arg(long, value_name = "DEST")]
+    from_manifests: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "yaml")]
+    output: SnapshotOutput,
+    /// Leave out untagged digests that an index lists.
+    #[arg(long)]
+    minimal: bool,
+    /// Keep only digests carrying this tag.
+    #[arg(long, value_name = "T")]
+    snapshot_tag: Option<String>,
+    /// With `--inventory`: the registry to snapshot. With `--from-manifests`: manifest files and
+    /// thin manifest directories. With neither: the registry (`REGISTRY[/PREFIX]`) is read.
+    #[arg(required = true, value_name = "REGISTRY|PATH")]
+    targets: Vec<String>,
+    #[command(flatten)]
+    online: super::online::OnlineArgs,
+}
+
+/// Runs `cip snapshot`.
+pub fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
+    let options = SnapshotOptions { minimal: args.minimal, snapshot_tag: args.snapshot_tag.clone() };
+    let (snapshot, status) = match (&args.inventory, &args.from_manifests) {
+        (Some(file), None) => {
+            let [registry] = args.targets.as_slice() else {
+                bail!("cip snapshot --inventory FILE takes exactly one REGISTRY, got {}", args.targets.len());
+            };
+            let inventory = planning::read_inventory(file)?;
+            (planning::snapshot_inventory(&inventory, registry, &options), ExitStatus::Clean)
+        }
+        (None, Some(dest)) => {
+            let set = planning::load_paths(&args.targets).context("reading manifests")?;
+            let snapshot = cip_core::snapshot::snapshot_manifests(&set, dest, &options);
+            let errors = set.has_errors();
+            if !set.diagnostics.is_empty() {
+                let text = cip::render::diagnostics_human(&set.diagnostics, &set.files, false);
+                std::io::stderr().lock().write_all(text.as_bytes()).context("writing findings")?;
+            }
+            (snapshot, if errors { ExitStatus::Findings } else { ExitStatus::Clean })
+        }
+        (None, None) => {
+            let [registry] = args.targets.as_slice() else {
+                bail!(
+                    "cip snapshot REGISTRY[/PREFIX] takes exactly one registry, got {}",
+                    args.targets.len()
+                );
+            };
+            let inventory = super::online::read_snapshot(&args.online, registry)?;
+            (planning::snapshot_inventory(&inventory, registry, &options), ExitStatus::Clean)
+        }
+        _ => bail!("cip snapshot needs either --inventory FILE REGISTRY or --from-manifests DEST PATH..."),
+    };
+    let text = render(&snapshot, args.output);
+    std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+    Ok(status)
+}
+
+fn render(snapshot: &Snapshot, output: SnapshotOutput) -> String {
+    match output {
+        SnapshotOutput::Yaml => snapshot.to_yaml(),
+        SnapshotOutput::Csv => snapshot.to_csv(),
+        SnapshotOutput::Json => snapshot.to_json(),
+    }
+}
