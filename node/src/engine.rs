@@ -21,7 +21,7 @@ use cip::registry::{ClientConfig, RegistryClient};
 use cip::store::StoreError;
 use cip_core::inventory::Inventory;
 use cip_core::{ManifestSet, Plan, PlanOptions};
-use napi::bindgen_prelude::{Function, JsObjectValue, Object, PromiseRaw, Unknown};
+use napi::bindgen_prelude::{FnArgs, Function, JsObjectValue, Object, PromiseRaw, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 use napi_derive::napi;
@@ -451,7 +451,7 @@ fn abort_flag(env: &Env, signal: &Object) -> Result<watch::Receiver<bool>, CipEr
     let aborted: bool = signal.get_named_property("aborted").map_err(bad)?;
     let (sender, receiver) = watch::channel(aborted);
     if !aborted {
-        let add: Function<(String, Function<(), ()>), Unknown> =
+        let add: Function<FnArgs<(&str, Function<(), ()>)>, Unknown> =
             signal.get_named_property("addEventListener").map_err(bad)?;
         let listener = env
             .create_function_from_closure("onCipAbort", move |_| {
@@ -459,7 +459,7 @@ fn abort_flag(env: &Env, signal: &Object) -> Result<watch::Receiver<bool>, CipEr
                 Ok(())
             })
             .map_err(bad)?;
-        add.apply(signal, ("abort".to_owned(), listener).into()).map_err(bad)?;
+        add.apply(signal, FnArgs::from(("abort", listener))).map_err(bad)?;
     }
     Ok(receiver)
 }
