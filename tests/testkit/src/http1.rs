@@ -78,6 +78,11 @@ impl Head {
 
 /// Reads one head. `Ok(None)` on a clean end of stream before the first byte.
 pub(crate) async fn read_head<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> io::Result<Option<Head>> {
+    // A TLS ClientHello (clients probing https first) has no line ending to wait for: refuse it now.
+    let first = reader.fill_buf().await?;
+    if first.first() == Some(&0x16) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "TLS handshake on a plain HTTP port"));
+    }
     let mut raw = Vec::new();
     let mut lines = Vec::new();
     loop {
@@ -100,6 +105,9 @@ pub(crate) async fn read_head<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -
         lines.push(text);
     }
     let first_line = lines.remove(0);
+    if !first_line.is_ascii() || first_line.splitn(3, ' ').count() != 3 {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "not an HTTP/1.x message head"));
+    }
     let headers = lines
         .iter()
         .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))

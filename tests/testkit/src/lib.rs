@@ -12,6 +12,8 @@
 //!   `Retry-After`, resets, truncation, stalls, trickling), counting each kind.
 //! * [`check_complete`] verifies the crash-safety invariant: every tag points at a complete image.
 //! * [`max_in_window`] measures the highest request count in any window (rate-limit checks).
+//! * [`Dataset`] / [`populate`] / [`promotion_manifest`] build realistic image sets and their manifest.
+//! * [`cip_binary`], [`docker_config`], [`run_bounded`], [`kill_after`] drive the `cip` binary.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cip_testkit::Error> {
@@ -27,8 +29,10 @@
 mod check;
 mod client;
 mod data;
+mod dataset;
 mod error;
 mod http1;
+mod process;
 mod proxy;
 mod registry;
 mod token;
@@ -36,6 +40,8 @@ mod token;
 pub use check::{check_complete, max_in_window};
 pub use client::{Client, Credentials, FetchedManifest, MediaKind, Platform, Pushed};
 pub use data::{Digest, random_layer};
+pub use dataset::{Dataset, DatasetImage, populate, promotion_manifest};
 pub use error::Error;
+pub use process::{cip_binary, docker_config, docker_config_entries, kill_after, run_bounded};
 pub use proxy::{FaultKind, FaultProxy, FaultProxyConfig, ProxiedRequest};
 pub use registry::{Auth, LoggedRequest, Registry, RegistryOptions};

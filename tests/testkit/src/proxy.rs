@@ -256,7 +256,17 @@ async fn serve_connection(client: TcpStream, shared: &Shared) {
     let mut client = BufReader::new(client);
     let mut upstream: Option<BufReader<TcpStream>> = None;
     loop {
-        let Ok(Some(head)) = http1::read_head(&mut client).await else { return };
+        let head = match http1::read_head(&mut client).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                // Answer garbage (e.g. a TLS probe) at once, as a real server does, so clients fall back.
+                let bad = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                let _ = client.get_mut().write_all(bad).await;
+                return;
+            }
+            Err(_) => return,
+        };
         let at_ms = shared.started.elapsed().as_millis() as u64;
         let Ok(body) = http1::read_body(&mut client, head.request_framing()).await else { return };
         let fault = shared.decide(&head);

@@ -206,6 +206,11 @@ impl Registry {
         self.token_server.as_ref().map(TokenServer::realm)
     }
 
+    /// Every token the in-process token server issued (token auth only; empty otherwise).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.token_server.as_ref().map(TokenServer::issued_tokens).unwrap_or_default()
+    }
+
     /// Every request the registry has logged so far, in order.
     ///
     /// The registry writes a line after the response is sent, so this first waits (at most 2 s) until

@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::http1::{self, query_pairs};
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,6 +29,8 @@ struct Issuer {
     key: jsonwebtoken::EncodingKey,
     cert_b64: String,
     issued: AtomicU64,
+    /// Every token handed out, so secret-leak tests can search outputs for them.
+    tokens: Mutex<Vec<String>>,
 }
 
 /// A running token server; its accept loop stops when dropped.
@@ -36,6 +38,7 @@ pub(crate) struct TokenServer {
     port: u16,
     cert_path: PathBuf,
     task: JoinHandle<()>,
+    issuer: Arc<Issuer>,
 }
 
 impl TokenServer {
@@ -54,9 +57,11 @@ impl TokenServer {
             key,
             cert_b64,
             issued: AtomicU64::new(0),
+            tokens: Mutex::default(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
+        let shared = issuer.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let issuer = issuer.clone();
@@ -65,12 +70,17 @@ impl TokenServer {
                 });
             }
         });
-        Ok(TokenServer { port, cert_path, task })
+        Ok(TokenServer { port, cert_path, task, issuer: shared })
     }
 
     /// The realm URL the registry advertises.
     pub fn realm(&self) -> String {
         format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    /// Every token issued so far.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.issuer.tokens.lock().expect("tokens").clone()
     }
 
     /// The PEM certificate bundle the registry trusts.
@@ -151,5 +161,8 @@ fn sign(issuer: &Issuer, access: Vec<serde_json::Value>) -> Result<String, Error
     });
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.x5c = Some(vec![issuer.cert_b64.clone()]);
-    jsonwebtoken::encode(&header, &claims, &issuer.key).map_err(|e| Error(format!("jwt sign: {e}")))
+    let token =
+        jsonwebtoken::encode(&header, &claims, &issuer.key).map_err(|e| Error(format!("jwt sign: {e}")))?;
+    issuer.tokens.lock().expect("tokens").push(token.clone());
+    Ok(token)
 }

@@ -1,0 +1,79 @@
+//! Running the `cip` binary from tests: locating it, Docker credentials for it, bounded runs, and
+//! killing it at a chosen moment (crash-safety scenarios).
+
+use crate::client::Credentials;
+use crate::error::Error;
+use crate::registry::Registry;
+use base64::Engine as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// The `cip` binary: `$CIP_BIN`, else `<target dir>/debug/cip`. Build it first (`cargo build -p cip`);
+/// the kit cannot depend on a binary target, and a missing binary is reported, never built here.
+pub fn cip_binary() -> Result<PathBuf, Error> {
+    if let Some(bin) = std::env::var_os("CIP_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let bin = target.join("debug").join("cip");
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(Error(format!("{} not found: run `cargo build -p cip` first (or set CIP_BIN)", bin.display())))
+    }
+}
+
+/// Writes a Docker `config.json` with Basic `auths` for each registry that has credentials; returns
+/// the directory to pass as `DOCKER_CONFIG`.
+pub fn docker_config(dir: &Path, registries: &[&Registry]) -> Result<PathBuf, Error> {
+    let entries: Vec<(String, Credentials)> =
+        registries.iter().filter_map(|r| r.credentials().map(|c| (r.host(), c))).collect();
+    docker_config_entries(dir, &entries)
+}
+
+/// Like [`docker_config`] with explicit `(host, credentials)` entries (e.g. a wrong password).
+pub fn docker_config_entries(dir: &Path, entries: &[(String, Credentials)]) -> Result<PathBuf, Error> {
+    let mut auths = serde_json::Map::new();
+    for (host, c) in entries {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.user, c.password));
+        auths.insert(host.clone(), serde_json::json!({ "auth": encoded }));
+    }
+    let config_dir = dir.join("docker-config");
+    std::fs::create_dir_all(&config_dir)?;
+    let body = serde_json::json!({ "auths": auths }).to_string();
+    std::fs::write(config_dir.join("config.json"), body)?;
+    Ok(config_dir)
+}
+
+/// Runs `command` to completion with stdout and stderr captured, killing it after `limit`.
+///
+/// Async on purpose: in-process servers of the kit (the [`crate::FaultProxy`], the token server) run on
+/// the test's runtime, and a blocking wait would starve them while `cip` talks to them.
+pub async fn run_bounded(command: Command, limit: Duration) -> Result<Output, Error> {
+    let mut command = tokio::process::Command::from(command);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    let child = command.spawn()?;
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(output) => Ok(output?),
+        // Dropping the future drops the child, which kill_on_drop SIGKILLs.
+        Err(_) => Err(Error(format!("command did not finish within {limit:?}"))),
+    }
+}
+
+/// Starts `command` (output discarded) and SIGKILLs it after `delay` if still running, like `kill -9`:
+/// no cleanup code in the child runs. Returns whether it was killed (false: it had already exited).
+pub async fn kill_after(command: Command, delay: Duration) -> Result<bool, Error> {
+    let mut command = tokio::process::Command::from(command);
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true);
+    let mut child = command.spawn()?;
+    match tokio::time::timeout(delay, child.wait()).await {
+        Ok(status) => status.map(|_| false).map_err(Error::from),
+        Err(_) => {
+            child.kill().await?; // SIGKILL, then reaps the process
+            Ok(true)
+        }
+    }
+}
