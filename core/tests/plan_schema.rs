@@ -1,0 +1,46 @@
+//! Keeps `core/inventory.schema.json` in step with the inventory types: the schema is valid JSON,
+//! names exactly the fields the types serialize, and every inventory of the plan vectors reads.
+//! (Full JSON Schema validation of the vectors runs in CI with a schema validator; this test
+//! needs no extra crate.)
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cip_core::Inventory;
+use cip_core::inventory::ManifestInfo;
+use serde_json::Value;
+
+fn schema() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("schema file")).expect("schema is JSON")
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().expect("object").keys().cloned().collect()
+}
+
+#[test]
+fn schema_names_the_serialized_fields() {
+    let schema = schema();
+    assert_eq!(keys(&schema["properties"]), BTreeSet::from(["repositories".to_owned()]));
+    let full = ManifestInfo {
+        tags: vec!["1.0".into()],
+        media_type: Some("application/vnd.oci.image.index.v1+json".into()),
+        children: vec![format!("sha256:{}", "a".repeat(64))],
+    };
+    let serialized = serde_json::to_value(&full).expect("serializes");
+    assert_eq!(keys(&schema["$defs"]["manifest"]["properties"]), keys(&serialized));
+}
+
+#[test]
+fn vector_inventories_read() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/plan");
+    for entry in std::fs::read_dir(dir).expect("vectors") {
+        let path = entry.expect("entry").path().join("inventory.json");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let inventory = Inventory::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let again = Inventory::from_json(&inventory.to_json()).expect("round trip");
+            assert_eq!(inventory, again, "{}", path.display());
+        }
+    }
+}
