@@ -26,9 +26,49 @@ pub fn is_valid_tag(tag: &str) -> bool {
         && bytes[1..].iter().all(|b| word(b) || *b == b'.' || *b == b'-')
 }
 
+/// Why a tag is invalid, as a help text, or `None` when it is valid.
+pub fn tag_problem(tag: &str) -> Option<String> {
+    if is_valid_tag(tag) {
+        return None;
+    }
+    let chars = tag.chars().count();
+    Some(if tag.is_empty() {
+        "a tag cannot be empty; use [] to promote a digest without tags".to_owned()
+    } else if chars > 128 {
+        format!("a tag has at most 128 characters; this one has {chars}")
+    } else if let Some(bad) =
+        tag.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        format!("`{bad}` cannot appear in a tag: use ASCII letters, digits, `_`, `.` and `-`")
+    } else {
+        "a tag starts with a letter, a digit or `_`".to_owned()
+    })
+}
+
 /// True for a repository path: `/`-separated components of `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
 pub fn is_valid_image_name(name: &str) -> bool {
     !name.is_empty() && name.split('/').all(is_valid_path_component)
+}
+
+/// Why an image name is not a repository path, as a help text, or `None` when it is valid.
+pub fn image_name_problem(name: &str) -> Option<String> {
+    if is_valid_image_name(name) {
+        return None;
+    }
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Some(format!("repository names are lowercase: `{}`", name.to_ascii_lowercase()));
+    }
+    if let Some(bad) =
+        name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(*c)))
+    {
+        return Some(format!(
+            "`{bad}` cannot appear in a repository name: use lowercase letters, digits, `.`, `_`, `-` and `/`"
+        ));
+    }
+    if name.split('/').any(str::is_empty) {
+        return Some("a repository name has no empty components: no leading, trailing or double `/`".into());
+    }
+    Some("each `/`-separated component starts and ends with a letter or digit, and separators are `.`, `_`, `__` or dashes".into())
 }
 
 fn is_valid_path_component(component: &str) -> bool {
@@ -135,6 +175,24 @@ mod tests {
         for bad in ["", ".x", "-x", "a/b", "a:b", &"a".repeat(129), "é"] {
             assert!(!is_valid_tag(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn tag_problems() {
+        assert_eq!(tag_problem("v1.0"), None);
+        assert!(tag_problem("").unwrap().contains("empty"));
+        assert!(tag_problem(&"a".repeat(129)).unwrap().contains("129"));
+        assert!(tag_problem("a/b").unwrap().contains("`/`"));
+        assert!(tag_problem(".x").unwrap().contains("starts with"));
+    }
+
+    #[test]
+    fn image_name_problems() {
+        assert_eq!(image_name_problem("foo/bar"), None);
+        assert!(image_name_problem("Foo").unwrap().contains("`foo`"));
+        assert!(image_name_problem("a b").unwrap().contains("` `"));
+        assert!(image_name_problem("a//b").unwrap().contains("empty"));
+        assert!(image_name_problem("a-").unwrap().contains("component"));
     }
 
     #[test]

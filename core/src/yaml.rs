@@ -4,20 +4,26 @@
 //! Why not deserialize with serde: serde stops at the first error, while a linter must report every
 //! finding of a file at once, point at both copies of a duplicated key, and keep the exact text of
 //! plain scalars (`1.10` must stay `1.10`). The tree keeps the source text and style of every
-//! scalar and leaves interpretation to the manifest reader. Resource limits (size, depth, alias
-//! expansion) are enforced here so no input can hang or exhaust memory.
+//! scalar and leaves interpretation to the manifest reader. Scalars borrow from the input text
+//! whenever the parser can hand them out unescaped, so a 45,000-digest set is not copied twice.
+//!
+//! Resource limits (size, depth, alias expansion) are enforced here so no input can hang or
+//! exhaust memory: every limit is checked before the work it bounds is done.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use granit_parser::{Event, Parser, ScalarStyle, ScanError};
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, StructureStyle};
 
 use crate::source::Span;
 
-/// Largest file the parser accepts. The Kubernetes production set is about 4 MiB in total.
+/// Largest file the parser accepts. The Kubernetes production set is about 4 MiB in total and
+/// its largest file about 1.5 MiB.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
-/// Deepest nesting of collections. Manifests need 5 levels.
+/// Deepest nesting of collections. Manifests need 4 levels; generous headroom for odd styles.
 pub const MAX_DEPTH: usize = 64;
-/// Most nodes one document may hold after alias expansion (an alias bomb stops here).
+/// Most nodes one document may hold after alias expansion (an alias bomb stops here). About 8
+/// times the node count of the largest real images file.
 pub const MAX_NODES: usize = 2_000_000;
 
 /// How a scalar was written.
@@ -31,25 +37,25 @@ pub enum Style {
 
 /// A node's content.
 #[derive(Clone, Debug, PartialEq)]
-pub enum NodeKind {
+pub enum NodeKind<'a> {
     /// A scalar with its text (exactly as written for plain scalars) and style.
-    Scalar(String, Style),
+    Scalar(Cow<'a, str>, Style),
     /// A sequence.
-    Seq(Vec<Node>),
+    Seq(Vec<Node<'a>>),
     /// A mapping, in source order (duplicates kept, so rules can report them).
-    Map(Vec<(Node, Node)>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
 }
 
 /// A node and its byte span.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub struct Node<'a> {
     /// Where the node is written.
     pub span: Span,
     /// What it holds.
-    pub kind: NodeKind,
+    pub kind: NodeKind<'a>,
 }
 
-impl Node {
+impl Node<'_> {
     /// The scalar text, if this is a scalar.
     pub fn as_scalar(&self) -> Option<&str> {
         match &self.kind {
@@ -60,14 +66,14 @@ impl Node {
 
     /// True for a plain `~`, `null`, `Null`, `NULL` or empty scalar.
     pub fn is_null(&self) -> bool {
-        matches!(&self.kind, NodeKind::Scalar(t, Style::Plain) if matches!(t.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+        matches!(&self.kind, NodeKind::Scalar(t, Style::Plain) if matches!(t.as_ref(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
     /// A short name of the node's type, for "expected a list, found a string" messages.
     pub fn type_name(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar(..) if self.is_null() => "null",
-            NodeKind::Scalar(..) => "scalar",
+            NodeKind::Scalar(..) => "string",
             NodeKind::Seq(_) => "list",
             NodeKind::Map(_) => "mapping",
         }
@@ -78,6 +84,37 @@ impl Node {
             NodeKind::Scalar(..) => 1,
             NodeKind::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
             NodeKind::Map(entries) => 1 + entries.iter().map(|(k, v)| k.count() + v.count()).sum::<usize>(),
+        }
+    }
+}
+
+/// Which resource limit an input hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    FileSize,
+    /// Collections nest deeper than [`MAX_DEPTH`].
+    Depth,
+    /// Alias expansion makes the document larger than [`MAX_NODES`].
+    Nodes,
+}
+
+impl Limit {
+    /// The stable finding code of this limit.
+    pub fn code(self) -> &'static str {
+        match self {
+            Limit::FileSize => "yaml-too-large",
+            Limit::Depth => "yaml-too-deep",
+            Limit::Nodes => "yaml-too-many-nodes",
+        }
+    }
+
+    /// What to do about it.
+    pub fn help(self) -> &'static str {
+        match self {
+            Limit::FileSize => "split the images into several thin manifests or files",
+            Limit::Depth => "a manifest nests 4 levels (images, entry, dmap, tags); check for stray brackets",
+            Limit::Nodes => "remove the YAML anchors and aliases (`&x`, `*x`) and write the entries out",
         }
     }
 }
@@ -96,12 +133,14 @@ pub enum YamlError {
     /// Over one of the resource limits.
     #[error("{message}")]
     Limit {
-        /// Which limit and how to stay under it.
+        /// Which limit.
+        limit: Limit,
+        /// The limit and the value that broke it.
         message: String,
         /// Where the limit was hit.
         at: Span,
     },
-    /// More than one YAML document in one file.
+    /// More than one YAML document with content in one file.
     #[error("a manifest file must hold one YAML document; a second one starts here")]
     MultipleDocuments {
         /// Start of the second document.
@@ -109,55 +148,73 @@ pub enum YamlError {
     },
 }
 
-enum Frame {
-    Seq { start: usize, anchor: usize, items: Vec<Node> },
-    Map { start: usize, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+/// An open collection. `block` collections end where their last entry ends: the parser's end
+/// event sits at the next token, often lines further down.
+enum Frame<'a> {
+    Seq {
+        start: usize,
+        block: bool,
+        anchor: usize,
+        items: Vec<Node<'a>>,
+    },
+    Map {
+        start: usize,
+        block: bool,
+        anchor: usize,
+        entries: Vec<(Node<'a>, Node<'a>)>,
+        key: Option<Node<'a>>,
+    },
 }
 
-struct Builder {
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+struct Builder<'a> {
+    stack: Vec<Frame<'a>>,
+    anchors: HashMap<usize, (Node<'a>, usize)>,
     nodes: usize,
-    root: Option<Node>,
+    root: Option<Node<'a>>,
+    /// Start of a second document, while it has shown no content yet (a trailing `---` is fine).
+    second_document: Option<Span>,
 }
 
 /// Parses `text` into its single document's root node (`None` for an empty document).
-pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+pub fn parse(text: &str) -> Result<Option<Node<'_>>, YamlError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(YamlError::Limit {
-            message: format!(
-                "file is {} bytes, over the limit of {} bytes; split it into several manifests",
-                text.len(),
-                MAX_FILE_BYTES
-            ),
+            limit: Limit::FileSize,
+            message: format!("the file is {} bytes, over the limit of {MAX_FILE_BYTES} bytes", text.len()),
             at: Span::new(0, 0),
         });
     }
-    let mut builder = Builder { stack: Vec::new(), anchors: HashMap::new(), nodes: 0, root: None };
+    let mut builder =
+        Builder { stack: Vec::new(), anchors: HashMap::new(), nodes: 0, root: None, second_document: None };
     let mut documents = 0;
-    for next in Parser::new_from_str(text) {
+    for next in Parser::new_from_str_with_options(text, parser_options()) {
         let (event, span) = next.map_err(|e| syntax_error(text, &e))?;
         let at = Span::new(byte(text, span.start), byte(text, span.end));
         match event {
             Event::DocumentStart(..) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(YamlError::MultipleDocuments { at });
+                    builder.second_document = Some(at);
                 }
             }
             Event::Scalar(value, style, anchor, _) => {
+                let empty = style == ScalarStyle::Plain && matches!(value.as_ref(), "" | "~");
+                if builder.second_document.is_some() && builder.stack.is_empty() && empty {
+                    continue; // an empty trailing document (the parser reports it as `~`)
+                }
                 let style = if style == ScalarStyle::Plain { Style::Plain } else { Style::Quoted };
+                builder.complete(Node { span: at, kind: NodeKind::Scalar(value, style) }, anchor)?;
+            }
+            Event::SequenceStart(style, anchor, _) => {
+                let block = style == StructureStyle::Block;
                 builder
-                    .complete(Node { span: at, kind: NodeKind::Scalar(value.into_owned(), style) }, anchor)?;
+                    .open(Frame::Seq { start: at.start as usize, block, anchor, items: Vec::new() }, at)?;
             }
-            Event::SequenceStart(_, anchor, _) => {
-                builder.open(Frame::Seq { start: at.start as usize, anchor, items: Vec::new() }, at)?
-            }
-            Event::MappingStart(_, anchor, _) => {
-                builder.open(
-                    Frame::Map { start: at.start as usize, anchor, entries: Vec::new(), key: None },
-                    at,
-                )?;
+            Event::MappingStart(style, anchor, _) => {
+                let block = style == StructureStyle::Block;
+                let frame =
+                    Frame::Map { start: at.start as usize, block, anchor, entries: Vec::new(), key: None };
+                builder.open(frame, at)?;
             }
             Event::SequenceEnd | Event::MappingEnd => builder.close(at)?,
             Event::Alias(id) => builder.alias(id, at)?,
@@ -167,25 +224,40 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     Ok(builder.root)
 }
 
-impl Builder {
-    fn open(&mut self, frame: Frame, at: Span) -> Result<(), YamlError> {
+fn parser_options() -> granit_parser::Options {
+    // The parser's own nesting limits sit just above ours, so ours reports first with a clear
+    // message and the parser never builds deep state. Comments are not needed.
+    let mut options = granit_parser::options! {
+        flow_nesting_limit: MAX_DEPTH + 1,
+        block_nesting_limit: MAX_DEPTH + 1,
+    };
+    options.set_emit_comments(false);
+    options
+}
+
+impl<'a> Builder<'a> {
+    fn open(&mut self, frame: Frame<'a>, at: Span) -> Result<(), YamlError> {
+        self.check_single_document()?;
         if self.stack.len() >= MAX_DEPTH {
-            return Err(YamlError::Limit {
-                message: format!("nesting is deeper than {MAX_DEPTH} levels; a manifest needs 5"),
-                at,
-            });
+            return Err(depth_error(at));
         }
         self.stack.push(frame);
         Ok(())
     }
 
     fn close(&mut self, at: Span) -> Result<(), YamlError> {
+        let end = |block: bool, last: Option<&Node<'_>>| match last {
+            Some(last) if block => last.span.end as usize,
+            _ => at.end as usize,
+        };
         let (node, anchor) = match self.stack.pop() {
-            Some(Frame::Seq { start, anchor, items }) => {
-                (Node { span: Span::new(start, at.end as usize), kind: NodeKind::Seq(items) }, anchor)
+            Some(Frame::Seq { start, block, anchor, items }) => {
+                let span = Span::new(start, end(block, items.last()));
+                (Node { span, kind: NodeKind::Seq(items) }, anchor)
             }
-            Some(Frame::Map { start, anchor, entries, .. }) => {
-                (Node { span: Span::new(start, at.end as usize), kind: NodeKind::Map(entries) }, anchor)
+            Some(Frame::Map { start, block, anchor, entries, .. }) => {
+                let span = Span::new(start, end(block, entries.last().map(|(_, v)| v)));
+                (Node { span, kind: NodeKind::Map(entries) }, anchor)
             }
             None => return Ok(()),
         };
@@ -193,22 +265,21 @@ impl Builder {
     }
 
     fn alias(&mut self, id: usize, at: Span) -> Result<(), YamlError> {
-        let Some((node, size)) = self.anchors.get(&id) else {
+        self.check_single_document()?;
+        let Some(&(_, size)) = self.anchors.get(&id) else {
             return Err(YamlError::Syntax { message: "alias refers to an unknown anchor".into(), at });
         };
-        let (node, size) = (node.clone(), *size);
-        // Aliases are expanded, so their size counts again: this is what stops alias bombs.
+        // Aliases are expanded, so their size counts again: this is what stops alias bombs. The
+        // charge happens before the copy, so an over-limit copy is never made.
         self.charge(size, at)?;
+        let node = self.anchors[&id].0.clone();
         self.attach(node);
         Ok(())
     }
 
-    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
-        let added = match &node.kind {
-            NodeKind::Scalar(..) => 1,
-            _ => 1,
-        };
-        self.charge(added, node.span)?;
+    fn complete(&mut self, node: Node<'a>, anchor: usize) -> Result<(), YamlError> {
+        self.check_single_document()?;
+        self.charge(1, node.span)?;
         if anchor != 0 {
             let size = node.count();
             self.anchors.insert(anchor, (node.clone(), size));
@@ -217,12 +288,20 @@ impl Builder {
         Ok(())
     }
 
+    fn check_single_document(&self) -> Result<(), YamlError> {
+        match self.second_document {
+            Some(at) => Err(YamlError::MultipleDocuments { at }),
+            None => Ok(()),
+        }
+    }
+
     fn charge(&mut self, nodes: usize, at: Span) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(nodes);
         if self.nodes > MAX_NODES {
             return Err(YamlError::Limit {
+                limit: Limit::Nodes,
                 message: format!(
-                    "document expands to more than {MAX_NODES} nodes (aliases are expanded); remove the aliases or split the file"
+                    "the document expands to more than {MAX_NODES} nodes once its aliases are expanded"
                 ),
                 at,
             });
@@ -230,7 +309,7 @@ impl Builder {
         Ok(())
     }
 
-    fn attach(&mut self, node: Node) {
+    fn attach(&mut self, node: Node<'a>) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
@@ -242,14 +321,19 @@ impl Builder {
     }
 }
 
+fn depth_error(at: Span) -> YamlError {
+    YamlError::Limit {
+        limit: Limit::Depth,
+        message: format!("collections nest deeper than {MAX_DEPTH} levels"),
+        at,
+    }
+}
+
 fn syntax_error(text: &str, error: &ScanError) -> YamlError {
     let at = byte(text, *error.marker());
     let at = Span::new(at, at);
     if matches!(error.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
-        return YamlError::Limit {
-            message: format!("nesting is deeper than the parser allows; a manifest needs 5 levels"),
-            at,
-        };
+        return depth_error(at);
     }
     YamlError::Syntax { message: error.info(), at }
 }
@@ -277,19 +361,35 @@ mod tests {
     }
 
     #[test]
+    fn keeps_duplicate_keys() {
+        let root = parse("a: 1\na: 2\n").unwrap().unwrap();
+        let NodeKind::Map(entries) = &root.kind else { panic!() };
+        assert_eq!(entries.len(), 2);
+    }
+
+    #[test]
     fn alias_bomb_hits_the_node_limit() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..9 {
             let prev = if i == 0 { "a".to_string() } else { format!("b{}", i - 1) };
             text.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
-        assert!(matches!(parse(&text), Err(YamlError::Limit { .. })));
+        let result = parse(&text);
+        assert!(matches!(result, Err(YamlError::Limit { limit: Limit::Nodes, .. })), "{result:?}");
     }
 
     #[test]
     fn deep_nesting_hits_the_depth_limit() {
-        let text = "[".repeat(10_000);
-        let result = parse(&text);
-        assert!(matches!(result, Err(YamlError::Limit { .. })), "{result:?}");
+        for text in ["[".repeat(10_000), "- ".repeat(10_000), "{a: ".repeat(10_000)] {
+            let result = parse(&text);
+            assert!(matches!(result, Err(YamlError::Limit { limit: Limit::Depth, .. })), "{result:?}");
+        }
+    }
+
+    #[test]
+    fn a_second_document_is_refused_but_a_trailing_marker_is_not() {
+        assert!(matches!(parse("a: 1\n---\nb: 2\n"), Err(YamlError::MultipleDocuments { .. })));
+        assert!(parse("---\na: 1\n---\n").unwrap().is_some());
+        assert!(parse("a: 1\n...\n").unwrap().is_some());
     }
 }

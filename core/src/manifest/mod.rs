@@ -59,8 +59,14 @@ pub struct Manifest {
     pub file: FileId,
     /// The file holding `images` when it is a separate one (thin layout).
     pub images_file: Option<FileId>,
+    /// The `registries` key in `file` (empty at the file start when the key is missing), where
+    /// findings about the registry list as a whole point.
+    pub registries_span: Span,
     /// Registries in source order.
     pub registries: Vec<Registry>,
+    /// The original schema's top-level `src-registry: NAME`, when the file has one (the named
+    /// registry, if listed, is marked `src`).
+    pub src_registry: Option<Spanned<String>>,
     /// Images in source order.
     pub images: Vec<Image>,
 }

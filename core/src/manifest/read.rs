@@ -1,13 +1,17 @@
 //! Turns a YAML tree into the manifest model, reporting schema findings (unknown keys, wrong
 //! types, missing fields, duplicate keys) as diagnostics instead of stopping at the first one.
+//!
+//! What the Go promoter accepts is accepted here too: optional fields may be null, unquoted
+//! numbers are read as their exact text, YAML 1.1 booleans are booleans. What it rejects (unknown
+//! keys, duplicate keys, wrong types) is an error here, with a location and a help text.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Location};
 use crate::files::{FileId, Files};
 use crate::manifest::{DigestEntry, Image, Manifest, Registry, Spanned};
 use crate::source::Span;
 use crate::yaml::{self, Node, NodeKind, Style, YamlError};
 
-/// Keys of a plain manifest file.
+/// Keys of a plain manifest file (`src-registry` is the original schema's way to name the source).
 const PLAIN_KEYS: &[&str] = &["registries", "images", "src-registry"];
 /// Keys of a thin `promoter-manifest.yaml` (`imagesPath` is deprecated and ignored).
 const THIN_KEYS: &[&str] = &["registries", "imagesPath"];
@@ -25,7 +29,37 @@ pub fn read_plain(files: &Files, file: FileId, out: &mut Vec<Diagnostic>) -> Opt
     Reader { files, out }.plain(file)
 }
 
+/// The known fields of one mapping, first occurrence of each, with their key spans.
+struct Fields<'t, 'a> {
+    entries: Vec<(&'t str, Span, &'t Node<'a>)>,
+}
+
+impl<'t, 'a> Fields<'t, 'a> {
+    fn get(&self, key: &str) -> Option<&'t Node<'a>> {
+        self.entries.iter().find(|(k, ..)| *k == key).map(|(_, _, v)| *v)
+    }
+
+    /// A non-null value of an optional field (Go reads a null as the zero value).
+    fn present(&self, key: &str) -> Option<&'t Node<'a>> {
+        self.get(key).filter(|n| !n.is_null())
+    }
+
+    /// Where to point when a field is missing: the first key of the mapping, else the mapping.
+    fn anchor(&self, node: &Node<'_>) -> Span {
+        self.entries.first().map_or(node.span, |(_, span, _)| *span)
+    }
+}
+
 impl Reader<'_> {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
+        self.out.push(diagnostic);
+        self.out.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn locate(&self, file: FileId, span: Span) -> Location {
+        self.files.locate(file, span)
+    }
+
     pub(crate) fn error(
         &mut self,
         code: &str,
@@ -33,9 +67,8 @@ impl Reader<'_> {
         span: Span,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::error(code, self.files.locate(file, span), message);
-        self.out.push(d);
-        self.out.last_mut().expect("just pushed")
+        let d = Diagnostic::error(code, self.locate(file, span), message);
+        self.push(d)
     }
 
     pub(crate) fn warning(
@@ -45,118 +78,165 @@ impl Reader<'_> {
         span: Span,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::warning(code, self.files.locate(file, span), message);
-        self.out.push(d);
-        self.out.last_mut().expect("just pushed")
+        let d = Diagnostic::warning(code, self.locate(file, span), message);
+        self.push(d)
     }
 
     /// Parses a file's YAML; a syntax or limit problem becomes a finding and yields `None`.
-    pub(crate) fn tree(&mut self, file: FileId) -> Option<Option<Node>> {
-        match yaml::parse(&self.files.get(file).text) {
+    fn tree<'t>(&mut self, file: FileId, text: &'t str) -> Option<Option<Node<'t>>> {
+        match yaml::parse(text) {
             Ok(root) => Some(root),
             Err(YamlError::Syntax { message, at }) => {
-                self.error("yaml-syntax", file, at, format!("invalid YAML: {message}")).help =
-                    Some("fix the YAML syntax at this position".into());
+                self.error("yaml-syntax", file, at, format!("invalid YAML: {message}")).help = Some(
+                    "fix the YAML syntax at this position; quote values that contain `: ` or `#`".into(),
+                );
                 None
             }
-            Err(YamlError::Limit { message, at }) => {
-                self.error("yaml-limit", file, at, message);
+            Err(YamlError::Limit { limit, message, at }) => {
+                self.error(limit.code(), file, at, message).help = Some(limit.help().into());
                 None
             }
             Err(e @ YamlError::MultipleDocuments { at }) => {
-                self.error("yaml-multiple-documents", file, at, e.to_string()).help =
-                    Some("remove the `---` line and merge the documents, or split them into files".into());
+                self.error("yaml-multiple-documents", file, at, e.to_string()).help = Some(
+                    "remove the `---` line and merge the documents, or put each manifest in its own file"
+                        .into(),
+                );
                 None
             }
         }
     }
 
     fn plain(&mut self, file: FileId) -> Option<Manifest> {
-        let root = self.tree(file)?;
-        let fields = self.top_mapping(file, root.as_ref(), PLAIN_KEYS)?;
-        let registries = self.registries(file, &fields);
-        let images = match field(&fields, "images") {
+        let files = self.files;
+        let root = self.tree(file, &files.get(file).text)?;
+        let fields = self.top_mapping(file, root.as_ref(), PLAIN_KEYS, "manifest")?;
+        let (registries, registries_span) = self.registries(file, &fields);
+        let images = match fields.get("images") {
             Some(node) => self.images(file, node),
             None => Vec::new(),
         };
-        let mut manifest = Manifest { file, images_file: None, registries, images };
-        self.legacy_src_registry(file, field(&fields, "src-registry"), &mut manifest);
+        let mut manifest =
+            Manifest { file, images_file: None, registries_span, registries, src_registry: None, images };
+        self.legacy_src_registry(file, fields.get("src-registry"), &mut manifest);
         Some(manifest)
     }
 
-    /// Reads a thin `promoter-manifest.yaml`: registries only.
+    /// Reads a thin `promoter-manifest.yaml`: registries only, and the ignored `imagesPath`.
     pub(crate) fn thin_manifest(&mut self, file: FileId) -> Option<(Manifest, Option<Spanned<String>>)> {
-        let root = self.tree(file)?;
-        let fields = self.top_mapping(file, root.as_ref(), THIN_KEYS)?;
-        let registries = self.registries(file, &fields);
-        let images_path = field(&fields, "imagesPath").and_then(|n| self.string(file, n, "imagesPath"));
-        Some((Manifest { file, images_file: None, registries, images: Vec::new() }, images_path))
+        let files = self.files;
+        let root = self.tree(file, &files.get(file).text)?;
+        let fields = self.top_mapping(file, root.as_ref(), THIN_KEYS, "thin manifest")?;
+        let (registries, registries_span) = self.registries(file, &fields);
+        let images_path = fields.present("imagesPath").and_then(|n| self.string(file, n, "imagesPath"));
+        let manifest = Manifest {
+            file,
+            images_file: None,
+            registries_span,
+            registries,
+            src_registry: None,
+            images: Vec::new(),
+        };
+        Some((manifest, images_path))
     }
 
     /// Reads a thin `images.yaml`: a bare list of images.
     pub(crate) fn images_file(&mut self, file: FileId) -> Vec<Image> {
-        match self.tree(file) {
+        let files = self.files;
+        match self.tree(file, &files.get(file).text) {
+            Some(Some(root)) if matches!(root.kind, NodeKind::Map(_)) => {
+                let d = self.error(
+                    "wrong-type",
+                    file,
+                    root.span,
+                    "images.yaml must be a list of images, found a mapping",
+                );
+                d.help =
+                    Some("write the images as a bare list (`- name: ...`), without an `images:` key".into());
+                Vec::new()
+            }
             Some(Some(root)) => self.images(file, &root),
             _ => Vec::new(),
         }
     }
 
-    fn top_mapping<'n>(
+    fn top_mapping<'t, 'a>(
         &mut self,
         file: FileId,
-        root: Option<&'n Node>,
+        root: Option<&'t Node<'a>>,
         keys: &[&str],
-    ) -> Option<Vec<(&'n str, &'n Node)>> {
+        what: &str,
+    ) -> Option<Fields<'t, 'a>> {
         match root {
-            None => Some(Vec::new()),
-            Some(node) if node.is_null() => Some(Vec::new()),
-            Some(node) => self.mapping(file, node, keys, "manifest"),
+            Some(node) if !node.is_null() => self.mapping(file, node, keys, what),
+            _ => Some(Fields { entries: Vec::new() }),
         }
     }
 
-    fn registries(&mut self, file: FileId, fields: &[(&str, &Node)]) -> Vec<Registry> {
-        let Some(node) = field(fields, "registries") else {
+    /// The registries and the span of the `registries` key (where file-level findings point).
+    fn registries(&mut self, file: FileId, fields: &Fields<'_, '_>) -> (Vec<Registry>, Span) {
+        let Some(node) = fields.get("registries") else {
             self.error(
                 "registries-missing",
                 file,
                 Span::default(),
                 "the manifest has no `registries` list",
             )
-            .help =
-                Some("add `registries:` with one `src: true` entry (staging) and the destinations".into());
-            return Vec::new();
+            .help = Some("add `registries:` with the source entry (`src: true`) and the destinations".into());
+            return (Vec::new(), Span::default());
         };
-        let Some(items) = self.list(file, node, "registries") else { return Vec::new() };
+        let key = fields.entries.iter().find(|(k, ..)| *k == "registries").map_or(node.span, |e| e.1);
+        let items: &[Node<'_>] = match &node.kind {
+            _ if node.is_null() => &[],
+            NodeKind::Seq(items) => items,
+            NodeKind::Map(_) => {
+                self.wrong_type(file, node, "registries", "a list (`- name: ...` items)").help = Some(
+                    "the 2018 form `registries: {src: ..., dest: ...}` is gone: list each registry as `- name: ...` and mark the source with `src: true`".into(),
+                );
+                return (Vec::new(), key);
+            }
+            NodeKind::Scalar(..) => {
+                self.wrong_type(file, node, "registries", "a list (`- name: ...` items)");
+                return (Vec::new(), key);
+            }
+        };
         if items.is_empty() {
-            self.error("registries-empty", file, node.span, "`registries` is empty").help =
+            self.error("registries-empty", file, key, "`registries` is empty").help =
                 Some("list the source registry (`src: true`) and at least one destination".into());
         }
-        items.iter().filter_map(|item| self.registry(file, item)).collect()
+        (items.iter().filter_map(|item| self.registry(file, item)).collect(), key)
     }
 
-    fn registry(&mut self, file: FileId, node: &Node) -> Option<Registry> {
+    fn registry(&mut self, file: FileId, node: &Node<'_>) -> Option<Registry> {
         let fields = self.mapping(file, node, REGISTRY_KEYS, "registry")?;
-        let name = self.required_string(file, node, &fields, "name", "registry-name-missing", "registry")?;
-        let src = field(&fields, "src").is_some_and(|n| self.boolean(file, n, "src"));
+        let name = self.required_string(file, node, &fields, "name", "registry-name-missing", "registry");
+        let src = fields.present("src").is_some_and(|n| self.boolean(file, n, "src"));
         let service_account =
-            field(&fields, "service-account").and_then(|n| self.string(file, n, "service-account"));
-        Some(Registry { name, src, service_account })
+            fields.present("service-account").and_then(|n| self.string(file, n, "service-account"));
+        Some(Registry { name: name?, src, service_account })
     }
 
-    fn images(&mut self, file: FileId, node: &Node) -> Vec<Image> {
-        if node.is_null() {
-            return Vec::new();
+    fn images(&mut self, file: FileId, node: &Node<'_>) -> Vec<Image> {
+        match &node.kind {
+            _ if node.is_null() => Vec::new(),
+            NodeKind::Seq(items) => items.iter().filter_map(|item| self.image(file, item)).collect(),
+            _ => {
+                self.wrong_type(file, node, "images", "a list (`- name: ...` items)");
+                Vec::new()
+            }
         }
-        let Some(items) = self.list(file, node, "images") else { return Vec::new() };
-        items.iter().filter_map(|item| self.image(file, item)).collect()
     }
 
-    fn image(&mut self, file: FileId, node: &Node) -> Option<Image> {
+    fn image(&mut self, file: FileId, node: &Node<'_>) -> Option<Image> {
         let fields = self.mapping(file, node, IMAGE_KEYS, "image")?;
         let name = self.required_string(file, node, &fields, "name", "image-name-missing", "image");
-        let dmap = match field(&fields, "dmap") {
+        let dmap = match fields.present("dmap") {
             None => {
-                self.error("dmap-missing", file, node.span, "image has no `dmap`").help =
+                let at = fields.anchor(node);
+                let message = match &name {
+                    Some(name) => format!("image {} has no `dmap`", name.value),
+                    None => "image has no `dmap`".to_owned(),
+                };
+                self.error("dmap-missing", file, at, message).help =
                     Some("add `dmap:` mapping each `\"sha256:...\"` digest to its list of tags".into());
                 Vec::new()
             }
@@ -165,145 +245,180 @@ impl Reader<'_> {
         Some(Image { name: name?, dmap })
     }
 
-    fn dmap(&mut self, file: FileId, node: &Node) -> Vec<DigestEntry> {
+    fn dmap(&mut self, file: FileId, node: &Node<'_>) -> Vec<DigestEntry> {
         let NodeKind::Map(entries) = &node.kind else {
-            self.wrong_type(file, node, "dmap", "a mapping of digest to tags");
+            self.wrong_type(file, node, "dmap", "a mapping of digest to tags").help =
+                Some("write `dmap:` then one `\"sha256:...\": [\"tag\"]` line per digest".into());
             return Vec::new();
         };
         if entries.is_empty() {
             self.error("dmap-empty", file, node.span, "`dmap` is empty: this image promotes nothing").help =
                 Some("add a `\"sha256:...\": [tags]` entry or remove the image".into());
         }
-        let mut seen: std::collections::HashMap<&str, Span> =
-            std::collections::HashMap::with_capacity(entries.len());
+        let mut seen: rustc_hash::FxHashMap<&str, Span> = Default::default();
+        seen.reserve(entries.len());
         let mut out = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let Some(digest) = self.key_text(file, key) else { continue };
-            if let Some(first) = seen.insert(digest, key.span) {
-                let here = self.files.locate(file, first);
-                self.error(
-                    "duplicate-key",
+            if let Some(&first) = seen.get(digest) {
+                let here = self.locate(file, first);
+                let d = self.error(
+                    "digest-duplicate",
                     file,
                     key.span,
-                    format!("digest {digest} appears twice in this `dmap`"),
-                )
-                .with_label_mut(here, "first listed here")
-                .help =
-                    Some("merge the two tag lists under one key; YAML readers keep only one of them".into());
-                seen.insert(digest, first);
+                    format!("digest {digest} is listed twice in this `dmap`"),
+                );
+                d.labels
+                    .push(crate::diagnostic::Label { location: here, message: "first listed here".into() });
+                d.help = Some(
+                    "merge the two tag lists under one key; other YAML readers silently keep only one of them"
+                        .into(),
+                );
                 continue;
             }
+            seen.insert(digest, key.span);
             let tags = self.tags(file, value);
             out.push(DigestEntry { digest: spanned(digest, file, key.span), tags });
         }
         out
     }
 
-    fn tags(&mut self, file: FileId, node: &Node) -> Vec<Spanned<String>> {
+    fn tags(&mut self, file: FileId, node: &Node<'_>) -> Vec<Spanned<String>> {
         match &node.kind {
             _ if node.is_null() => Vec::new(),
             NodeKind::Seq(items) => items.iter().filter_map(|t| self.tag(file, t)).collect(),
-            _ => {
-                self.wrong_type(file, node, "tag list", "a list of tags, e.g. [\"v1.0\"] or [] for none");
+            NodeKind::Scalar(text, _) => {
+                let text = text.clone();
+                self.wrong_type(file, node, "tags", "a list of tags").help =
+                    Some(format!("write the tag as a list: [\"{text}\"] (or [] to promote by digest only)"));
+                Vec::new()
+            }
+            NodeKind::Map(_) => {
+                self.wrong_type(file, node, "tags", "a list of tags").help =
+                    Some("write the tags as a list, e.g. [\"v1.0\", \"latest\"], or [] for none".into());
                 Vec::new()
             }
         }
     }
 
-    fn tag(&mut self, file: FileId, node: &Node) -> Option<Spanned<String>> {
+    fn tag(&mut self, file: FileId, node: &Node<'_>) -> Option<Spanned<String>> {
         let NodeKind::Scalar(text, style) = &node.kind else {
-            self.wrong_type(file, node, "tag", "a string");
+            self.wrong_type(file, node, "tag", "a string").help =
+                Some("write each tag as a quoted string, e.g. [\"v1.2.0\", \"latest\"]".into());
             return None;
         };
-        if *style == Style::Plain {
-            if let Some(reading) = other_reading(text) {
-                self.warning("tag-unquoted", file, node.span, format!("tag {text} is an unquoted YAML {reading}; cip keeps the text `{text}`, but other YAML readers may not"))
-                    .help = Some(format!("quote it: \"{text}\""));
-            }
+        if *style == Style::Plain
+            && let Some(reading) = other_reading(text)
+        {
+            let d = self.warning(
+                "tag-unquoted",
+                file,
+                node.span,
+                format!("tag {text} is written as an unquoted YAML {reading}; cip keeps the exact text `{text}`, but other YAML readers may change it"),
+            );
+            d.help = Some(format!("quote it: \"{text}\""));
         }
         Some(spanned(text, file, node.span))
     }
 
-    fn legacy_src_registry(&mut self, file: FileId, node: Option<&Node>, manifest: &mut Manifest) {
-        let Some(node) = node else { return };
+    /// The original schema: a top-level `src-registry: NAME` names the source among `registries`.
+    fn legacy_src_registry(&mut self, file: FileId, node: Option<&Node<'_>>, manifest: &mut Manifest) {
+        let Some(node) = node.filter(|n| !n.is_null()) else { return };
         let Some(name) = self.string(file, node, "src-registry") else { return };
-        let marked: Vec<usize> =
-            (0..manifest.registries.len()).filter(|&i| manifest.registries[i].src).collect();
+        manifest.src_registry = Some(name.clone());
         let Some(i) = manifest.registries.iter().position(|r| r.name.value == name.value) else {
-            self.error(
+            let d = self.error(
                 "src-registry-unknown",
                 file,
                 name.span,
-                format!("`src-registry` names {}, which is not in `registries`", name.value),
-            )
-            .help = Some("add it to `registries` or fix the name".into());
+                format!("`src-registry` names {}, which is not listed in `registries`", name.value),
+            );
+            d.help = Some("add that registry to `registries`, or fix the name".into());
             return;
         };
-        if let Some(&other) = marked.iter().find(|&&m| m != i) {
-            let there = self.files.locate(file, manifest.registries[other].name.span);
-            self.error(
+        if let Some(other) = manifest.registries.iter().enumerate().find(|(j, r)| r.src && *j != i) {
+            let there = self.locate(file, other.1.name.span);
+            let d = self.error(
                 "src-registry-conflict",
                 file,
                 name.span,
-                format!("`src-registry` names {}, but another registry is marked `src: true`", name.value),
-            )
-            .with_label_mut(there, "marked `src: true` here")
-            .help =
+                format!(
+                    "`src-registry` names {}, but {} is marked `src: true`",
+                    name.value, other.1.name.value
+                ),
+            );
+            d.labels.push(crate::diagnostic::Label {
+                location: there,
+                message: "marked `src: true` here".into(),
+            });
+            d.help =
                 Some("keep one source: remove `src-registry` and mark the source with `src: true`".into());
             return;
         }
+        let already = manifest.registries[i].src;
         manifest.registries[i].src = true;
-        self.warning("src-registry-legacy", file, name.span, "`src-registry` is the original schema").help =
-            Some(format!(
-                "remove `src-registry` and write `src: true` on the registry entry `- name: {}`",
+        let d = self.warning(
+            "src-registry-legacy",
+            file,
+            name.span,
+            "`src-registry` is the original schema; the current one marks the source entry",
+        );
+        d.help = Some(if already {
+            "remove the `src-registry` line: the same registry is already marked `src: true`".into()
+        } else {
+            format!(
+                "remove `src-registry` and add `src: true` to the registry entry `- name: {}`",
                 name.value
-            ));
+            )
+        });
     }
 
     // --- generic helpers -------------------------------------------------------------------
 
     /// The entries of a mapping with known keys; reports non-mappings, non-scalar keys,
     /// duplicate and unknown keys. The first of duplicated keys wins.
-    fn mapping<'n>(
+    fn mapping<'t, 'a>(
         &mut self,
         file: FileId,
-        node: &'n Node,
+        node: &'t Node<'a>,
         keys: &[&str],
         what: &str,
-    ) -> Option<Vec<(&'n str, &'n Node)>> {
+    ) -> Option<Fields<'t, 'a>> {
         let NodeKind::Map(entries) = &node.kind else {
-            self.wrong_type(file, node, what, "a mapping (`key: value` lines)");
+            let help = match what {
+                "registry" => "a registry entry is `- name: HOST/PATH`, with `src: true` on the source",
+                "image" => "an image entry is `- name: NAME` followed by `dmap:` and its digests",
+                _ => "write `key: value` lines",
+            };
+            self.wrong_type(file, node, what, "a mapping (`key: value` lines)").help = Some(help.into());
             return None;
         };
-        let mut out: Vec<(&str, &Node)> = Vec::with_capacity(entries.len());
-        let mut spans: Vec<Span> = Vec::with_capacity(entries.len());
+        let mut fields = Fields { entries: Vec::with_capacity(entries.len()) };
         for (key, value) in entries {
             let Some(name) = self.key_text(file, key) else { continue };
-            if let Some(i) = out.iter().position(|(k, _)| *k == name) {
-                let first = self.files.locate(file, spans[i]);
-                self.error(
+            if let Some((_, first, _)) = fields.entries.iter().find(|(k, ..)| *k == name) {
+                let first = self.locate(file, *first);
+                let d = self.error(
                     "duplicate-key",
                     file,
                     key.span,
-                    format!("key `{name}` appears twice in this {what}"),
-                )
-                .with_label_mut(first, "first written here")
-                .help = Some("remove one of them; YAML readers keep only one".into());
+                    format!("key `{name}` is written twice in this {what}"),
+                );
+                d.labels
+                    .push(crate::diagnostic::Label { location: first, message: "first written here".into() });
+                d.help = Some("remove one of them; other YAML readers silently keep only one".into());
             } else if !keys.contains(&name) {
-                let d = self.error("unknown-key", file, key.span, format!("unknown key `{name}` in {what}"));
-                d.help = Some(match suggest(name, keys) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("known keys: {}", keys.join(", ")),
-                });
+                let help = unknown_key_help(name, keys, what);
+                self.error("unknown-key", file, key.span, format!("unknown key `{name}` in this {what}"))
+                    .help = Some(help);
             } else {
-                out.push((name, value));
-                spans.push(key.span);
+                fields.entries.push((name, key.span, value));
             }
         }
-        Some(out)
+        Some(fields)
     }
 
-    fn key_text<'n>(&mut self, file: FileId, key: &'n Node) -> Option<&'n str> {
+    fn key_text<'t>(&mut self, file: FileId, key: &'t Node<'_>) -> Option<&'t str> {
         let text = key.as_scalar();
         if text.is_none() {
             self.error(
@@ -316,21 +431,12 @@ impl Reader<'_> {
         text
     }
 
-    fn list<'n>(&mut self, file: FileId, node: &'n Node, what: &str) -> Option<&'n [Node]> {
-        match &node.kind {
-            NodeKind::Seq(items) => Some(items),
-            _ => {
-                self.wrong_type(file, node, what, "a list (`- ` items)");
-                None
-            }
-        }
-    }
-
-    fn string(&mut self, file: FileId, node: &Node, what: &str) -> Option<Spanned<String>> {
+    fn string(&mut self, file: FileId, node: &Node<'_>, what: &str) -> Option<Spanned<String>> {
         match &node.kind {
             NodeKind::Scalar(text, _) if !node.is_null() => Some(spanned(text, file, node.span)),
             _ => {
-                self.wrong_type(file, node, what, "a string");
+                self.wrong_type(file, node, what, "a string").help =
+                    Some(format!("write a single value after `{what}:`"));
                 None
             }
         }
@@ -339,66 +445,76 @@ impl Reader<'_> {
     fn required_string(
         &mut self,
         file: FileId,
-        node: &Node,
-        fields: &[(&str, &Node)],
+        node: &Node<'_>,
+        fields: &Fields<'_, '_>,
         key: &str,
         code: &str,
         what: &str,
     ) -> Option<Spanned<String>> {
-        match field(fields, key) {
+        match fields.get(key) {
+            Some(value) if value.as_scalar().is_none() => self.string(file, value, key),
             Some(value) if !value.is_null() && value.as_scalar().is_some_and(|s| !s.is_empty()) => {
                 self.string(file, value, key)
             }
-            Some(value) if value.as_scalar().is_none() => self.string(file, value, key),
             _ => {
-                self.error(code, file, node.span, format!("{what} has no `{key}`")).help =
+                let at = fields.anchor(node);
+                self.error(code, file, at, format!("{what} has no `{key}`")).help =
                     Some(format!("add `{key}:` to this {what}"));
                 None
             }
         }
     }
 
-    fn boolean(&mut self, file: FileId, node: &Node, what: &str) -> bool {
+    fn boolean(&mut self, file: FileId, node: &Node<'_>, what: &str) -> bool {
         // YAML 1.1 booleans, as the Go promoter's YAML reader accepts them.
-        match &node.kind {
-            NodeKind::Scalar(t, Style::Plain) => match t.as_str() {
-                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
-                    return true;
-                }
-                "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
-                    return false;
-                }
-                _ => {}
-            },
-            _ => {}
+        let reading = match node.as_scalar() {
+            Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y") => {
+                Some(true)
+            }
+            Some("false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N") => {
+                Some(false)
+            }
+            _ => None,
+        };
+        if let (Some(value), NodeKind::Scalar(_, Style::Plain)) = (reading, &node.kind) {
+            return value;
         }
-        self.wrong_type(file, node, what, "`true` or `false` (unquoted)");
-        false
+        let d = self.wrong_type(file, node, what, "`true` or `false`");
+        d.help = Some(match reading {
+            Some(value) => format!("write `{what}: {value}` without quotes"),
+            None => format!("write `{what}: true` or leave `{what}` out"),
+        });
+        // A quoted "true" is an error, but its intent is clear: later rules read it as meant, so
+        // they do not pile up findings (such as "no source registry") caused by this one.
+        reading.unwrap_or(false)
     }
 
-    fn wrong_type(&mut self, file: FileId, node: &Node, what: &str, expected: &str) {
+    fn wrong_type(&mut self, file: FileId, node: &Node<'_>, what: &str, expected: &str) -> &mut Diagnostic {
         self.error(
             "wrong-type",
             file,
             node.span,
             format!("`{what}` must be {expected}, found a {}", node.type_name()),
-        );
+        )
     }
-}
-
-impl Diagnostic {
-    fn with_label_mut(&mut self, location: crate::diagnostic::Location, message: &str) -> &mut Self {
-        self.labels.push(crate::diagnostic::Label { location, message: message.to_owned() });
-        self
-    }
-}
-
-fn field<'n>(fields: &[(&str, &'n Node)], key: &str) -> Option<&'n Node> {
-    fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
 fn spanned(text: &str, file: FileId, span: Span) -> Spanned<String> {
     Spanned { value: text.to_owned(), file, span }
+}
+
+/// Help for an unknown key: a likely typo, a key that belongs elsewhere, or the known keys.
+fn unknown_key_help(name: &str, keys: &[&str], what: &str) -> String {
+    if let Some(s) = suggest(name, keys) {
+        return format!("did you mean `{s}`?");
+    }
+    match (what, name) {
+        ("thin manifest", "images") => {
+            "a thin manifest holds registries only: the images go in `images/<x>/images.yaml`".into()
+        }
+        ("thin manifest", "src-registry") => "mark the source registry entry with `src: true`".into(),
+        _ => format!("known keys here: {}", keys.join(", ")),
+    }
 }
 
 /// The closest known key, when it is close enough to be a likely typo.
@@ -444,9 +560,10 @@ fn other_reading(text: &str) -> Option<&'static str> {
         return Some("null");
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let numeric = !digits.is_empty()
-        && digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'e' | b'E' | b'-' | b'+' | b'x' | b'o' | b'b' | b'a'..=b'f' | b'A'..=b'F'));
+    let numeric = digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'x' | b'o'));
     if !numeric {
         return None;
     }
@@ -470,20 +587,24 @@ mod tests {
     fn readings_of_plain_tags() {
         assert_eq!(other_reading("1.10"), Some("number"));
         assert_eq!(other_reading("1.0"), Some("number"));
+        assert_eq!(other_reading("1e3"), Some("number"));
         assert_eq!(other_reading("010"), Some("integer"));
         assert_eq!(other_reading("1_000"), Some("integer"));
+        assert_eq!(other_reading("0x1F"), Some("integer"));
         assert_eq!(other_reading("yes"), Some("boolean"));
         assert_eq!(other_reading("10"), None);
         assert_eq!(other_reading("1.5"), None);
         assert_eq!(other_reading("v1.0"), None);
         assert_eq!(other_reading("3.5.0-beta.3-1"), None);
         assert_eq!(other_reading("1.18.2"), None);
+        assert_eq!(other_reading("20240101-abcdef0"), None);
     }
 
     #[test]
     fn suggestions() {
         assert_eq!(suggest("imagess", PLAIN_KEYS), Some("images"));
         assert_eq!(suggest("serviceaccount", REGISTRY_KEYS), Some("service-account"));
+        assert_eq!(suggest("service_account", REGISTRY_KEYS), Some("service-account"));
         assert_eq!(suggest("zzz", IMAGE_KEYS), None);
     }
 }

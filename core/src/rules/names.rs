@@ -1,13 +1,12 @@
 //! Per-manifest rules: exactly one source registry, well-formed registry and image names, digests
 //! and tags, and repeated entries.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::files::Files;
 use crate::manifest::{Manifest, Spanned};
-use crate::reference::{is_valid_digest, is_valid_image_name, is_valid_tag, registry_name_problem};
-use crate::source::Span;
+use crate::reference::{image_name_problem, is_valid_digest, registry_name_problem, tag_problem};
 
 fn at(files: &Files, s: &Spanned<String>) -> crate::diagnostic::Location {
     files.locate(s.file, s.span)
@@ -16,12 +15,13 @@ fn at(files: &Files, s: &Spanned<String>) -> crate::diagnostic::Location {
 /// Source registry count, registry name grammar, duplicate registries.
 pub fn check_registries(files: &Files, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
     let sources: Vec<_> = manifest.registries.iter().filter(|r| r.src).collect();
-    if sources.is_empty() && !manifest.registries.is_empty() {
+    // A `src-registry` naming an unknown registry is reported where it is written.
+    if sources.is_empty() && !manifest.registries.is_empty() && manifest.src_registry.is_none() {
         out.push(
             Diagnostic::error(
                 "source-registry-missing",
-                files.locate(manifest.file, Span::default()),
-                "no registry is marked as the source",
+                files.locate(manifest.file, manifest.registries_span),
+                "no registry is marked as the source (`src: true`)",
             )
             .with_help("add `src: true` to the staging registry entry"),
         );
@@ -37,7 +37,7 @@ pub fn check_registries(files: &Files, manifest: &Manifest, out: &mut Vec<Diagno
             .with_help("a manifest has exactly one `src: true` registry"),
         );
     }
-    let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+    let mut seen: FxHashMap<&str, &Spanned<String>> = FxHashMap::default();
     for registry in &manifest.registries {
         let name = &registry.name;
         if let Some(problem) = registry_name_problem(&name.value) {
@@ -50,23 +50,26 @@ pub fn check_registries(files: &Files, manifest: &Manifest, out: &mut Vec<Diagno
                 .with_help(problem),
             );
         }
-        if let Some(first) = seen.insert(&name.value, name) {
+        if let Some(first) = seen.get(name.value.as_str()) {
+            // Harmless for the Go promoter (identical edges collapse), so a warning.
             out.push(
-                Diagnostic::error(
-                    "registry-duplicate",
+                Diagnostic::warning(
+                    "registry-repeated",
                     at(files, name),
                     format!("registry {} is listed twice", name.value),
                 )
                 .with_label(at(files, first), "first listed here")
                 .with_help("remove one of the entries"),
             );
+        } else {
+            seen.insert(&name.value, name);
         }
     }
     if !manifest.registries.is_empty() && manifest.destinations().next().is_none() {
         out.push(
             Diagnostic::warning(
                 "no-destinations",
-                files.locate(manifest.file, Span::default()),
+                files.locate(manifest.file, manifest.registries_span),
                 "the manifest has a source but no destination registry, so it promotes nothing",
             )
             .with_help("add the production registries to `registries`"),
@@ -76,13 +79,17 @@ pub fn check_registries(files: &Files, manifest: &Manifest, out: &mut Vec<Diagno
 
 /// Image names, digests, tags, repeated images and repeated tags.
 pub fn check_images(files: &Files, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
-    let mut names: HashMap<&str, (&Spanned<String>, bool)> = HashMap::new();
+    let mut names: FxHashMap<&str, (&Spanned<String>, bool)> = FxHashMap::default();
     for image in &manifest.images {
         let name = &image.name;
-        if !is_valid_image_name(&name.value) {
+        if let Some(problem) = image_name_problem(&name.value) {
             out.push(
-                Diagnostic::error("image-name-invalid", at(files, name), format!("image name `{}` is not a valid repository path", name.value))
-                    .with_help("use lowercase letters and digits, separated by `.`, `_`, `__` or `-`, with `/` between components"),
+                Diagnostic::error(
+                    "image-name-invalid",
+                    at(files, name),
+                    format!("image name `{}` is not a valid repository path", name.value),
+                )
+                .with_help(problem),
             );
         }
         match names.get_mut(name.value.as_str()) {
@@ -131,12 +138,14 @@ fn check_digest(files: &Files, digest: &Spanned<String>, out: &mut Vec<Diagnosti
 
 fn check_tags(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>) {
     for (i, tag) in tags.iter().enumerate() {
-        if !is_valid_tag(&tag.value) {
+        if let Some(problem) = tag_problem(&tag.value) {
             out.push(
-                Diagnostic::error("tag-invalid", at(files, tag), format!("invalid tag: {}", tag.value))
-                    .with_help(
-                        "a tag is 1 to 128 characters: letters, digits and `_`, then also `.` and `-`",
-                    ),
+                Diagnostic::error(
+                    "tag-invalid",
+                    at(files, tag),
+                    format!("invalid tag: `{}`", shorten(&tag.value)),
+                )
+                .with_help(problem),
             );
         }
         if let Some(first) = tags[..i].iter().find(|t| t.value == tag.value) {
@@ -150,5 +159,14 @@ fn check_tags(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>
                 .with_help("remove the repeated tag"),
             );
         }
+    }
+}
+
+/// A value for a message: long ones are cut (the location shows the whole text).
+fn shorten(value: &str) -> String {
+    const MAX: usize = 48;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
     }
 }

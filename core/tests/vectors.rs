@@ -1,0 +1,126 @@
+//! Runs the lint vectors in `tests/vectors/lint/<case>/` through `cip_core::lint` and compares the
+//! JSON byte for byte with `expected.json` (what `cip lint --format json` prints). See
+//! `tests/vectors/README.md` for how a case's `input/` becomes the core's `Input`.
+//!
+//! Every case runs three ways, which must agree: thin directories listed as the CLI lists them,
+//! thin directories inferred from the file paths alone (as the wasm and Node front ends pass
+//! them), and thin roots written with a trailing `/`.
+//!
+//! `UPDATE_VECTORS=1 cargo test -p cip-core --test vectors` rewrites the expected files instead
+//! (review the diff before committing).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use cip_core::{Input, LintReport, SourceFile, ThinDir};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/lint")
+}
+
+/// The exact text `cip lint --format json` prints.
+fn report_json(report: &LintReport) -> String {
+    let mut json = serde_json::to_string_pretty(report).expect("report serializes");
+    json.push('\n');
+    json
+}
+
+/// Reads `<case>/input/` as the CLI reads its PATH arguments (one per entry of `input/`): a file
+/// is a plain manifest; a directory is a thin manifest directory, of which only
+/// `promoter-manifest.yaml` and `images.yaml` files are read. Paths are relative to the case.
+fn read_input(case: &Path, root_suffix: &str) -> Input {
+    let mut files = Vec::new();
+    let mut thin_dirs = Vec::new();
+    for name in sorted_entries(&case.join("input")) {
+        let rel = format!("input/{name}");
+        let path = case.join(&rel);
+        if path.is_dir() {
+            let mut thin = ThinDir { root: format!("{rel}{root_suffix}"), dirs: Vec::new() };
+            walk(case, &rel, &rel, &mut thin, &mut files);
+            thin.dirs.sort();
+            thin_dirs.push(thin);
+        } else {
+            files.push(SourceFile::new(rel, read_text(&path)));
+        }
+    }
+    Input { files, thin_dirs: Some(thin_dirs) }
+}
+
+fn walk(case: &Path, root: &str, rel: &str, thin: &mut ThinDir, files: &mut Vec<SourceFile>) {
+    for name in sorted_entries(&case.join(rel)) {
+        let child = format!("{rel}/{name}");
+        let path = case.join(&child);
+        if path.is_dir() {
+            thin.dirs.push(child[root.len() + 1..].to_owned());
+            walk(case, root, &child, thin, files);
+        } else if name == "promoter-manifest.yaml" || name == "images.yaml" {
+            files.push(SourceFile::new(child, read_text(&path)));
+        }
+    }
+}
+
+fn read_text(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Entry names in byte order (as Rust sorts strings), so every runner sees the same order.
+fn sorted_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").file_name().into_string().expect("UTF-8 file name"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn cases() -> Vec<PathBuf> {
+    sorted_entries(&vectors_dir())
+        .into_iter()
+        .map(|name| vectors_dir().join(name))
+        .filter(|path| path.join("input").is_dir())
+        .collect()
+}
+
+#[test]
+fn lint_vectors() {
+    let update = std::env::var_os("UPDATE_VECTORS").is_some();
+    let cases = cases();
+    assert!(cases.len() >= 45, "expected at least 45 lint vectors, found {}", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let listed = read_input(case, "");
+        let json = report_json(&cip_core::lint(listed.clone()));
+
+        let inferred = Input { files: listed.files.clone(), thin_dirs: None };
+        if report_json(&cip_core::lint(inferred)) != json {
+            failures.push(format!("{name}: inferring the thin directories gives a different report"));
+        }
+        let slashed = read_input(case, "/");
+        if slashed.thin_dirs.as_ref().is_some_and(|d| !d.is_empty())
+            && report_json(&cip_core::lint(slashed)) != json
+        {
+            failures.push(format!("{name}: a trailing `/` on the thin directory changes the report"));
+        }
+
+        let expected_path = case.join("expected.json");
+        if update {
+            fs::write(&expected_path, &json).expect("write expected.json");
+            continue;
+        }
+        match fs::read_to_string(&expected_path) {
+            Ok(expected) if expected == json => {}
+            Ok(_) => failures.push(format!("{name}: report differs from expected.json:\n{json}")),
+            Err(e) => {
+                failures.push(format!("{name}: cannot read expected.json ({e}); run with UPDATE_VECTORS=1"))
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} lint vectors failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
