@@ -8,6 +8,8 @@
 //! cargo run --release -p cip-core --example plan-scale
 //! ```
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 #[path = "support/plan_inventory.rs"]
 mod support;
 #[path = "../../tests/gen/synth.rs"]

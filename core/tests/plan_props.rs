@@ -19,12 +19,15 @@ fn digest(i: usize) -> String {
     format!("sha256:{}", format!("{i:x}").repeat(64))
 }
 
+/// A generated dmap: (digest index, tag indexes).
+type GenDmap = Vec<(usize, Vec<usize>)>;
+
 /// One generated manifest: source index, destination mask, images (name index, dmap).
 #[derive(Clone, Debug)]
 struct GenManifest {
     source: usize,
     dests: Vec<bool>,
-    images: Vec<(usize, Vec<(usize, Vec<usize>)>)>,
+    images: Vec<(usize, GenDmap)>,
 }
 
 fn manifest_strategy() -> impl Strategy<Value = GenManifest> {

@@ -131,10 +131,8 @@ fn decide<'a>(
         return Fate::Blocked(vec!["inventory-missing".into()]);
     };
     let in_dst = dst_repo.get(digest);
-    if let Some(info) = in_dst {
-        if tag.is_none_or(|t| info.tags.iter().any(|x| x == t)) {
-            return Fate::Present;
-        }
+    if in_dst.is_some_and(|info| tag.is_none_or(|t| info.tags.iter().any(|x| x == t))) {
+        return Fate::Present;
     }
     if e.src == NONE {
         return Fate::Blocked(vec!["source-registry-missing".into()]);
@@ -148,14 +146,13 @@ fn decide<'a>(
         findings.lost.extend(group.iter().map(|g| (Site { tag: NONE, ..g.site }, src)));
         return Fate::Blocked(vec!["lost".into()]);
     };
-    if let Some(t) = tag {
-        if let Some(other) = view.tagged(e.dst, dst_repo, t).filter(|d| *d != digest) {
-            let dst = edges.repos[e.dst as usize].as_str();
-            for g in group {
-                findings.moved.entry(g.site).or_default().insert((dst, other));
-            }
-            return Fate::Blocked(vec!["tag-move".into()]);
+    let moved_from = tag.and_then(|t| view.tagged(e.dst, dst_repo, t)).filter(|d| *d != digest);
+    if let Some(other) = moved_from {
+        let dst = edges.repos[e.dst as usize].as_str();
+        for g in group {
+            findings.moved.entry(g.site).or_default().insert((dst, other));
         }
+        return Fate::Blocked(vec!["tag-move".into()]);
     }
     match in_dst {
         Some(info) => Fate::Tag(info),
