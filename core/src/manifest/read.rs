@@ -87,9 +87,15 @@ impl Reader<'_> {
         match yaml::parse(text) {
             Ok(root) => Some(root),
             Err(YamlError::Syntax { message, at }) => {
-                self.error("yaml-syntax", file, at, format!("invalid YAML: {message}")).help = Some(
-                    "fix the YAML syntax at this position; quote values that contain `: ` or `#`".into(),
-                );
+                let help = if message.contains("tab") {
+                    "indent with spaces: YAML does not allow tabs in indentation"
+                } else if message.contains("anchor") {
+                    "define the anchor (`&name`) before using the alias (`*name`), or write the value out"
+                } else {
+                    "fix the YAML at or just before this position; quote values that contain `: ` or ` #`"
+                };
+                self.error("yaml-syntax", file, at, format!("invalid YAML: {message}")).help =
+                    Some(help.into());
                 None
             }
             Err(YamlError::Limit { limit, message, at }) => {
@@ -426,7 +432,8 @@ impl Reader<'_> {
                 file,
                 key.span,
                 format!("a key must be a plain string, found a {}", key.type_name()),
-            );
+            )
+            .help = Some("write keys as plain words followed by `:`, e.g. `name:`".into());
         }
         text
     }
