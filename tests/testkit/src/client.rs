@@ -388,16 +388,25 @@ impl Client {
         Ok(tags)
     }
 
-    /// Sorted repository names from `/v2/_catalog` (open or Basic registries).
+    /// Sorted repository names from `/v2/_catalog` (open or Basic registries), following `Link` pages.
     pub async fn catalog(&self) -> Result<Vec<String>, Error> {
-        let url = format!("{}/v2/_catalog?n=100000", self.base);
-        let response = self.send_scoped(Method::GET, &url, "registry:catalog:*", None, &[]).await?;
-        expect_status(&response, &[StatusCode::OK], "catalog", &self.base)?;
-        let body: Value = response.json().await?;
-        let mut repos: Vec<String> = body["repositories"]
-            .as_array()
-            .map(|t| t.iter().filter_map(Value::as_str).map(String::from).collect())
-            .unwrap_or_default();
+        // 1000 is distribution's default `catalog.maxentries`; larger `n` is refused with 400.
+        let mut next = Some(format!("{}/v2/_catalog?n=1000", self.base));
+        let mut repos = Vec::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > 1000 {
+                return Err(Error(format!("catalog {}: more than 1000 pages", self.base)));
+            }
+            let response = self.send_scoped(Method::GET, &url, "registry:catalog:*", None, &[]).await?;
+            expect_status(&response, &[StatusCode::OK], "catalog", &self.base)?;
+            next = next_link(response.headers()).map(|link| self.absolute(&link));
+            let body: Value = response.json().await?;
+            if let Some(page) = body["repositories"].as_array() {
+                repos.extend(page.iter().filter_map(Value::as_str).map(String::from));
+            }
+        }
         repos.sort();
         Ok(repos)
     }
@@ -490,6 +499,15 @@ impl Client {
             format!("{}{location}", self.base)
         }
     }
+}
+
+/// The target of a `Link: <...>; rel="next"` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    let (target, params) = link.split_once(';')?;
+    params
+        .contains("rel=\"next\"")
+        .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
 }
 
 /// Escapes the few characters that would break a query value (scopes hold `:`, `/`, `,`, which are legal).
