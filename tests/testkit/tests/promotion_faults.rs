@@ -148,6 +148,35 @@ async fn promotion_through_faults_is_exact_and_rerun_is_a_no_op() {
     .expect("test timed out");
 }
 
+/// Control for scenario 1: with injection off the proxy is transparent to cip's real traffic
+/// (streamed uploads, mounts, manifests), so failures under faults are cip's, not the proxy's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promotion_through_transparent_proxy_is_exact() {
+    tokio::time::timeout(TEST_TIMEOUT, async {
+        let src = Registry::start().await.unwrap();
+        let dst = Registry::start().await.unwrap();
+        let images = populate(&src.client(), "staging", &Dataset::small(41, 10)).await.unwrap();
+        let src_proxy = FaultProxy::start(FaultProxyConfig::new(src.host(), 1, 1.0)).await.unwrap();
+        let dst_proxy = FaultProxy::start(FaultProxyConfig::new(dst.host(), 2, 1.0)).await.unwrap();
+        src_proxy.set_enabled(false);
+        dst_proxy.set_enabled(false);
+        let dir = tempfile::tempdir().unwrap();
+        let config = docker_config(dir.path(), &[]).unwrap();
+        let manifest = write_manifest(
+            &dir.path().join("m"),
+            &format!("{}/staging", src_proxy.host()),
+            &format!("{}/prod", dst_proxy.host()),
+            &images,
+        );
+        let output = promote(&config, &["--confirm", "--format", "json"], &manifest).await;
+        assert!(output.status.success(), "{}", text(&output));
+        assert_exact_copy(&dst.client(), &images).await;
+        assert_eq!(src_proxy.total_faults() + dst_proxy.total_faults(), 0);
+    })
+    .await
+    .expect("test timed out");
+}
+
 /// Scenario 2: kill -9 at 10 seeded moments; after each, every destination tag is complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_nine_never_exposes_an_incomplete_image() {
