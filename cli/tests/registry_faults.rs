@@ -447,3 +447,47 @@ async fn plain_http_is_refused_unless_marked_insecure() {
     let allowed = RegistryClient::new(cfg).unwrap();
     assert!(allowed.list_tags(&format!("{name}:{port}/a")).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn reading_many_repositories_batches_token_scopes() {
+    let server = MockServer::start().await;
+    let host = host_of(&server);
+    let challenge = format!(r#"Bearer realm="http://{host}/token",service="s""#);
+    Mock::given(path("/v2/"))
+        .respond_with(ResponseTemplate::new(401).insert_header("WWW-Authenticate", challenge.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t", "expires_in": 600})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("/tags/list$"))
+        .and(header("Authorization", "Bearer t"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"name": "x", "tags": ["v1"], "manifest": {}})),
+        )
+        .mount(&server)
+        .await;
+    let request: BTreeMap<String, RepoNeeds> = (0..120)
+        .map(|i| {
+            (
+                format!("{host}/team/r{i:03}"),
+                RepoNeeds { tags: ["v1".to_string()].into(), ..RepoNeeds::default() },
+            )
+        })
+        .collect();
+    let client = client();
+    let outcome = inventory::read(&client, &request).await;
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let requests = server.received_requests().await.unwrap();
+    let tokens: Vec<&Request> = requests.iter().filter(|r| r.url.path() == "/token").collect();
+    // One for the first repository (it teaches the listing style), then batches of 50.
+    assert_eq!(tokens.len(), 1 + 3, "token requests");
+    let scopes = tokens[1].url.query_pairs().filter(|(k, _)| k == "scope").count();
+    assert_eq!(scopes, 50);
+    assert_eq!(requests.iter().filter(|r| r.url.path().ends_with("/tags/list")).count(), 120);
+}

@@ -29,6 +29,8 @@ use crate::store::{ManifestHead, RawManifest};
 
 /// Largest manifest or listing body cip accepts (manifests are small; this bounds memory).
 const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+/// Repositories per batched token request (keeps the token URL well under common limits).
+pub const TOKEN_BATCH: usize = 50;
 /// Page size asked for in `tags/list` and `_catalog`.
 const PAGE_SIZE: u32 = 1000;
 
@@ -571,6 +573,44 @@ impl RegistryClient {
                     .await?;
                 tokens.put(call.host, &identity, wanted, token.clone(), life).await;
                 Ok(Some(Secret::new(format!("Bearer {}", token.expose()))))
+            }
+        }
+    }
+
+    /// Fetches tokens covering the pull scope of many repositories at once (in batches of
+    /// [`TOKEN_BATCH`]), so reading N repositories of a token-flow registry costs N / batch
+    /// token requests instead of N. Best effort: failures are left to the per-request path,
+    /// which reports them.
+    pub async fn prefetch_pull_tokens(&self, host: &str, repositories: &[&str]) {
+        let Ok(endpoint) = self.endpoint(host).await else { return };
+        let state = self.host_state(host);
+        let challenge =
+            state.late_challenge.lock().expect("challenge lock").clone().unwrap_or(endpoint.challenge);
+        let Challenge::Bearer { realm, service } = challenge else { return };
+        // Repositories with different credentials (per-registry service accounts) never share a token.
+        let mut groups: BTreeMap<String, (Option<Credential>, Vec<String>)> = BTreeMap::new();
+        for full in repositories {
+            let Ok(credential) = self.credential(host, full).await else { return };
+            let identity = credential.as_ref().map_or("anonymous".to_string(), |(_, id)| id.clone());
+            let name = name_for(host, host::split_repository(full).1);
+            groups.entry(identity).or_insert_with(|| (credential.map(|c| c.0), Vec::new())).1.push(name);
+        }
+        for (identity, (credential, names)) in groups {
+            for chunk in names.chunks(TOKEN_BATCH) {
+                let mut scopes = Scopes::none();
+                for name in chunk {
+                    scopes.add(&format!("repository:{name}"), &["pull"]);
+                }
+                if self.inner.tokens.get(host, &identity, &scopes).await.is_some() {
+                    continue;
+                }
+                match self.fetch_token(host, &realm, service.as_deref(), &scopes, credential.clone()).await {
+                    Ok((token, life)) => self.inner.tokens.put(host, &identity, scopes, token, life).await,
+                    Err(error) => {
+                        debug!(registry = host, "batched token request failed: {error}");
+                        return;
+                    }
+                }
             }
         }
     }

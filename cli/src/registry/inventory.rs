@@ -112,7 +112,11 @@ async fn read_host(client: &RegistryClient, host: &str, repos: Vec<(&str, &RepoN
         client.stats().repository_done();
     }
     let extension = client.extension(host) == Some(true);
+    let rest: Vec<(&str, &RepoNeeds)> = rest.collect();
+    let names: Vec<&str> = rest.iter().map(|(repo, _)| *repo).collect();
+    client.prefetch_pull_tokens(host, &names).await;
     let mut reads: FuturesUnordered<_> = rest
+        .into_iter()
         .map(|(repo, needs)| async move { (repo, read_repository(client, repo, needs, extension).await) })
         .collect();
     while let Some((repo, result)) = reads.next().await {
