@@ -94,20 +94,20 @@ pub struct PromoteOutput {
     report: Option<Report>,
 }
 
+/// The `onProgress` callback as a threadsafe function taking one event (errors it throws are
+/// Node's uncaught exceptions, not the engine's: `CalleeHandled = false`).
+type EventSink = ThreadsafeFunction<
+    Json<serde_json::Value>,
+    Unknown<'static>,
+    Json<serde_json::Value>,
+    napi::Status,
+    false,
+>;
+
 /// Sends events to the `onProgress` callback, numbered in order.
 #[derive(Clone, Default)]
 struct Events {
-    callback: Option<
-        Arc<
-            ThreadsafeFunction<
-                Json<serde_json::Value>,
-                Unknown<'static>,
-                Json<serde_json::Value>,
-                napi::Status,
-                false,
-            >,
-        >,
-    >,
+    callback: Option<Arc<EventSink>>,
     seq: Arc<AtomicU64>,
 }
 
@@ -426,23 +426,15 @@ fn split_options<'env>(
     Ok((plain, on_progress, signal))
 }
 
-fn threadsafe(
-    f: &Callback,
-) -> Result<
-    ThreadsafeFunction<
-        Json<serde_json::Value>,
-        Unknown<'static>,
-        Json<serde_json::Value>,
-        napi::Status,
-        false,
-    >,
-    CipError,
-> {
+fn threadsafe(f: &Callback) -> Result<EventSink, CipError> {
     f.build_threadsafe_function()
         .callee_handled::<false>()
         .build()
         .map_err(|e| CipError::arg_value(format!("options.onProgress: {}", e.reason)))
 }
+
+/// `signal.addEventListener(type, listener)`.
+type AddEventListener<'env> = Function<'env, FnArgs<(&'static str, Function<'env, (), ()>)>, Unknown<'env>>;
 
 /// Watches an `AbortSignal`: the receiver turns `true` when it aborts (or already has).
 fn abort_flag(env: &Env, signal: &Object) -> Result<watch::Receiver<bool>, CipError> {
@@ -451,8 +443,7 @@ fn abort_flag(env: &Env, signal: &Object) -> Result<watch::Receiver<bool>, CipEr
     let aborted: bool = signal.get_named_property("aborted").map_err(bad)?;
     let (sender, receiver) = watch::channel(aborted);
     if !aborted {
-        let add: Function<FnArgs<(&str, Function<(), ()>)>, Unknown> =
-            signal.get_named_property("addEventListener").map_err(bad)?;
+        let add: AddEventListener = signal.get_named_property("addEventListener").map_err(bad)?;
         let listener = env
             .create_function_from_closure("onCipAbort", move |_| {
                 let _ = sender.send(true);
