@@ -4,12 +4,18 @@
 // event loop staying responsive while registry work runs.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { REGISTRY_BINARY, dockerConfig, startRegistry, startSlowProxy } from '../test-support/registry.mjs'
 
 const require = createRequire(import.meta.url)
 const cip = require(process.env.CIP_NODE_ADDON || '../index.js')
+// The CLI to compare with: CIP_BIN, else the workspace's debug build when present.
+const CIP_BIN = process.env.CIP_BIN || fileURLToPath(new URL('../../target/debug/cip', import.meta.url))
 const skip = existsSync(REGISTRY_BINARY) ? false : `${REGISTRY_BINARY} is missing (apt-get install docker-registry)`
 
 function manifest(source, destination, images) {
@@ -49,6 +55,24 @@ describe('promotion against real registries', { skip }, () => {
       ['copy', `${prod.host}/prod/tool`, ['v2']],
     ])
     assert.deepEqual(await prod.client.tags('prod/app'), [])
+  })
+
+  test('a dry run gives exactly the JSON of `cip promote --format json`', { skip: !existsSync(CIP_BIN) && `no CLI at ${CIP_BIN}` }, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cip-node-cli-'))
+    try {
+      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text)
+      const cli = spawnSync(CIP_BIN, ['promote', '--format', 'json', ...Object.keys(files)], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60000,
+        env: { ...process.env, DOCKER_CONFIG: credentials },
+      })
+      assert.equal(cli.status, 0, cli.stderr)
+      const result = await cip.promote(files, { dockerConfigDir: credentials })
+      assert.equal(`${JSON.stringify(result, null, 2)}\n`, cli.stdout)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('promote copies the index, its children and the image, with ordered events', async () => {
