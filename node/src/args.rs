@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use cip_core::inventory::Inventory;
 use cip_core::snapshot::SnapshotOptions;
 use cip_core::{Input, PlanOptions, SourceFile};
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{Function, JsObjectValue, JsValue, Unknown};
 use napi::{Env, ValueType};
 use serde::de::DeserializeOwned;
 
@@ -17,12 +17,15 @@ use crate::error::CipError;
 /// wasm package uses the same.
 pub const SINGLE_FILE_PATH: &str = "manifest.yaml";
 
-/// Reads `files`: one manifest text, or `{path: text}`. Paths are sorted (a `BTreeMap`) so the
-/// result never depends on JavaScript key order; thin directories are inferred from the paths.
+/// Reads `files`: one manifest text, or `{path: text}` / `Map<path, text>`. Paths are sorted (a
+/// `BTreeMap`) so the result never depends on JavaScript key order; thin directories are inferred
+/// from the paths.
 pub fn files(env: &Env, files: Unknown) -> Result<Input, CipError> {
     let files = match kind(&files)? {
         ValueType::String => vec![SourceFile::new(SINGLE_FILE_PATH, string(&files)?)],
         ValueType::Object => {
+            let files =
+                map_to_object(env, files).map_err(|e| CipError::arg_type(format!("files: {}", e.reason)))?;
             let map: BTreeMap<String, serde_json::Value> = decode(env, files)
                 .map_err(|e| CipError::arg_type(format!("files: expected {{path: text}}: {}", e.message)))?;
             map.into_iter().map(|(path, text)| file(path, text)).collect::<Result<_, _>>()?
@@ -30,6 +33,20 @@ pub fn files(env: &Env, files: Unknown) -> Result<Input, CipError> {
         other => return Err(files_shape(type_word(other))),
     };
     Ok(Input { files, thin_dirs: None })
+}
+
+/// A `Map` as a plain object (`Object.fromEntries`), so both shapes decode alike; anything else
+/// is returned as is.
+fn map_to_object<'env>(env: &Env, value: Unknown<'env>) -> napi::Result<Unknown<'env>> {
+    let global = env.get_global()?;
+    let map_class: Function<Unknown, Unknown> = global.get_named_property("Map")?;
+    if !value.instanceof(map_class)? {
+        return Ok(value);
+    }
+    let object_class: Function<Unknown, Unknown> = global.get_named_property("Object")?;
+    let from_entries: Function<Unknown<'env>, Unknown<'env>> =
+        object_class.get_named_property("fromEntries")?;
+    from_entries.call(value)
 }
 
 fn file(path: String, text: serde_json::Value) -> Result<SourceFile, CipError> {

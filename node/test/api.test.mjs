@@ -49,6 +49,13 @@ test('a clean manifest has no findings', () => {
   assert.equal(report.summary.tags, 1)
 })
 
+test('files may be a Map', async () => {
+  const map = new Map([['b.yaml', 'images: 3\n'], ['a.yaml', MANIFEST]])
+  assert.equal(cip.lintJson(map), cip.lintJson(Object.fromEntries(map)))
+  assert.deepEqual(await cip.lintAsync(map), cip.lint(Object.fromEntries(map)))
+  assert.throws(() => cip.lint(new Map([['a.yaml', 1]])), { code: 'ERR_INVALID_ARG_TYPE', message: /files\["a.yaml"\]/ })
+})
+
 test('file order does not change the result', () => {
   const a = { 'x/one.yaml': MANIFEST, 'y/two.yaml': 'images: 3\n' }
   const b = { 'y/two.yaml': 'images: 3\n', 'x/one.yaml': MANIFEST }
