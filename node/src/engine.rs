@@ -10,14 +10,15 @@
 //! Credentials work as in the CLI: the Docker config (`$DOCKER_CONFIG` or `~/.docker`), Google
 //! credentials for Google hosts only, and each registry's `service-account` impersonated.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cip::promote::progress::Progress;
 use cip::promote::{self, Executor, Limits, Report, Stores};
-use cip::registry::{ClientConfig, RegistryClient};
+use cip::registry::auth::Credential;
+use cip::registry::{ClientConfig, RegistryClient, Secret};
 use cip::store::StoreError;
 use cip_core::inventory::Inventory;
 use cip_core::{ManifestSet, Plan, PlanOptions};
@@ -60,15 +61,51 @@ struct EngineOptions {
     /// Docker config directory holding `config.json` (default: as the CLI).
     #[serde(default)]
     docker_config_dir: Option<String>,
-    /// Requests per second per host (0 = unlimited).
+    /// Requests per second per host (0 = unlimited); `--registry-rate`.
     #[serde(default)]
     rate: Option<f64>,
+    /// Requests per second for single hosts; `--host-rate HOST=N`.
+    #[serde(default)]
+    host_rates: BTreeMap<String, f64>,
+    /// Requests in flight per host; `--max-concurrency`.
+    #[serde(default)]
+    max_concurrency: Option<usize>,
+    /// Seconds before a request without an answer is retried; `--request-timeout`.
+    #[serde(default)]
+    request_timeout: Option<u64>,
+    /// Host -> name of an environment variable holding `USER:PASSWORD`; `--auth-env HOST=VAR`.
+    #[serde(default)]
+    auth_env: BTreeMap<String, String>,
+    /// Host -> `{username, password}`, for scripts that fetch secrets themselves.
+    #[serde(default)]
+    credentials: BTreeMap<String, BasicCredential>,
+    /// A Google service-account key file instead of application default credentials;
+    /// `--google-credentials`.
+    #[serde(default)]
+    google_credentials: Option<String>,
+    /// Do not read Docker's config.json; `--no-docker-config`.
+    #[serde(default)]
+    no_docker_config: bool,
     /// `readInventory`: registries (`host[/prefix]`) to read in full.
     #[serde(default)]
     registries: Vec<String>,
     /// `readInventory`: manifests whose registries to read (what planning them needs).
     #[serde(default)]
     manifests: Option<serde_json::Value>,
+}
+
+/// A user name and password given directly (never echoed anywhere).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BasicCredential {
+    username: String,
+    password: String,
+}
+
+impl std::fmt::Debug for BasicCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BasicCredential({}, ***)", self.username)
+    }
 }
 
 /// One structured progress event, in the order things happen (`seq` counts from 0).
@@ -325,15 +362,39 @@ fn restrict(plan: &mut Plan, stores: &Stores, dest: &[String]) {
     plan.blocked.retain(|b| keep(&b.dst));
 }
 
-/// The run's registry client, configured as the CLI configures it.
+/// The run's registry client, configured as the CLI configures it (`OnlineArgs` there).
 fn client(options: &EngineOptions, set: Option<&ManifestSet>) -> Result<RegistryClient, CipError> {
     let mut config = ClientConfig::default();
     if let Some(rate) = options.rate {
         config.default_rate = rate;
     }
+    config.rates.extend(options.host_rates.iter().map(|(h, r)| (h.clone(), *r)));
+    if let Some(n) = options.max_concurrency {
+        config.max_concurrency_per_host = n.max(1);
+    }
+    if let Some(seconds) = options.request_timeout {
+        config.timeout = Duration::from_secs(seconds.max(1));
+    }
+    config.google_key_file = options.google_credentials.as_ref().map(Into::into);
     config.insecure = options.insecure_registries.iter().cloned().collect::<BTreeSet<_>>();
     if let Some(dir) = &options.docker_config_dir {
         config.docker_config_dir = Some(dir.into());
+    }
+    if options.no_docker_config {
+        config.docker_config_dir = None;
+    }
+    for (host, var) in &options.auth_env {
+        let value = std::env::var(var)
+            .map_err(|_| CipError::arg_value(format!("authEnv[{host:?}]: ${var} is not set")))?;
+        let credential = Credential::from_user_colon_password(&value).ok_or_else(|| {
+            CipError::arg_value(format!("authEnv[{host:?}]: ${var} must hold USER:PASSWORD"))
+        })?;
+        config.credentials.insert(host.clone(), credential);
+    }
+    for (host, c) in &options.credentials {
+        let credential =
+            Credential::Basic { username: c.username.clone(), password: Secret::new(c.password.clone()) };
+        config.credentials.insert(host.clone(), credential);
     }
     for registry in set.iter().flat_map(|s| &s.manifests).flat_map(|m| &m.registries) {
         if let Some(account) = &registry.service_account {

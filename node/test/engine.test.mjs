@@ -134,6 +134,24 @@ describe('promotion against real registries', { skip }, () => {
     }
   })
 
+  test('credentials as in the CLI: authEnv (HOST=VAR) and credentials given directly', async () => {
+    const need = { manifests: files, noDockerConfig: true }
+    await assert.rejects(cip.readInventory(need), { code: 'CIP_AUTH', registry: prod.host })
+    process.env.CIP_NODE_TEST_AUTH = 'cip:s3cret-pass'
+    try {
+      const viaEnv = await cip.readInventory({ ...need, authEnv: { [prod.host]: 'CIP_NODE_TEST_AUTH' } })
+      assert.ok(viaEnv.repositories[`${prod.host}/prod/app`])
+    } finally {
+      delete process.env.CIP_NODE_TEST_AUTH
+    }
+    await assert.rejects(cip.readInventory({ ...need, authEnv: { [prod.host]: 'CIP_NODE_TEST_UNSET' } }), {
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /CIP_NODE_TEST_UNSET is not set/,
+    })
+    const direct = await cip.readInventory({ ...need, credentials: { [prod.host]: { username: 'cip', password: 's3cret-pass' } } })
+    assert.deepEqual(direct, await cip.readInventory({ manifests: files, dockerConfigDir: credentials }))
+  })
+
   test('a dry run writes nothing and has no report', async () => {
     const fresh = await startRegistry()
     try {

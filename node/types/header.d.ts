@@ -139,8 +139,23 @@ export interface EngineOptions {
   insecureRegistries?: string[]
   /** Directory holding the Docker `config.json` (default `$DOCKER_CONFIG`, else `~/.docker`). */
   dockerConfigDir?: string
-  /** Requests per second per registry host (0 = unlimited; default as the CLI). */
+  /** Requests per second per registry host (0 = unlimited; default 50, as the CLI). */
   rate?: number
+  /** Requests per second for single hosts, overriding `rate` (`--host-rate`). */
+  hostRates?: Record<string, number>
+  /** Requests in flight per registry host (default 16, `--max-concurrency`). */
+  maxConcurrency?: number
+  /** Seconds before a request without an answer is retried (default 30, `--request-timeout`). */
+  requestTimeout?: number
+  /** Host -> name of an environment variable holding `USER:PASSWORD` (`--auth-env HOST=VAR`). */
+  authEnv?: Record<string, string>
+  /** Host -> credentials given directly (for scripts that fetch secrets themselves). */
+  credentials?: Record<string, { username: string; password: string }>
+  /** A Google service-account key file instead of application default credentials
+   * (`--google-credentials`). */
+  googleCredentials?: string
+  /** Do not read Docker's config.json (`--no-docker-config`). */
+  noDockerConfig?: boolean
 }
 
 /** Options of `readInventory`: give `registries`, `manifests`, or both. */
