@@ -22,7 +22,13 @@ images:
 test('ESM and CommonJS entry points expose the same functions', async () => {
   const esm = await import('../index.mjs')
   const cjs = require('../index.js')
-  for (const name of ['version', 'lint', 'lintJson', 'lintAsync', 'plan', 'planJson', 'planAsync']) {
+  // `__napiBindingTarget` is napi-rs's loader bookkeeping, not part of the API.
+  const names = Object.keys(cjs).filter((n) => !n.startsWith('__')).sort()
+  assert.deepEqual(names, [
+    'lint', 'lintAsync', 'lintJson', 'plan', 'planAsync', 'planJson', 'planOnline', 'promote',
+    'readInventory', 'snapshot', 'snapshotAsync', 'snapshotText', 'version',
+  ])
+  for (const name of names) {
     assert.equal(typeof cjs[name], 'function', `CommonJS ${name}`)
     assert.equal(esm[name], cjs[name], `ESM ${name} is the CommonJS one`)
   }
