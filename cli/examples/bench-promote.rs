@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo build --release -p cip
-//! cargo run --release -p cip --example bench-promote -- [REPOS] [TAGS] [LAYER_KIB]
+//! cargo run --release -p cip --example bench-promote -- [REPOS] [TAGS] [LAYER_KIB] [LAYERS]
+//! (CIP_BIN=path/to/cip overrides the binary measured)
 //! ```
 //!
 //! Defaults: 200 repositories x 5 tags x 4 layers of 1024 KiB, 30% of layers drawn from a shared
@@ -21,8 +22,6 @@ use std::time::Instant;
 
 use cip_testkit::{MediaKind, Registry, random_layer};
 
-/// Layers per image.
-const LAYERS: usize = 4;
 /// Distinct layers in the shared pool.
 const SHARED_POOL: u64 = 16;
 
@@ -31,6 +30,7 @@ struct Shape {
     repos: usize,
     tags: usize,
     layer_kib: usize,
+    layers: usize,
 }
 
 /// One measured run.
@@ -44,9 +44,12 @@ struct Measure {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let arg = |i: usize, default: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    let shape = Shape { repos: arg(1, 200), tags: arg(2, 5), layer_kib: arg(3, 1024) };
-    let cip = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/cip");
+    let arg =
+        |i: usize, default: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let shape = Shape { repos: arg(1, 200), tags: arg(2, 5), layer_kib: arg(3, 1024), layers: arg(4, 4) };
+    let cip = std::env::var_os("CIP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/cip"));
     if !cip.exists() {
         return Err("build cip first: cargo build --release -p cip".into());
     }
@@ -59,7 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cip_dest = Registry::start().await?;
     std::fs::write(&manifest, cip_manifest(&source.host(), &cip_dest.host(), &images))?;
     let cip_args: Vec<String> =
-        ["promote", "--confirm", "--rate", "0", manifest.to_str().unwrap_or_default()].map(String::from).to_vec();
+        ["promote", "--confirm", "--rate", "0", manifest.to_str().unwrap_or_default()]
+            .map(String::from)
+            .to_vec();
     let cip_cold = measure(&cip, &cip_args, &source, &cip_dest)?;
     let cip_noop = measure(&cip, &cip_args, &source, &cip_dest)?;
 
@@ -67,8 +72,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sync = work.path().join("sync.yaml");
     std::fs::write(&sync, skopeo_config(&source.host(), &images))?;
     let skopeo_args: Vec<String> = [
-        "sync", "--all", "--preserve-digests", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false",
-        sync.to_str().unwrap_or_default(), &skopeo_dest.host(),
+        "sync",
+        "--all",
+        "--preserve-digests",
+        "--src",
+        "yaml",
+        "--dest",
+        "docker",
+        "--dest-tls-verify=false",
+        sync.to_str().unwrap_or_default(),
+        &skopeo_dest.host(),
     ]
     .map(String::from)
     .to_vec();
@@ -93,7 +106,7 @@ async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Box<dyn 
         let repo = format!("bench/app{r:03}");
         let mut tags = Vec::new();
         for t in 0..shape.tags {
-            let layers: Vec<Vec<u8>> = (0..LAYERS)
+            let layers: Vec<Vec<u8>> = (0..shape.layers)
                 .map(|l| {
                     let shared = (r * 31 + t * 7 + l * 3) % 10 < 3;
                     let seed = if shared {
@@ -106,7 +119,9 @@ async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Box<dyn 
                 .collect();
             let tag = format!("v{t}");
             let pushed = if r % 5 == 0 {
-                client.push_multi_arch(&repo, Some(&tag), &layers, &["amd64", "arm64"], MediaKind::Oci).await?
+                client
+                    .push_multi_arch(&repo, Some(&tag), &layers, &["amd64", "arm64"], MediaKind::Oci)
+                    .await?
             } else {
                 client.push_image(&repo, Some(&tag), &layers, MediaKind::Docker).await?
             };
@@ -149,7 +164,12 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 /// Runs one command under `/usr/bin/time` and measures it.
-fn measure(program: &Path, args: &[String], source: &Registry, dest: &Registry) -> Result<Measure, Box<dyn std::error::Error>> {
+fn measure(
+    program: &Path,
+    args: &[String],
+    source: &Registry,
+    dest: &Registry,
+) -> Result<Measure, Box<dyn std::error::Error>> {
     let before = source.request_log().len() + dest.request_log().len();
     let stored_before = dir_bytes(&dest.storage_dir());
     let rss_file = tempfile::NamedTempFile::new()?;
@@ -164,7 +184,16 @@ fn measure(program: &Path, args: &[String], source: &Registry, dest: &Registry) 
         .output()?;
     let seconds = started.elapsed().as_secs_f64();
     if !out.status.success() {
-        eprintln!("{} failed: {}", program.display(), String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let tail: Vec<&str> =
+            stdout.lines().filter(|l| l.starts_with("failed") || l.contains("error")).take(10).collect();
+        eprintln!(
+            "{} failed ({}): {}\n{}",
+            program.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            tail.join("\n")
+        );
     }
     // The access log is flushed asynchronously: give it a moment.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -180,11 +209,13 @@ fn table(shape: Shape, images: &Images, [cc, cn, sc, sn]: [Measure; 4]) -> Strin
     let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1048576.0);
     let mut out = format!(
         "{} repositories x {} tags ({} tags), {} layers of {} KiB, 30% shared, every 5th repository multi-arch\n\n",
-        shape.repos, shape.tags, tags, LAYERS, shape.layer_kib
+        shape.repos, shape.tags, tags, shape.layers, shape.layer_kib
     );
     let _ = writeln!(out, "| run | tool | wall time | requests | bytes stored | peak RSS |");
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
-    for (run, tool, m) in [("cold", "cip", cc), ("cold", "skopeo", sc), ("no-op", "cip", cn), ("no-op", "skopeo", sn)] {
+    for (run, tool, m) in
+        [("cold", "cip", cc), ("cold", "skopeo", sc), ("no-op", "cip", cn), ("no-op", "skopeo", sn)]
+    {
         let _ = writeln!(
             out,
             "| {run} | {tool} | {:.2} s | {} | {} | {:.1} MiB |",

@@ -171,3 +171,44 @@ async fn a_tag_move_is_refused_and_nothing_else_is_blocked() {
     assert_eq!(prod.get_manifest("hello", "v1").await.expect("v1").digest, PLAIN, "the tag did not move");
     assert_eq!(prod.get_manifest("plain", "1.0").await.expect("plain").digest, PLAIN);
 }
+
+#[test]
+fn dest_restricts_a_run_to_one_mirror() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let staging = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/staging");
+    copy_dir(&staging, &dir.path().join("staging"));
+    let root = dir.path().display();
+    let yaml = format!(
+        "registries:\n- name: oci:{root}/staging\n  src: true\n- name: oci:{root}/east\n- name: oci:{root}/west\n\
+         images:\n- name: plain\n  dmap:\n    \"{PLAIN}\": [\"1.0\"]\n"
+    );
+    let manifest = dir.path().join("promote.yaml");
+    std::fs::write(&manifest, yaml).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cip"))
+        .args(["promote", "--confirm", "--format", "json", "--dest", &format!("oci:{root}/east")])
+        .arg(&manifest)
+        .output()
+        .expect("run cip");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(json["report"]["summary"]["done"], 1);
+    assert_eq!(json["report"]["actions"][0]["result"], "done");
+    assert!(dir.path().join("east/index.json").exists());
+    assert!(!dir.path().join("west").exists(), "the other mirror is another job's");
+}
+
+#[tokio::test]
+async fn a_digest_left_untagged_by_an_interrupted_run_gets_its_tags() {
+    let fx = Fixture::new("\"v1\"");
+    // An interrupted run wrote the plain image by digest (with its blobs) but no tag.
+    let staging = Layout::open(&format!("oci:{}", fx.path("staging").display())).expect("layout");
+    let plain = staging.get_manifest("plain", PLAIN).await.expect("plain");
+    copy_dir(&fx.path("staging/blobs"), &fx.path("prod/blobs"));
+    fx.prod().put_manifest("plain", PLAIN, &plain).await.expect("put by digest");
+
+    let (plan, report) = fx.promote(true).await;
+    assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+    assert!(plan.actions.iter().any(|a| a.action == cip_core::ActionKind::Tag && a.dst.ends_with("/plain")));
+    assert!(!report.expect("report").has_failures());
+    assert_eq!(fx.prod().get_manifest("plain", "1.0").await.expect("tagged").digest, PLAIN);
+}

@@ -74,31 +74,31 @@ fn client(set: &ManifestSet, args: &PromoteArgs) -> anyhow::Result<RegistryClien
     RegistryClient::new(config).map_err(anyhow::Error::msg).context("configuring the registry client")
 }
 
-/// Keeps the plan's actions and blocked edges of the `--dest` registries.
-fn restrict(plan: &mut Plan, stores: &Stores, dest: &[String]) {
+/// Drops the destination registries not named by `--dest`, so that only the chosen mirrors are
+/// read and planned (the other mirrors are another job's business, not blocked edges).
+fn restrict(set: &mut ManifestSet, dest: &[String]) {
     if dest.is_empty() {
         return;
     }
-    let keep = |repo: &str| stores.registry_of(repo).is_some_and(|r| dest.iter().any(|d| d == r));
-    plan.actions.retain(|a| keep(&a.dst));
-    plan.blocked.retain(|b| keep(&b.dst));
+    for manifest in &mut set.manifests {
+        manifest.registries.retain(|r| r.src || dest.iter().any(|d| *d == r.name.value));
+    }
 }
 
 /// Runs `cip promote`.
 pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
-    let set = planning::load_paths(&args.paths).context("reading manifests")?;
+    let mut set = planning::load_paths(&args.paths).context("reading manifests")?;
     let names = registry_names(&set);
     if let Some(unknown) = args.dest.iter().find(|d| !names.contains(d)) {
         anyhow::bail!("--dest {unknown}: no manifest names this registry");
     }
     let stores = Stores::new(names, promote::opener(client(&set, &args)?));
+    restrict(&mut set, &args.dest);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let keep = |registry: &str| args.dest.is_empty() || args.dest.iter().any(|d| d == registry);
-    let inventory = runtime
-        .block_on(promote::inventory::read(&set, &stores, &keep))
-        .context("reading the registries")?;
-    let mut plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: args.strict });
-    restrict(&mut plan, &stores, &args.dest);
+    let inventory =
+        runtime.block_on(promote::inventory::read(&set, &stores, &keep)).context("reading the registries")?;
+    let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: args.strict });
     let human = args.format == PromoteFormat::Human;
     let mut out = String::new();
     if human {
