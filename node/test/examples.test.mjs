@@ -3,16 +3,26 @@
 // registries on 127.0.0.1.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { REGISTRY_BINARY, startRegistry } from '../test-support/registry.mjs'
+import { REGISTRY_BINARY, startRegistry, startSlowProxy } from '../test-support/registry.mjs'
 
 const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples')
 const run = (script, args, cwd) =>
   spawnSync(process.execPath, [path.join(examples, script), ...args], { cwd, encoding: 'utf8', timeout: 120000 })
+
+/** Like `run`, without blocking this process (whose event loop serves the slow proxy). */
+function runAsync(script, args, cwd) {
+  const child = spawn(process.execPath, [path.join(examples, script), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => { stdout += d })
+  child.stderr.on('data', (d) => { stderr += d })
+  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })))
+}
 
 /** A thin-manifest directory with one image set. */
 function thinDir(root, source, destination, digest, tags) {
@@ -72,6 +82,42 @@ test('promote.mjs promotes a thin-manifest directory and writes the report', { s
     assert.match(again.stdout, /nothing to do/)
   } finally {
     rmSync(work, { recursive: true, force: true })
+    await staging.stop()
+    await prod.stop()
+  }
+})
+
+test('promote.mjs stops cleanly on Ctrl-C (SIGINT) and a re-run finishes', { skip: !existsSync(REGISTRY_BINARY) && `${REGISTRY_BINARY} is missing` }, async () => {
+  const staging = await startRegistry()
+  const prod = await startRegistry()
+  const slow = await startSlowProxy(staging.url, 150)
+  const work = mkdtempSync(path.join(tmpdir(), 'cip-node-sigint-'))
+  try {
+    const index = await staging.client.pushIndex('staging/app', ['amd64', 'arm64', 'ppc64le', 's390x'])
+    thinDir(path.join(work, 'release'), `${slow.host}/staging`, `${prod.host}/prod`, index.digest, ['v1.0'])
+    const child = spawn(process.execPath, [path.join(examples, 'promote.mjs'), 'release', '--yes', '--concurrency', '1'], {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d) => {
+      stderr += d
+      // Off a terminal the script logs phases; interrupt once copying has started.
+      if (stderr.includes('phase: promoting') && !child.interrupted) {
+        child.interrupted = true
+        setTimeout(() => child.kill('SIGINT'), 200)
+      }
+    })
+    const status = await new Promise((resolve) => child.on('exit', resolve))
+    assert.equal(status, 1, stderr)
+    assert.match(stderr, /aborted: images not finished carry no tag/)
+    assert.deepEqual(await prod.client.tags('prod/app'), [], 'no tag on the interrupted index')
+    const again = await runAsync('promote.mjs', ['release', '--yes'], work)
+    assert.equal(again.status, 0, again.stderr)
+    assert.equal(await prod.client.assertComplete('prod/app', 'v1.0'), index.digest)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+    await slow.stop()
     await staging.stop()
     await prod.stop()
   }
