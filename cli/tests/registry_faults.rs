@@ -118,6 +118,26 @@ async fn persistent_503_gives_up_with_a_clear_error() {
 }
 
 #[tokio::test]
+async fn an_unreachable_registry_is_not_pinged_again_for_every_repository() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut cfg = config();
+    cfg.retry.max_attempts = 2;
+    let client = RegistryClient::new(cfg).unwrap();
+    let request: BTreeMap<String, RepoNeeds> = (0..30)
+        .map(|i| {
+            (format!("{closed}/r{i}"), RepoNeeds { tags: ["v1".to_string()].into(), ..RepoNeeds::default() })
+        })
+        .collect();
+    let started = Instant::now();
+    let outcome = inventory::read(&client, &request).await;
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert!(outcome.errors[0].to_string().contains("cannot connect"), "{}", outcome.errors[0]);
+    let again = client.head_manifest(&format!("{closed}/r1"), "v1").await.unwrap_err();
+    assert!(again.is_registry_wide());
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn slow_responses_hit_the_timeout() {
     let server = open_registry().await;
     Mock::given(path("/v2/a/tags/list"))
@@ -212,6 +232,11 @@ async fn wrong_basic_credentials_fail_once_without_a_retry_storm() {
     assert!(matches!(error.kind, ErrorKind::AuthRefused { status: 401 }), "{error:?}");
     assert!(error.is_registry_wide());
     assert!(error.to_string().contains("authentication refused"), "{error}");
+    // Later calls fail at once: the refusal is remembered for the run.
+    for _ in 0..10 {
+        let again = client.list_tags(&format!("{host}/a")).await.unwrap_err();
+        assert!(matches!(again.kind, ErrorKind::AuthRefused { .. }), "{again:?}");
+    }
     let requests = server.received_requests().await.unwrap();
     assert!(
         count(&requests, "/v2/a/tags/list") <= 2,

@@ -103,7 +103,12 @@ struct Endpoint {
 #[derive(Debug)]
 struct HostState {
     limiter: HostLimiter,
-    endpoint: OnceCell<Endpoint>,
+    /// Reachability and challenge; a failure is remembered too, so a dead registry is not
+    /// pinged again for every repository.
+    endpoint: OnceCell<Result<Endpoint, ErrorKind>>,
+    /// Identities whose credentials this host refused: later requests fail at once instead of
+    /// asking again (no retry storm on a wrong password).
+    refused: Mutex<BTreeSet<String>>,
     /// Whether this host offers Google's `tags/list` extension, once known.
     extension: Mutex<Option<bool>>,
     /// A challenge learned from a 401 on a host whose `/v2/` was open.
@@ -224,6 +229,7 @@ impl RegistryClient {
                 Arc::new(HostState {
                     limiter: HostLimiter::new(rate, cfg.max_concurrency_per_host),
                     endpoint: OnceCell::new(),
+                    refused: Mutex::new(BTreeSet::new()),
                     extension: Mutex::new(None),
                     late_challenge: Mutex::new(None),
                 })
@@ -264,7 +270,9 @@ impl RegistryClient {
     /// Learns (once) how to reach `host` and what authentication it wants.
     async fn endpoint(&self, host: &str) -> Result<Endpoint, RegistryError> {
         let state = self.host_state(host);
-        state.endpoint.get_or_try_init(|| self.discover(host)).await.cloned()
+        let found =
+            state.endpoint.get_or_init(|| async { self.discover(host).await.map_err(|e| e.kind) }).await;
+        found.clone().map_err(|kind| self.error(host, None, Operation::Ping, kind))
     }
 
     async fn discover(&self, host: &str) -> Result<Endpoint, RegistryError> {
@@ -434,12 +442,12 @@ impl RegistryClient {
                 .expect("challenge lock")
                 .clone()
                 .unwrap_or(endpoint.challenge.clone());
-            let authorization = if same_origin {
-                self.authorization(call, &challenge, reauthenticated)
+            let (authorization, identity) = if same_origin {
+                self.authorization(&state, call, &challenge, reauthenticated)
                     .await
                     .map_err(|k| self.error(call.host, call.repository, Operation::Authenticate, k))?
             } else {
-                None
+                (None, None)
             };
             let mut request = client.request(call.method.clone(), &url).headers(call.headers.clone());
             if let Some(value) = &authorization {
@@ -478,6 +486,9 @@ impl RegistryClient {
                     );
                     if status == StatusCode::UNAUTHORIZED {
                         if reauthenticated || one_shot {
+                            if let Some(identity) = identity {
+                                state.refused.lock().expect("refused lock").insert(identity);
+                            }
                             return Err(fail(ErrorKind::AuthRefused { status: 401 }));
                         }
                         // Once: the token may have expired, or an open `/v2/` hides a
@@ -537,44 +548,75 @@ impl RegistryClient {
     }
 
     /// The `Authorization` value for a call under `challenge`.
+    /// Returns the header and the identity of the credential used (for the refusal latch).
     async fn authorization(
         &self,
+        state: &HostState,
         call: &Call<'_>,
         challenge: &Challenge,
         refresh: bool,
-    ) -> Result<Option<Secret>, ErrorKind> {
+    ) -> Result<(Option<Secret>, Option<String>), ErrorKind> {
         let repository = call.repository.unwrap_or(call.host);
-        match challenge {
-            Challenge::Anonymous => Ok(None),
-            Challenge::Basic => match self.credential(call.host, repository).await? {
+        if *challenge == Challenge::Anonymous {
+            return Ok((None, None));
+        }
+        let credential = self.credential(call.host, repository).await?;
+        let identity = credential.as_ref().map_or("anonymous".to_string(), |(_, id)| id.clone());
+        if state.refused.lock().expect("refused lock").contains(&identity) {
+            return Err(ErrorKind::AuthRefused { status: 401 });
+        }
+        let header = match challenge {
+            Challenge::Anonymous => None,
+            Challenge::Basic => match credential {
                 Some((Credential::Basic { username, password }, _)) => {
-                    Ok(Some(auth::basic_header(&username, &password)))
+                    Some(auth::basic_header(&username, &password))
                 }
                 Some((Credential::IdentityToken(token), _)) => {
-                    Ok(Some(Secret::new(format!("Bearer {}", token.expose()))))
+                    Some(Secret::new(format!("Bearer {}", token.expose())))
                 }
-                None => Err(ErrorKind::Credentials(format!(
-                    "{} requires a login and none is configured (use --auth-env {}=VAR or docker login)",
-                    call.host, call.host
-                ))),
+                None => {
+                    return Err(ErrorKind::Credentials(format!(
+                        "{} requires a login and none is configured (use --auth-env {}=VAR or docker login)",
+                        call.host, call.host
+                    )));
+                }
             },
             Challenge::Bearer { realm, service } => {
-                let credential = self.credential(call.host, repository).await?;
-                let identity = credential.as_ref().map_or("anonymous".to_string(), |(_, id)| id.clone());
                 let tokens = &self.inner.tokens;
-                if refresh {
+                let cached = if refresh {
                     tokens.invalidate(call.host, &identity, &call.scopes).await;
-                } else if let Some(token) = tokens.get(call.host, &identity, &call.scopes).await {
-                    return Ok(Some(Secret::new(format!("Bearer {}", token.expose()))));
-                }
-                let wanted = tokens.widen(call.host, &identity, &call.scopes).await;
-                let (token, life) = self
-                    .fetch_token(call.host, realm, service.as_deref(), &wanted, credential.map(|c| c.0))
-                    .await?;
-                tokens.put(call.host, &identity, wanted, token.clone(), life).await;
-                Ok(Some(Secret::new(format!("Bearer {}", token.expose()))))
+                    None
+                } else {
+                    tokens.get(call.host, &identity, &call.scopes).await
+                };
+                let token = match cached {
+                    Some(token) => token,
+                    None => {
+                        let wanted = tokens.widen(call.host, &identity, &call.scopes).await;
+                        let fetched = self
+                            .fetch_token(
+                                call.host,
+                                realm,
+                                service.as_deref(),
+                                &wanted,
+                                credential.map(|c| c.0),
+                            )
+                            .await;
+                        let (token, life) = match fetched {
+                            Err(kind @ ErrorKind::AuthRefused { .. }) => {
+                                state.refused.lock().expect("refused lock").insert(identity);
+                                return Err(kind);
+                            }
+                            other => other?,
+                        };
+                        tokens.put(call.host, &identity, wanted, token.clone(), life).await;
+                        token
+                    }
+                };
+                Some(Secret::new(format!("Bearer {}", token.expose())))
             }
-        }
+        };
+        Ok((header, Some(identity)))
     }
 
     /// Fetches tokens covering the pull scope of many repositories at once (in batches of
@@ -584,6 +626,9 @@ impl RegistryClient {
     pub async fn prefetch_pull_tokens(&self, host: &str, repositories: &[&str]) {
         let Ok(endpoint) = self.endpoint(host).await else { return };
         let state = self.host_state(host);
+        if !state.refused.lock().expect("refused lock").is_empty() {
+            return;
+        }
         let challenge =
             state.late_challenge.lock().expect("challenge lock").clone().unwrap_or(endpoint.challenge);
         let Challenge::Bearer { realm, service } = challenge else { return };

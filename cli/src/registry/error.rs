@@ -90,7 +90,7 @@ impl RegistryError {
 }
 
 /// Why an operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ErrorKind {
     /// No connection could be made (DNS, refused, TLS handshake).
     #[error("cannot connect: {0}")]
