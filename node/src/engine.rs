@@ -111,7 +111,7 @@ impl std::fmt::Debug for BasicCredential {
 /// One structured progress event, in the order things happen (`seq` counts from 0).
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-enum Event {
+pub enum Event {
     /// A phase started: `reading` (registries), `planning`, `promoting`, `done`.
     #[serde(rename_all = "camelCase")]
     Phase { seq: u64, phase: &'static str },
@@ -133,13 +133,7 @@ pub struct PromoteOutput {
 
 /// The `onProgress` callback as a threadsafe function taking one event (errors it throws are
 /// Node's uncaught exceptions, not the engine's: `CalleeHandled = false`).
-type EventSink = ThreadsafeFunction<
-    Json<serde_json::Value>,
-    Unknown<'static>,
-    Json<serde_json::Value>,
-    napi::Status,
-    false,
->;
+type EventSink = ThreadsafeFunction<Json<Event>, Unknown<'static>, Json<Event>, napi::Status, false>;
 
 /// Sends events to the `onProgress` callback, numbered in order.
 #[derive(Clone, Default)]
@@ -152,9 +146,7 @@ impl Events {
     fn send(&self, make: impl FnOnce(u64) -> Event) {
         let Some(callback) = &self.callback else { return };
         let event = make(self.seq.fetch_add(1, Ordering::SeqCst));
-        // Events are plain serde data; `Value` keeps them `'static` for the queue.
-        let value = serde_json::to_value(event).unwrap_or_default();
-        callback.call(Json(value), ThreadsafeFunctionCallMode::NonBlocking);
+        callback.call(Json(event), ThreadsafeFunctionCallMode::NonBlocking);
     }
 
     fn progress(&self, progress: &Progress, started: Instant) {
@@ -461,7 +453,7 @@ fn decode_options(
     Ok((options, events, abort))
 }
 
-type Callback<'env> = Function<'env, Json<serde_json::Value>, Unknown<'static>>;
+type Callback<'env> = Function<'env, Json<Event>, Unknown<'static>>;
 
 /// Copies the plain options into a new object and takes out `onProgress` and `signal`.
 fn split_options<'env>(

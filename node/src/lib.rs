@@ -1,6 +1,6 @@
 //! napi-rs shell over cip-core and the cip engine: decode the JavaScript arguments, make one
 //! library call, encode the result. Every result is the same serde value the CLI prints with
-//! `--format json`, serialized straight into JavaScript objects (field order kept), so
+//! `--format json`, handed over as the CLI's JSON text parsed by V8 (see [`json`]), so
 //! `JSON.stringify(result, null, 2) + "\n"` equals the CLI's bytes.
 //!
 //! Each pure function has a synchronous form and an `…Async` form that runs on the libuv thread
