@@ -2,7 +2,9 @@
 //! blocked (`lost`, `tag-move`, `inventory-missing`, or a lint error), in the Go promoter's order
 //! of checks: present first, then the source, then the destination tag.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
@@ -75,7 +77,7 @@ pub(crate) fn classify<'a>(
     inventory: &'a Inventory,
     out: &mut Vec<Diagnostic>,
 ) -> Plan {
-    let mut view = View { inventory, repos: vec![None; edges.repos.len()], tag_index: HashMap::new() };
+    let mut view = View { inventory, repos: vec![None; edges.repos.len()], tag_index: HashMap::default() };
     let mut findings = Findings::default();
     let mut summary = PlanSummary::default();
     let mut per_registry = vec![PlanSummary::default(); edges.registries.len()];

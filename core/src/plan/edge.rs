@@ -4,7 +4,7 @@
 //! position of the manifest entry it came from: repository paths, digests and tags are interned
 //! once per manifest entry, not once per edge, and every later step compares integers.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
@@ -178,8 +178,8 @@ impl<'s> Edges<'s> {
     /// Blocks every edge whose destination tag is given to two different digests (within or
     /// across manifests) and reports the ones the linter did not already report.
     pub fn mark_overlaps(&mut self, set: &ManifestSet, out: &mut Vec<Diagnostic>) {
-        let mut first: HashMap<u32, u32> = HashMap::new();
-        let mut conflicting: HashSet<u32> = HashSet::new();
+        let mut first: HashMap<u32, u32> = HashMap::default();
+        let mut conflicting: HashSet<u32> = HashSet::default();
         let mut hits: Vec<usize> = Vec::new();
         let ranges: Vec<_> = self.dst_runs().collect();
         for range in ranges {
@@ -205,14 +205,14 @@ impl<'s> Edges<'s> {
             .map(|at| (at.file.clone(), at.span))
             .collect();
         // Digests given each conflicting (destination, tag), to name "the other one" in messages.
-        let mut given: HashMap<(u32, u32), Vec<&str>> = HashMap::new();
+        let mut given: HashMap<(u32, u32), Vec<&str>> = HashMap::default();
         for &i in &hits {
             let e = self.list[i];
             given.entry((e.dst, e.tag)).or_default().push(self.digests[e.digest as usize]);
         }
         // Per site: the first destination (by path) and the first other digest (by text), so the
         // message does not depend on input order.
-        let mut found: HashMap<Site, (&str, u32, &str)> = HashMap::new();
+        let mut found: HashMap<Site, (&str, u32, &str)> = HashMap::default();
         for &i in &hits {
             let e = self.list[i];
             let own = self.digests[e.digest as usize];
@@ -282,12 +282,25 @@ pub(crate) fn expand<'s>(set: &'s ManifestSet, diagnostics: &[Diagnostic]) -> Ed
         tags: Vec::new(),
         reasons: vec![Vec::new()],
         list: Vec::new(),
-        reason_ids: HashMap::new(),
+        reason_ids: HashMap::default(),
     };
+    // Reserve the exact edge count: growing a vector of a million edges by doubling copies it
+    // repeatedly and fragments the heap.
+    let count: usize = set
+        .manifests
+        .iter()
+        .map(|m| {
+            let dests = m.destinations().count();
+            let per_image =
+                |i: &crate::manifest::Image| i.dmap.iter().map(|e| e.tags.len().max(1)).sum::<usize>();
+            dests * m.images.iter().map(per_image).sum::<usize>()
+        })
+        .sum();
+    edges.list.reserve_exact(count);
     let mut repos = RepoInterner::default();
-    let mut digests = Interner { ids: HashMap::new() };
-    let mut tags = Interner { ids: HashMap::new() };
-    let mut registries = Interner { ids: HashMap::new() };
+    let mut digests = Interner { ids: HashMap::default() };
+    let mut tags = Interner { ids: HashMap::default() };
+    let mut registries = Interner { ids: HashMap::default() };
     for (m, manifest) in set.manifests.iter().enumerate() {
         let source = manifest.source();
         let mut manifest_reasons = blocks.manifest(m);
@@ -343,6 +356,11 @@ pub(crate) fn expand<'s>(set: &'s ManifestSet, diagnostics: &[Diagnostic]) -> Ed
         }
     }
     edges.repos = repos.into_table();
-    edges.list.sort_unstable_by_key(|e| (e.key(), e.site));
+    // One 128-bit key sorts much faster than a tuple; the order of duplicate declarations of
+    // one edge does not matter (every one of them is looked at).
+    edges.list.sort_unstable_by_key(|e| {
+        let (dst, digest, tag, src) = e.key();
+        (u128::from(dst) << 96) | (u128::from(digest) << 64) | (u128::from(tag) << 32) | u128::from(src)
+    });
     edges
 }
