@@ -265,3 +265,17 @@ fn a_100_mb_manifest_gets_one_clear_finding() {
     assert_eq!(codes, ["yaml-too-large"]);
     assert_eq!(report["diagnostics"][0]["file"], "big.yaml");
 }
+
+#[test]
+fn the_kubernetes_corpus_lints_without_errors() {
+    // `../shared/corpus/k8s-io` next to the repository: real production thin manifests.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if !repo.join("../shared/corpus/k8s-io").is_dir() {
+        return;
+    }
+    let out = cip(&repo, &["lint", "--format", "json", "../shared/corpus/k8s-io"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["summary"]["errors"], 0);
+    assert!(report["summary"]["manifests"].as_u64() > Some(0));
+}

@@ -512,15 +512,18 @@ fn spanned(text: &str, file: FileId, span: Span) -> Spanned<String> {
 
 /// Help for an unknown key: a likely typo, a key that belongs elsewhere, or the known keys.
 fn unknown_key_help(name: &str, keys: &[&str], what: &str) -> String {
-    if let Some(s) = suggest(name, keys) {
-        return format!("did you mean `{s}`?");
-    }
     match (what, name) {
         ("thin manifest", "images") => {
-            "a thin manifest holds registries only: the images go in `images/<x>/images.yaml`".into()
+            return "a thin manifest holds registries only: the images go in `images/<x>/images.yaml`".into();
         }
-        ("thin manifest", "src-registry") => "mark the source registry entry with `src: true`".into(),
-        _ => format!("known keys here: {}", keys.join(", ")),
+        ("thin manifest", "src-registry") => {
+            return "mark the source registry entry with `src: true`".into();
+        }
+        _ => {}
+    }
+    match suggest(name, keys) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("known keys here: {}", keys.join(", ")),
     }
 }
 
@@ -613,5 +616,7 @@ mod tests {
         assert_eq!(suggest("serviceaccount", REGISTRY_KEYS), Some("service-account"));
         assert_eq!(suggest("service_account", REGISTRY_KEYS), Some("service-account"));
         assert_eq!(suggest("zzz", IMAGE_KEYS), None);
+        assert!(unknown_key_help("src-registry", THIN_KEYS, "thin manifest").contains("src: true"));
+        assert!(unknown_key_help("images", THIN_KEYS, "thin manifest").contains("images.yaml"));
     }
 }
