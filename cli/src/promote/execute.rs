@@ -56,6 +56,11 @@ pub struct Executor<'s> {
     per_registry: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// (destination store, digest) -> repository that holds the blob after its first transfer.
     blobs: Mutex<HashMap<(String, String), Shared<String>>>,
+    /// (destination store, repository, digest) -> blob made present in that repository. Each
+    /// repository gets a blob once per run: besides saving requests, this matters because the
+    /// distribution registry rewrites a repository's blob link on every mount, and a manifest
+    /// `PUT` of another image racing that rewrite is refused (`BLOB_UNKNOWN`).
+    repo_blobs: Mutex<HashMap<(String, String, String), Shared<()>>>,
     /// (destination store, repository, digest) -> manifest written.
     manifests: Mutex<HashMap<(String, String, String), Shared<()>>>,
     progress: Arc<Progress>,
@@ -74,6 +79,7 @@ impl<'s> Executor<'s> {
             limits,
             per_registry: Mutex::new(HashMap::new()),
             blobs: Mutex::new(HashMap::new()),
+            repo_blobs: Mutex::new(HashMap::new()),
             manifests: Mutex::new(HashMap::new()),
             progress,
         }
@@ -200,11 +206,32 @@ impl<'s> Executor<'s> {
 
     fn permit_pool(&self, key: &str) -> Arc<Semaphore> {
         let mut pools = self.per_registry.lock().expect("semaphore map lock");
-        pools.entry(key.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.blobs_per_registry.max(1)))).clone()
+        pools
+            .entry(key.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.limits.blobs_per_registry.max(1))))
+            .clone()
+    }
+
+    /// Makes one blob present in `dst`, once per repository and run.
+    async fn blob(
+        &self,
+        src: &Endpoint,
+        dst: &Endpoint,
+        digest: &str,
+        size: u64,
+        counters: &Counters,
+    ) -> Result<(), StoreError> {
+        let cell = shared(&self.repo_blobs, (dst.key.clone(), dst.repo.clone(), digest.to_owned()));
+        let outcome = cell
+            .get_or_init(|| async {
+                self.blob_in_repo(src, dst, digest, size, counters).await.map_err(|e| e.to_string())
+            })
+            .await;
+        outcome.clone().map_err(|message| wrap(dst, Operation::PutBlob, message))
     }
 
     /// Makes one blob present in `dst`: at most one transfer per destination store and digest.
-    async fn blob(
+    async fn blob_in_repo(
         &self,
         src: &Endpoint,
         dst: &Endpoint,
@@ -215,7 +242,10 @@ impl<'s> Executor<'s> {
         let cell = shared(&self.blobs, (dst.key.clone(), digest.to_owned()));
         let holder = cell
             .get_or_init(|| async {
-                self.first_transfer(src, dst, digest, size, counters).await.map(|()| dst.repo.clone()).map_err(|e| e.to_string())
+                self.first_transfer(src, dst, digest, size, counters)
+                    .await
+                    .map(|()| dst.repo.clone())
+                    .map_err(|e| e.to_string())
             })
             .await
             .clone()
@@ -308,8 +338,8 @@ impl References {
     /// Reads the references of a manifest (Docker schema 2, manifest list, OCI manifest, OCI
     /// index, and OCI artifacts with a `blobs` list).
     pub fn of(raw: &RawManifest) -> Result<Self, String> {
-        let value: Value =
-            serde_json::from_slice(&raw.bytes).map_err(|e| format!("manifest {} is not JSON: {e}", raw.digest))?;
+        let value: Value = serde_json::from_slice(&raw.bytes)
+            .map_err(|e| format!("manifest {} is not JSON: {e}", raw.digest))?;
         if value.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
             return Err(format!("manifest {} is Docker schema 1, which cip does not copy", raw.digest));
         }
@@ -317,8 +347,12 @@ impl References {
             let digest = d.get("digest").and_then(Value::as_str);
             let size = d.get("size").and_then(Value::as_u64);
             match (digest, size) {
-                (Some(digest), Some(size)) if cip_core::reference::is_valid_digest(digest) => Ok((digest.to_owned(), size)),
-                _ => Err(format!("manifest {} has a descriptor without a sha256 digest and size", raw.digest)),
+                (Some(digest), Some(size)) if cip_core::reference::is_valid_digest(digest) => {
+                    Ok((digest.to_owned(), size))
+                }
+                _ => {
+                    Err(format!("manifest {} has a descriptor without a sha256 digest and size", raw.digest))
+                }
             }
         };
         let list = |key: &str| value.get(key).and_then(Value::as_array).into_iter().flatten();
