@@ -122,8 +122,9 @@ impl Layout {
     }
 
     fn checked_blob_path(&self, repo: &str, op: Operation, digest: &str) -> Result<PathBuf, StoreError> {
-        self.blob_path(digest)
-            .ok_or_else(|| self.err(repo, op, ErrorKind::Invalid(format!("`{digest}` is not a sha256 digest"))))
+        self.blob_path(digest).ok_or_else(|| {
+            self.err(repo, op, ErrorKind::Invalid(format!("`{digest}` is not a sha256 digest")))
+        })
     }
 
     async fn read_index(&self, repo: &str, op: Operation) -> Result<Index, StoreError> {
@@ -149,14 +150,21 @@ impl Layout {
     }
 
     /// Adds or replaces an index entry under the index lock.
-    async fn record(&self, repo: &str, descriptor: Descriptor, replaces: impl Fn(&Descriptor) -> bool) -> Result<(), StoreError> {
+    async fn record(
+        &self,
+        repo: &str,
+        descriptor: Descriptor,
+        replaces: impl Fn(&Descriptor) -> bool,
+    ) -> Result<(), StoreError> {
         let _guard = self.index_lock.lock().await;
         let mut index = self.read_index(repo, Operation::PutManifest).await?;
         index.manifests.retain(|d| !replaces(d));
         index.manifests.push(descriptor);
         let mut text = serde_json::to_vec_pretty(&index).expect("index serializes");
         text.push(b'\n');
-        write_atomic(&self.root.join("index.json"), &text).await.map_err(|e| self.err(repo, Operation::PutManifest, e))
+        write_atomic(&self.root.join("index.json"), &text)
+            .await
+            .map_err(|e| self.err(repo, Operation::PutManifest, e))
     }
 
     /// The media type of a stored manifest: from an index entry, else from its own `mediaType`
@@ -173,7 +181,12 @@ impl Layout {
         }
     }
 
-    async fn resolve(&self, repo: &str, reference: &str, op: Operation) -> Result<Option<(Index, String)>, StoreError> {
+    async fn resolve(
+        &self,
+        repo: &str,
+        reference: &str,
+        op: Operation,
+    ) -> Result<Option<(Index, String)>, StoreError> {
         let index = self.read_index(repo, op).await?;
         let digest = if reference.starts_with("sha256:") {
             let path = self.checked_blob_path(repo, op, reference)?;
@@ -201,7 +214,8 @@ impl Layout {
     /// True when `digest` is a child of an index that belongs to `repo` (children of indexes
     /// written by other tools have no index entry of their own).
     async fn is_child_in(&self, index: &Index, repo: &str, digest: &str) -> bool {
-        for parent in index.manifests.iter().filter(|d| d.belongs_to(repo) && d.media_type.contains("index")) {
+        for parent in index.manifests.iter().filter(|d| d.belongs_to(repo) && d.media_type.contains("index"))
+        {
             let Some(path) = self.blob_path(&parent.digest) else { continue };
             let Ok(bytes) = tokio::fs::read(path).await else { continue };
             let Ok(value) = serde_json::from_slice::<Value>(&bytes) else { continue };
@@ -263,7 +277,12 @@ impl Store for Layout {
         Ok(Some(ManifestHead { digest, media_type, size: bytes.len() as u64 }))
     }
 
-    async fn put_manifest(&self, repo: &str, reference: &str, manifest: &RawManifest) -> Result<(), StoreError> {
+    async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &RawManifest,
+    ) -> Result<(), StoreError> {
         let op = Operation::PutManifest;
         let actual = sha256_digest(&manifest.bytes);
         if actual != manifest.digest {
@@ -283,7 +302,9 @@ impl Store for Layout {
             }
             annotations.insert(REPOSITORY.into(), Value::String(repo.to_owned()));
             let (repo, digest) = (repo.to_owned(), manifest.digest.clone());
-            Box::new(move |d: &Descriptor| d.digest == digest && d.annotation(REPOSITORY) == Some(repo.as_str()))
+            Box::new(move |d: &Descriptor| {
+                d.digest == digest && d.annotation(REPOSITORY) == Some(repo.as_str())
+            })
         } else {
             let name = format!("{repo}:{reference}");
             annotations.insert(REF_NAME.into(), Value::String(name.clone()));
@@ -350,9 +371,18 @@ impl Store for Layout {
         }
     }
 
-    async fn mount_blob(&self, repo: &str, _from_repo: &str, digest: &str) -> Result<MountOutcome, StoreError> {
+    async fn mount_blob(
+        &self,
+        repo: &str,
+        _from_repo: &str,
+        digest: &str,
+    ) -> Result<MountOutcome, StoreError> {
         // Blobs are shared by every repository of a layout: present means mounted.
-        Ok(if self.blob_exists(repo, digest).await? { MountOutcome::Mounted } else { MountOutcome::NotMounted })
+        Ok(if self.blob_exists(repo, digest).await? {
+            MountOutcome::Mounted
+        } else {
+            MountOutcome::NotMounted
+        })
     }
 
     async fn list_tags(&self, repo: &str) -> Result<Vec<String>, StoreError> {
@@ -368,7 +398,13 @@ impl Store for Layout {
 impl Layout {
     /// Streams a blob into `tmp`, hashing and counting; errors if the stream fails or the bytes
     /// do not match `digest` and the announced size.
-    async fn write_blob(&self, repo: &str, digest: &str, tmp: &Path, blob: BlobStream) -> Result<(), StoreError> {
+    async fn write_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        tmp: &Path,
+        blob: BlobStream,
+    ) -> Result<(), StoreError> {
         let op = Operation::PutBlob;
         let mut file = tokio::fs::File::create(tmp).await.map_err(|e| self.err(repo, op, e))?;
         let mut hasher = Sha256::new();
@@ -383,11 +419,74 @@ impl Layout {
         file.flush().await.map_err(|e| self.err(repo, op, e))?;
         let actual = format!("sha256:{:x}", hasher.finalize());
         if actual != digest {
-            return Err(self.err(repo, op, ErrorKind::DigestMismatch { expected: digest.to_owned(), actual }));
+            return Err(self.err(
+                repo,
+                op,
+                ErrorKind::DigestMismatch { expected: digest.to_owned(), actual },
+            ));
         }
         if written != blob.size {
             return Err(self.err(repo, op, ErrorKind::SizeMismatch { expected: blob.size, actual: written }));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(dir: &tempfile::TempDir) -> Layout {
+        Layout::open(&format!("oci:{}", dir.path().join("l").display())).expect("layout")
+    }
+
+    fn stream(chunks: Vec<Result<Bytes, StoreError>>, size: u64) -> BlobStream {
+        BlobStream { size, stream: Box::pin(futures_util::stream::iter(chunks)) }
+    }
+
+    #[tokio::test]
+    async fn blobs_commit_only_when_complete_and_matching() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l = layout(&dir);
+        let digest = sha256_digest(b"layer");
+        let aborted = vec![
+            Ok(Bytes::from_static(b"lay")),
+            Err(StoreError::new("src", "r", Operation::GetBlob, ErrorKind::Aborted("bad".into()))),
+        ];
+        assert!(l.put_blob("r", &digest, stream(aborted, 5)).await.is_err());
+        let wrong = vec![Ok(Bytes::from_static(b"LAYER"))];
+        assert!(l.put_blob("r", &digest, stream(wrong, 5)).await.is_err());
+        assert!(!l.blob_exists("r", &digest).await.expect("exists"));
+        let leftovers = std::fs::read_dir(dir.path().join("l/blobs/sha256")).expect("dir").count();
+        assert_eq!(leftovers, 0, "no temporary file survives a failed upload");
+        l.put_blob("r", &digest, stream(vec![Ok(Bytes::from_static(b"layer"))], 5)).await.expect("put");
+        assert!(l.blob_exists("other/repo", &digest).await.expect("exists"), "blobs are layout-wide");
+    }
+
+    #[tokio::test]
+    async fn manifests_by_digest_and_tag() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l = layout(&dir);
+        let bytes = Bytes::from_static(
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#,
+        );
+        let digest = sha256_digest(&bytes);
+        let m = RawManifest { bytes, media_type: OCI_MANIFEST.into(), digest: digest.clone() };
+        let forged = RawManifest { digest: sha256_digest(b"x"), ..m.clone() };
+        assert!(l.put_manifest("a/b", &forged.digest, &forged).await.is_err(), "bytes must match the digest");
+        l.put_manifest("a/b", &digest, &m).await.expect("by digest");
+        assert!(l.head_manifest("a/b", "v1").await.expect("head").is_none());
+        assert!(l.head_manifest("c", &digest).await.expect("head").is_none(), "other repository");
+        l.put_manifest("a/b", "v1", &m).await.expect("tag");
+        l.put_manifest("a/b", "v1", &m).await.expect("tag again is idempotent");
+        assert_eq!(l.list_tags("a/b").await.expect("tags"), ["v1"]);
+        assert!(l.list_tags("a").await.expect("tags").is_empty());
+        let got = l.get_manifest("a/b", "v1").await.expect("get");
+        assert_eq!((got.digest.as_str(), got.media_type.as_str()), (digest.as_str(), OCI_MANIFEST));
+        let index: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("l/index.json")).expect("index"))
+                .expect("json");
+        assert_eq!(index["manifests"].as_array().map(Vec::len), Some(2));
+        assert_eq!(index["manifests"][1]["annotations"][REF_NAME], "a/b:v1");
     }
 }
