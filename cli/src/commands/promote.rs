@@ -81,7 +81,7 @@ fn restrict(set: &mut ManifestSet, dest: &[String]) {
         return;
     }
     for manifest in &mut set.manifests {
-        manifest.registries.retain(|r| r.src || dest.iter().any(|d| *d == r.name.value));
+        manifest.registries.retain(|r| r.src || dest.contains(&r.name.value));
     }
 }
 
