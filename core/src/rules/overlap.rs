@@ -115,10 +115,7 @@ fn shared_repositories<'m>(
         names.sort_unstable();
         for dest in manifest.destinations() {
             for &name in &names {
-                buffer.clear();
-                buffer.push_str(&dest.name.value);
-                buffer.push('/');
-                buffer.push_str(name);
+                write_repository(&mut buffer, &dest.name.value, name);
                 let group = by_hash.entry(rustc_hash::FxBuildHasher.hash_one(buffer.as_str())).or_default();
                 group.push(((m, name), dest.name.value.as_str()));
             }
@@ -128,8 +125,10 @@ fn shared_repositories<'m>(
     for group in by_hash.values().filter(|g| g.len() > 1) {
         for (i, &(a, registry_a)) in group.iter().enumerate() {
             for &(b, registry_b) in &group[i + 1..] {
-                let repo = format!("{registry_a}/{}", a.1);
-                if a == b || repo != format!("{registry_b}/{}", b.1) {
+                let mut repo = String::new();
+                write_repository(&mut repo, registry_a, a.1);
+                write_repository(&mut buffer, registry_b, b.1);
+                if a == b || repo != buffer {
                     continue; // a hash collision, or one owner through two equal registries
                 }
                 let key = if a < b { (a, b) } else { (b, a) };
@@ -138,6 +137,20 @@ fn shared_repositories<'m>(
         }
     }
     pairs
+}
+
+/// Writes `registry/name` into `buffer`, with the host in lowercase: host names are
+/// case-insensitive, so `GCR.io/x` and `gcr.io/x` are one destination.
+fn write_repository(buffer: &mut String, registry: &str, name: &str) {
+    buffer.clear();
+    let (host, path) = registry.split_once('/').map_or((registry, None), |(h, p)| (h, Some(p)));
+    buffer.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    if let Some(path) = path {
+        buffer.push('/');
+        buffer.push_str(path);
+    }
+    buffer.push('/');
+    buffer.push_str(name);
 }
 
 /// Orders two sites by file path, then position.
