@@ -11,7 +11,7 @@ npm ci --no-audit --no-fund
 if [ "${CIP_NODE_RELEASE:-}" = 1 ]; then
   # Builds into target/x86_64-unknown-linux-gnu/release and regenerates index.js/index.d.ts;
   # they are committed, so a diff means a #[napi] signature changed without regenerating them.
-  npx napi build --platform --release --strip
+  npx napi build --platform --release
   git diff --exit-code -- index.js index.d.ts
 else
   cargo build -p cip-node --locked
