@@ -45,13 +45,14 @@ fn load(yaml: String) -> ManifestSet {
     cip_core::load(Input { files: vec![SourceFile::new("promoter.yaml", yaml)], thin_dirs: None })
 }
 
-fn client() -> RegistryClient {
-    let config = ClientConfig { docker_config_dir: None, default_rate: 0.0, ..ClientConfig::default() };
+/// A client with the given per-host rate (0 = unlimited; the CLI default is 50 requests/s).
+fn client(rate: f64) -> RegistryClient {
+    let config = ClientConfig { docker_config_dir: None, default_rate: rate, ..ClientConfig::default() };
     RegistryClient::new(config).expect("client")
 }
 
-async fn plan_noop(set: &ManifestSet) -> (Duration, usize, RegistryClient) {
-    let client = client();
+async fn plan_noop(set: &ManifestSet, rate: f64) -> (Duration, usize, RegistryClient) {
+    let client = client(rate);
     let options = PlanOptions::default();
     let started = Instant::now();
     let outcome = needs::read_for_plan(&client, set, &options).await;
@@ -62,7 +63,7 @@ async fn plan_noop(set: &ManifestSet) -> (Duration, usize, RegistryClient) {
     (wall, plan.actions.len(), client)
 }
 
-async fn distribution(repos: usize) -> Row {
+async fn distribution(repos: usize) -> Vec<Row> {
     let src = Registry::start().await.expect("source registry");
     let dst = Registry::start().await.expect("destination registry");
     let dataset = Dataset::small(7, repos);
@@ -73,21 +74,25 @@ async fn distribution(repos: usize) -> Row {
     let yaml =
         promotion_manifest(&format!("{}/staging", src.host()), &[&format!("{}/prod", dst.host())], &images);
     let set = load(yaml);
-    let (src_before, dst_before) = (src.request_log().len(), dst.request_log().len());
-    let (wall, actions, _client) = plan_noop(&set).await;
     let tags: usize = images.iter().map(|i| i.tags.len()).sum();
-    Row {
-        scenario: "distribution registry (no extension)".into(),
-        repos,
-        tags,
-        src_requests: src.request_log().len() - src_before,
-        dst_requests: dst.request_log().len() - dst_before,
-        auth_requests: 0,
-        // One ping and one listing at the destination, one HEAD per needed tag.
-        bound: 2 + tags,
-        wall,
-        actions,
+    let mut rows = Vec::new();
+    for (rate, label) in [(0.0, "unlimited rate"), (50.0, "default 50 req/s")] {
+        let (src_before, dst_before) = (src.request_log().len(), dst.request_log().len());
+        let (wall, actions, _client) = plan_noop(&set, rate).await;
+        rows.push(Row {
+            scenario: format!("distribution registry (no extension), {label}"),
+            repos,
+            tags,
+            src_requests: src.request_log().len() - src_before,
+            dst_requests: dst.request_log().len() - dst_before,
+            auth_requests: 0,
+            // One ping and one listing at the destination, one HEAD per needed tag.
+            bound: 2 + tags,
+            wall,
+            actions,
+        });
     }
+    rows
 }
 
 fn digest(repo: usize, tag: usize) -> String {
@@ -167,7 +172,7 @@ async fn google(repos: usize) -> Row {
         }
     }
     let set = load(yaml);
-    let (wall, actions, _client) = plan_noop(&set).await;
+    let (wall, actions, _client) = plan_noop(&set, 0.0).await;
     let count = |requests: Vec<Request>| -> (usize, usize) {
         let auth = requests.iter().filter(|r| r.url.path() == "/v2/token").count();
         (requests.len(), auth)
@@ -191,7 +196,11 @@ async fn google(repos: usize) -> Row {
 fn main() {
     let repos: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let rows = runtime.block_on(async { vec![distribution(repos).await, google(repos).await] });
+    let rows = runtime.block_on(async {
+        let mut rows = distribution(repos).await;
+        rows.push(google(repos).await);
+        rows
+    });
     let mut table = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         table.insert(i, row);
