@@ -72,7 +72,8 @@ impl fmt::Debug for BlobStream {
 pub enum MountOutcome {
     /// The blob is now in the target repository.
     Mounted,
-    /// The store declined (registry answered 202, or the store cannot mount); the caller uploads.
+    /// The store declined (registry answered 202, or the store cannot mount); the caller then
+    /// calls [`Store::put_blob`].
     NotMounted,
 }
 
@@ -89,7 +90,12 @@ pub trait Store: Send + Sync {
     async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, StoreError>;
 
     /// Stores a manifest under `reference` (its digest, or a tag). The bytes are stored as given.
-    async fn put_manifest(&self, repo: &str, reference: &str, manifest: &RawManifest) -> Result<(), StoreError>;
+    async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &RawManifest,
+    ) -> Result<(), StoreError>;
 
     /// True when the repository already has the blob.
     async fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool, StoreError>;
@@ -101,7 +107,8 @@ pub trait Store: Send + Sync {
     async fn put_blob(&self, repo: &str, digest: &str, blob: BlobStream) -> Result<(), StoreError>;
 
     /// Asks the store to make a blob of `from_repo` available in `repo` without transferring it.
-    async fn mount_blob(&self, repo: &str, from_repo: &str, digest: &str) -> Result<MountOutcome, StoreError>;
+    async fn mount_blob(&self, repo: &str, from_repo: &str, digest: &str)
+    -> Result<MountOutcome, StoreError>;
 
     /// Tags of a repository, sorted; empty for a repository that does not exist.
     async fn list_tags(&self, repo: &str) -> Result<Vec<String>, StoreError>;

@@ -23,7 +23,10 @@ struct Served {
 /// An image whose layer is served with one byte flipped (when `tamper_blob`).
 fn image(seed: u64, tamper_blob: bool) -> Served {
     let layer = random_layer(seed, 40_000);
-    let config = serde_json::to_vec(&json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})).expect("json");
+    let config = serde_json::to_vec(
+        &json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}),
+    )
+    .expect("json");
     let (ld, cd) = (Digest::of(&layer).to_string(), Digest::of(&config).to_string());
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2, "mediaType": MANIFEST,
@@ -35,7 +38,11 @@ fn image(seed: u64, tamper_blob: bool) -> Served {
     if tamper_blob {
         served_layer[20_000] ^= 0x55;
     }
-    Served { digest: Digest::of(&manifest).to_string(), manifest, blobs: vec![(ld, served_layer), (cd, config)] }
+    Served {
+        digest: Digest::of(&manifest).to_string(),
+        manifest,
+        blobs: vec![(ld, served_layer), (cd, config)],
+    }
 }
 
 async fn serve(server: &MockServer, repo: &str, image: &Served, manifest_bytes: &[u8]) {
@@ -52,14 +59,22 @@ async fn serve(server: &MockServer, repo: &str, image: &Served, manifest_bytes: 
             .insert_header("Content-Type", "application/octet-stream")
             .insert_header("Docker-Content-Digest", digest.as_str())
             .set_body_bytes(bytes.clone());
-        Mock::given(method("GET")).and(path(format!("/v2/{repo}/blobs/{digest}"))).respond_with(response).mount(server).await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/{repo}/blobs/{digest}")))
+            .respond_with(response)
+            .mount(server)
+            .await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mismatching_bytes_are_refused_and_never_reach_the_destination() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/v2/")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
     let good = image(1, false);
     let bad_blob = image(2, true);
     let bad_manifest = image(3, false);
@@ -84,8 +99,12 @@ async fn mismatching_bytes_are_refused_and_never_reach_the_destination() {
     let set = cip_core::load(Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None });
     assert!(!set.has_errors(), "{:?}", set.diagnostics);
     let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone());
-    let client = RegistryClient::new(ClientConfig { default_rate: 0.0, docker_config_dir: None, ..ClientConfig::default() })
-        .expect("client");
+    let client = RegistryClient::new(ClientConfig {
+        default_rate: 0.0,
+        docker_config_dir: None,
+        ..ClientConfig::default()
+    })
+    .expect("client");
     let stores = Stores::new(names, promote::opener(client));
     let inventory = promote::inventory::read(&set, &stores, &|_| true).await.expect("inventory");
     let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions::default());
@@ -98,13 +117,19 @@ async fn mismatching_bytes_are_refused_and_never_reach_the_destination() {
     }
 
     let d = dest.client();
-    assert_eq!(d.get_manifest("good", "v1").await.expect("get").expect("good").digest.to_string(), good.digest);
+    assert_eq!(
+        d.get_manifest("good", "v1").await.expect("get").expect("good").digest.to_string(),
+        good.digest
+    );
     for (repo, img) in [("badblob", &bad_blob), ("badmanifest", &bad_manifest)] {
         assert!(!d.manifest_exists(repo, "v1").await.expect("head"), "{repo}: no tag");
         assert!(!d.manifest_exists(repo, &img.digest).await.expect("head"), "{repo}: no manifest");
     }
     let tampered_layer = Digest(bad_blob.blobs[0].0.clone());
     assert!(!d.blob_exists("badblob", &tampered_layer).await.expect("head blob"), "bad bytes never stored");
-    let uploads = dest.request_log().into_iter().filter(|r| r.method == "PUT" && r.path.contains(tampered_layer.as_str()));
+    let uploads = dest
+        .request_log()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.contains(tampered_layer.as_str()));
     assert!(uploads.filter(|r| r.status < 300).count() == 0, "no completed upload of the tampered blob");
 }

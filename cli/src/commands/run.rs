@@ -79,7 +79,9 @@ fn parse(flags: &[String]) -> anyhow::Result<GoFlags> {
     let mut args = flags.iter();
     while let Some(arg) = args.next() {
         let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
-            bail!("unexpected argument `{arg}`: the Go promoter takes manifests through --manifest or --thin-manifest-dir");
+            bail!(
+                "unexpected argument `{arg}`: the Go promoter takes manifests through --manifest or --thin-manifest-dir"
+            );
         };
         let (name, inline) = body.split_once('=').map_or((body, None), |(n, v)| (n, Some(v)));
         if VALUE_FLAGS.contains(&name) || NO_EFFECT.contains(&name) {
@@ -175,7 +177,10 @@ mod tests {
 
     #[test]
     fn promotion_flags_map_onto_promote() {
-        assert_eq!(cip(&["--thin-manifest-dir=k8s.gcr.io", "--confirm"]).unwrap(), "cip promote --confirm k8s.gcr.io");
+        assert_eq!(
+            cip(&["--thin-manifest-dir=k8s.gcr.io", "--confirm"]).unwrap(),
+            "cip promote --confirm k8s.gcr.io"
+        );
         assert_eq!(cip(&["-manifest", "m.yaml"]).unwrap(), "cip promote m.yaml");
         assert_eq!(cip(&["--manifest", "m.yaml", "--confirm=false"]).unwrap(), "cip promote m.yaml");
         assert_eq!(cip(&["--manifest=m.yaml", "--parse-only"]).unwrap(), "cip lint m.yaml");
@@ -189,7 +194,8 @@ mod tests {
             "cip snapshot --minimal --output csv gcr.io/foo"
         );
         assert_eq!(
-            cip(&["--manifest-based-snapshot-of=gcr.io/p", "--manifest", "m.yaml", "--snapshot-tag", "v1"]).unwrap(),
+            cip(&["--manifest-based-snapshot-of=gcr.io/p", "--manifest", "m.yaml", "--snapshot-tag", "v1"])
+                .unwrap(),
             "cip snapshot --from-manifests gcr.io/p --snapshot-tag v1 --output yaml m.yaml"
         );
     }

@@ -94,7 +94,8 @@ mod tests {
     #[test]
     fn longest_registry_wins() {
         let open: Opener = Box::new(|key| {
-            Ok(Arc::new(crate::layout::Layout::open(&format!("oci:{key}")).expect("layout")) as Arc<dyn Store>)
+            Ok(Arc::new(crate::layout::Layout::open(&format!("oci:{key}")).expect("layout"))
+                as Arc<dyn Store>)
         });
         let stores = Stores::new(["h.io/a".to_owned(), "h.io/a/b".to_owned()], open);
         assert_eq!(stores.registry_of("h.io/a/b/c"), Some("h.io/a/b"));

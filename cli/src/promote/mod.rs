@@ -44,7 +44,9 @@ pub async fn execute(actions: &[cip_core::Action], stores: &Stores, limits: Limi
 pub fn opener(client: crate::registry::RegistryClient) -> Opener {
     Box::new(move |key: &str| match crate::layout::Layout::open(key) {
         Some(layout) => Ok(Arc::new(layout) as Arc<dyn Store>),
-        None => Ok(Arc::new(crate::registry::store::RegistryStore::new(client.clone(), key)) as Arc<dyn Store>),
+        None => {
+            Ok(Arc::new(crate::registry::store::RegistryStore::new(client.clone(), key)) as Arc<dyn Store>)
+        }
     })
 }
 

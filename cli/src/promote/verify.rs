@@ -16,7 +16,12 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 }
 
 /// Checks a manifest read from a store against the digest it was asked for.
-pub fn check_manifest(manifest: &RawManifest, expected: &str, registry: &str, repo: &str) -> Result<(), StoreError> {
+pub fn check_manifest(
+    manifest: &RawManifest,
+    expected: &str,
+    registry: &str,
+    repo: &str,
+) -> Result<(), StoreError> {
     let actual = sha256_digest(&manifest.bytes);
     if actual == expected {
         return Ok(());
@@ -125,7 +130,8 @@ mod tests {
 
     fn blob(chunks: &[&'static [u8]]) -> BlobStream {
         let size = chunks.iter().map(|c| c.len() as u64).sum();
-        let items: Vec<Result<Bytes, StoreError>> = chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        let items: Vec<Result<Bytes, StoreError>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
         BlobStream { size, stream: Box::pin(futures_util::stream::iter(items)) }
     }
 
