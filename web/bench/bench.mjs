@@ -8,7 +8,7 @@
 //
 // Needs web/dist (npm run build) and cargo. Runs on loopback only; stops by itself.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import { launch } from "../test/browser.mjs";
 
 const webDir = fileURLToPath(new URL("..", import.meta.url));
 const repoRoot = path.resolve(webDir, "..");
+const artifacts = path.join(repoRoot, "tests/artifacts");
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -104,6 +105,8 @@ async function pageResponsiveness(page, dir) {
   await page.keyboard.type("# x\n");
   await linted(before);
   const typeMs = Date.now() - typeStart;
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, "web-linter-k8s-scale.png") });
   return { openMs, typeMs, longest: await page.evaluate(() => window.__longest) };
 }
 
