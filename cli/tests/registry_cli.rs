@@ -111,3 +111,37 @@ async fn unreadable_registries_exit_2_with_one_line_and_no_secrets() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&closed.to_string()) && stderr.contains("cannot connect"), "{stderr}");
 }
+
+#[tokio::test]
+async fn docker_credential_helpers_are_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let src = Registry::start_basic(USER, PASSWORD).await.unwrap();
+    let dst = Registry::start().await.unwrap();
+    let (app, multi) = staging(&src).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(dir.path(), &src.host(), &dst.host(), &app, &multi);
+    // A credential helper (the `docker-credential-<name> get` protocol) answering for the source.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let helper = bin.join("docker-credential-ciptest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread server\necho '{{\"ServerURL\":\"'$server'\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.path().join("docker");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        serde_json::json!({ "credHelpers": { src.host(): "ciptest" } }).to_string(),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let docker_config = config.to_string_lossy().into_owned();
+    let out =
+        cip(&["plan", "--format", "json", &manifest], &[("DOCKER_CONFIG", &docker_config), ("PATH", &path)]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["summary"]["copy"], 2, "{plan}");
+}
