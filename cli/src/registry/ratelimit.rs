@@ -8,6 +8,9 @@ use std::time::Duration;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+/// Fraction of the configured rate that requests are paced at (see [`HostLimiter::new`]).
+const PACING_MARGIN: f64 = 0.98;
+
 /// A token bucket. `rate` tokens per second, holding at most `burst`.
 #[derive(Debug)]
 pub struct TokenBucket {
@@ -53,9 +56,17 @@ pub struct HostLimiter {
 }
 
 impl HostLimiter {
-    /// `rate` requests per second (burst of one second's worth), at most `concurrency` at once.
+    /// At most `rate` requests in any one-second window, at most `concurrency` at once.
+    ///
+    /// The bucket holds a single token: a bucket holding a second's worth would admit a full
+    /// burst plus a second of refill, up to 2R-1 requests in one window. Requests are paced 2%
+    /// under the limit because a wake-up that comes late shortens the gap to a later request,
+    /// and the limit must hold for the times the registry sees, not the times we scheduled.
     pub fn new(rate: f64, concurrency: usize) -> Self {
-        Self { bucket: TokenBucket::new(rate, rate), in_flight: Arc::new(Semaphore::new(concurrency.max(1))) }
+        Self {
+            bucket: TokenBucket::new(rate * PACING_MARGIN, 1.0),
+            in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
     }
 
     /// Waits for a concurrency slot and a rate token; the slot is held until the permit drops.
