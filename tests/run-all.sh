@@ -30,8 +30,27 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "purity gate: cip-core builds for wasm32-unknown-unknown"
 cargo check -p cip-core --target wasm32-unknown-unknown --locked
 
-step "rust tests (unit, vectors, CLI, end-to-end against real registries)"
-cargo test --workspace --locked
+step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.0.0.1)"
+cargo test --workspace --locked --no-fail-fast
+
+step "wasm package: build (wasm-bindgen-cli at the pinned version, wasm-opt), vectors and API in Node"
+wasm/ci.sh
+
+step "browser linter: build, headless Chromium tests"
+web/ci.sh
+
+step "node addon: build, vectors, API, engine against real registries, shared JS suite"
+node/ci.sh
+
+step "fuzz smoke: 20 s per core target (the 10-minute runs are in RELIABILITY.md)"
+if rustup toolchain list | grep -q '^nightly'; then
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  for target in lint_plain lint_thin inventory_json reference; do
+    (cd core/fuzz && cargo +nightly fuzz run "$target" -- -max_total_time=20 -rss_limit_mb=2048 -timeout=10)
+  done
+else
+  echo "no nightly toolchain on this machine: fuzz smoke not run (cargo-fuzz needs nightly)"
+fi
 
 echo
 echo "all suites passed"
