@@ -46,7 +46,11 @@ step "fuzz smoke: 20 s per core target (the 10-minute runs are in RELIABILITY.md
 if rustup toolchain list | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
   for target in lint_plain lint_thin inventory_json reference; do
-    (cd core/fuzz && cargo +nightly fuzz run "$target" -- -max_total_time=20 -rss_limit_mb=2048 -timeout=10)
+    # New inputs go to a scratch directory; the committed seed corpus is only read.
+    scratch=$(mktemp -d)
+    (cd core/fuzz && cargo +nightly fuzz run "$target" "$scratch" "corpus/$target" -- \
+      -max_total_time=20 -rss_limit_mb=2048 -timeout=10)
+    rm -rf "$scratch"
   done
 else
   echo "no nightly toolchain on this machine: fuzz smoke not run (cargo-fuzz needs nightly)"
