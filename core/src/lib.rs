@@ -13,8 +13,8 @@ pub mod inventory;
 pub mod manifest;
 pub mod plan;
 pub mod reference;
-pub mod snapshot;
 mod rules;
+pub mod snapshot;
 pub mod source;
 pub mod yaml;
 
@@ -22,10 +22,10 @@ use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{Diagnostic, Label, Location, Severity};
 pub use files::{FileId, Files};
-pub use manifest::{DigestEntry, Image, Manifest, Registry, Spanned, ThinDir};
-pub use source::{SourceFile, Span};
 pub use inventory::Inventory;
+pub use manifest::{DigestEntry, Image, Manifest, Registry, Spanned, ThinDir};
 pub use plan::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary};
+pub use source::{SourceFile, Span};
 
 /// The files of one run. Files under a thin directory's root form thin manifest pairs; every
 /// other file is a plain manifest.
