@@ -197,6 +197,20 @@ pub enum ErrorKind {
     Aborted(String),
 }
 
+impl ErrorKind {
+    /// True when trying again may succeed: a timeout, a reset or cut-off body (which shows up as
+    /// a size or digest mismatch of what arrived), a 408, 429 or 5xx answer. Refusals (401, 403,
+    /// 404), bad content and local IO errors are final.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ErrorKind::Transport(_) | ErrorKind::Aborted(_) => true,
+            ErrorKind::DigestMismatch { .. } | ErrorKind::SizeMismatch { .. } => true,
+            ErrorKind::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            ErrorKind::NotFound(_) | ErrorKind::Auth(_) | ErrorKind::Io(_) | ErrorKind::Invalid(_) => false,
+        }
+    }
+}
+
 /// An error with the registry, repository and operation it happened in.
 #[derive(Debug, thiserror::Error)]
 #[error("{registry}: {operation} {repository}: {kind}")]

@@ -7,6 +7,12 @@
 //! against its digest (blobs while streaming, see [`super::verify`]); any failure aborts the
 //! action before its tags are set, and other actions carry on.
 //!
+//! Retries: the HTTP store retries single requests, but a streamed upload or a body cut off after
+//! a `200` cannot be replayed by it. So an action that fails for a transient reason (see
+//! [`ErrorKind::is_transient`]) is run again from the start, a few times with backoff; what it
+//! already completed is found present and skipped. Shared steps remember successes only, so a
+//! retry (or another image sharing a blob) tries a failed step afresh.
+//!
 //! Blobs: one transfer per (destination store, digest) per run. The first repository that needs
 //! a blob checks the destination (HEAD), then mounts it from the source repository when source and
 //! destination are one store, else streams it; later repositories mount from that repository,
@@ -15,7 +21,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cip_core::plan::{Action, ActionKind};
 use futures_util::future::{BoxFuture, FutureExt, try_join_all};
@@ -46,7 +52,13 @@ impl Default for Limits {
     }
 }
 
-type Shared<T> = Arc<OnceCell<Result<T, String>>>;
+/// A step done once per run; only a success is remembered.
+type Shared<T> = Arc<OnceCell<T>>;
+
+/// Attempts per action when failures are transient (one try and this many retries).
+const RETRIES: u32 = 5;
+/// First pause before a retry; doubled each time, with jitter.
+const RETRY_BASE: Duration = Duration::from_millis(200);
 
 /// State shared by every action of a run.
 pub struct Executor<'s> {
@@ -100,7 +112,17 @@ impl<'s> Executor<'s> {
     async fn run_action(&self, action: &Action) -> ActionReport {
         let started = Instant::now();
         let counters = Counters::default();
-        let result = self.action(action, &counters).await;
+        let mut result = self.action(action, &counters).await;
+        let mut attempt = 0;
+        while let Err(error) = &result {
+            if attempt >= RETRIES || !error.kind.is_transient() {
+                break;
+            }
+            attempt += 1;
+            self.progress.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(backoff(attempt)).await;
+            result = self.action(action, &counters).await;
+        }
         self.progress.images_done.fetch_add(1, Ordering::Relaxed);
         let (result, error) = match result {
             Ok(()) => (Outcome::Done, None),
@@ -156,12 +178,8 @@ impl<'s> Executor<'s> {
     ) -> Result<(), StoreError> {
         let key = (dst.key.clone(), dst.repo.clone(), raw.digest.clone());
         let cell = shared(&self.manifests, key);
-        let outcome = cell
-            .get_or_init(|| async {
-                self.write_manifest(src, dst, raw, counters, 0).await.map_err(|e| e.to_string())
-            })
-            .await;
-        outcome.clone().map_err(|message| wrap(dst, Operation::PutManifest, message))
+        cell.get_or_try_init(|| self.write_manifest(src, dst, raw, counters, 0)).await?;
+        Ok(())
     }
 
     fn write_manifest<'a>(
@@ -222,12 +240,8 @@ impl<'s> Executor<'s> {
         counters: &Counters,
     ) -> Result<(), StoreError> {
         let cell = shared(&self.repo_blobs, (dst.key.clone(), dst.repo.clone(), digest.to_owned()));
-        let outcome = cell
-            .get_or_init(|| async {
-                self.blob_in_repo(src, dst, digest, size, counters).await.map_err(|e| e.to_string())
-            })
-            .await;
-        outcome.clone().map_err(|message| wrap(dst, Operation::PutBlob, message))
+        cell.get_or_try_init(|| self.blob_in_repo(src, dst, digest, size, counters)).await?;
+        Ok(())
     }
 
     /// Makes one blob present in `dst`: at most one transfer per destination store and digest.
@@ -241,15 +255,11 @@ impl<'s> Executor<'s> {
     ) -> Result<(), StoreError> {
         let cell = shared(&self.blobs, (dst.key.clone(), digest.to_owned()));
         let holder = cell
-            .get_or_init(|| async {
-                self.first_transfer(src, dst, digest, size, counters)
-                    .await
-                    .map(|()| dst.repo.clone())
-                    .map_err(|e| e.to_string())
+            .get_or_try_init(|| async {
+                self.first_transfer(src, dst, digest, size, counters).await.map(|()| dst.repo.clone())
             })
-            .await
-            .clone()
-            .map_err(|message| wrap(dst, Operation::PutBlob, message))?;
+            .await?
+            .clone();
         if holder == dst.repo {
             return Ok(());
         }
@@ -312,6 +322,13 @@ impl<'s> Executor<'s> {
         counters.bytes.fetch_add(size, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Pause before retry `attempt` (1-based): doubling from [`RETRY_BASE`], with up to 50% jitter so
+/// that images failing together do not retry together.
+fn backoff(attempt: u32) -> Duration {
+    let base = RETRY_BASE * 2u32.pow(attempt.saturating_sub(1).min(6));
+    base + base.mul_f64(rand::random::<f64>() * 0.5)
 }
 
 /// Reads a manifest by digest and checks its bytes.

@@ -20,6 +20,8 @@ pub struct Progress {
     pub bytes: AtomicU64,
     /// Actions failed.
     pub failures: AtomicU64,
+    /// Actions run again after a transient failure.
+    pub retries: AtomicU64,
     stop: AtomicBool,
 }
 
@@ -29,11 +31,12 @@ impl Progress {
         let bytes = self.bytes.load(Ordering::Relaxed);
         let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
         format!(
-            "images {}/{}  {} uploaded  {}/s  {} failed",
+            "images {}/{}  {} uploaded  {}/s  {} retries  {} failed",
             self.images_done.load(Ordering::Relaxed),
             self.images_total.load(Ordering::Relaxed),
             human_bytes(bytes),
             human_bytes(rate as u64),
+            self.retries.load(Ordering::Relaxed),
             self.failures.load(Ordering::Relaxed),
         )
     }

@@ -734,7 +734,7 @@ impl RegistryClient {
                     let status = response.status();
                     debug!(registry = host, realm = %realm_url, status = status.as_u16(), "token");
                     if status.is_success() {
-                        let bytes = read_limited(response).await.map_err(ErrorKind::InvalidResponse)?;
+                        let bytes = read_limited(response).await?;
                         let parsed: auth::token::TokenResponse =
                             serde_json::from_slice(&bytes).map_err(|_| {
                                 ErrorKind::InvalidResponse("token endpoint answered non-JSON".into())
@@ -957,9 +957,9 @@ impl RegistryClient {
                 status_kind(status.as_u16(), &text),
             ));
         }
-        read_limited(response).await.map_err(|m| {
-            self.error(call.host, call.repository, call.operation, ErrorKind::InvalidResponse(m))
-        })
+        read_limited(response)
+            .await
+            .map_err(|kind| self.error(call.host, call.repository, call.operation, kind))
     }
 }
 
@@ -1024,13 +1024,13 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry::parse_retry_after(value, SystemTime::now())
 }
 
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+/// Reads a whole (small) response body, refusing more than [`MAX_DOCUMENT_BYTES`]. A connection
+/// lost mid-body is [`ErrorKind::Interrupted`] (worth another try); an oversized body is not.
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, ErrorKind> {
     let mut out = Vec::new();
-    while let Some(chunk) =
-        response.chunk().await.map_err(|e| format!("reading body: {}", error_chain(&e)))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| ErrorKind::Interrupted(error_chain(&e)))? {
         if out.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(format!("body larger than {MAX_DOCUMENT_BYTES} bytes"));
+            return Err(ErrorKind::InvalidResponse(format!("body larger than {MAX_DOCUMENT_BYTES} bytes")));
         }
         out.extend_from_slice(&chunk);
     }

@@ -145,6 +145,9 @@ pub enum ErrorKind {
     /// The host answered but does not speak the Distribution API.
     #[error("not an OCI registry: {0}")]
     NotARegistry(String),
+    /// The connection was lost while the response body was arriving (reset, cut off).
+    #[error("connection lost while reading the response: {0}")]
+    Interrupted(String),
     /// The response could not be understood.
     #[error("invalid response: {0}")]
     InvalidResponse(String),

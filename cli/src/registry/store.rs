@@ -45,10 +45,14 @@ impl RegistryStore {
                 ErrorKind::Auth(message)
             }
             RegErrorKind::Status { status, .. } => ErrorKind::Status { status, message },
-            RegErrorKind::Connect(_)
-            | RegErrorKind::Timeout(_)
-            | RegErrorKind::RetriesExhausted { .. }
-            | RegErrorKind::Insecure { .. } => ErrorKind::Transport(message),
+            // Worth another try by the executor (the client cannot replay a body cut off after
+            // a 200); exhausted retries and refused insecure hosts are final.
+            RegErrorKind::Connect(_) | RegErrorKind::Timeout(_) | RegErrorKind::Interrupted(_) => {
+                ErrorKind::Transport(message)
+            }
+            RegErrorKind::RetriesExhausted { .. } | RegErrorKind::Insecure { .. } => {
+                ErrorKind::Invalid(message)
+            }
             RegErrorKind::NotARegistry(_)
             | RegErrorKind::InvalidResponse(_)
             | RegErrorKind::UnsupportedMediaType(_) => ErrorKind::Invalid(message),
