@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use cip::registry::auth::Credential;
 use cip::registry::inventory::{self, RepoNeeds};
 use cip::registry::{ErrorKind, Operation, RegistryClient, Secret};
-use registry_support::{Capture, client, config, host_of};
+use registry_support::{client, config, global_capture, host_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -347,13 +347,7 @@ async fn secrets_never_reach_logs_or_errors() {
         .respond_with(ResponseTemplate::new(401).insert_header("WWW-Authenticate", challenge.as_str()))
         .mount(&server)
         .await;
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = global_capture();
     let mut cfg = config();
     cfg.credentials
         .insert(host.clone(), Credential::Basic { username: "bob".into(), password: Secret::new(PASSWORD) });

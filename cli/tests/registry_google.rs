@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use cip::registry::inventory::{self, RepoNeeds};
 use cip::registry::snapshot;
-use registry_support::{client, config, host_of};
+use registry_support::{client, config, global_capture, host_of};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -185,14 +185,28 @@ async fn google_hosts_use_impersonated_tokens_as_oauth2accesstoken() {
     let mut cfg = config();
     cfg.resolve = vec![("fake.gcr.io".to_string(), *server.address())];
     cfg.insecure.insert(registry_host.clone());
-    cfg.google_key_file = Some(key_path);
+    cfg.google_key_file = Some(key_path.clone());
     cfg.iam_endpoint = base.clone();
     cfg.service_accounts
         .insert(format!("{registry_host}/prod"), "prod-writer@cip-test.iam.gserviceaccount.com".to_string());
-    let client = cip::registry::RegistryClient::new(cfg).unwrap();
+    // Everything cip logs at the highest verbosity is captured for the secrets check below.
+    let capture = global_capture();
+    let client = cip::registry::RegistryClient::new(cfg.clone()).unwrap();
     let list = client.list_tags(&format!("{registry_host}/prod/app")).await.unwrap().unwrap();
     assert!(list.has_extension());
     assert_eq!(list.to_repository()[&digest(1)].tags, ["v1"]);
+    // A refused read exercises the error path with the same credentials.
+    let refused = client.list_tags(&format!("{registry_host}/prod/missing")).await;
+    let everything = format!("{}\n{refused:?}\n{cfg:?}\n{client:?}", capture.text());
+    assert!(everything.contains("tags"), "the capture works: {everything}");
+    let key = std::fs::read_to_string(&key_path).unwrap();
+    let key_body =
+        key.split("-----").nth(2).unwrap_or_default().trim().lines().next().unwrap_or_default().to_owned();
+    for secret in ["source-token", "impersonated-token", "registry-token", basic.as_str(), key_body.as_str()]
+    {
+        assert!(!secret.is_empty());
+        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
+    }
 }
 
 #[tokio::test]

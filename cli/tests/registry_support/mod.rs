@@ -64,3 +64,24 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
         self.clone()
     }
 }
+
+/// One process-wide TRACE subscriber writing into a shared [`Capture`]. Secret checks use it
+/// rather than a per-thread default: with tests running in parallel, tracing's per-callsite
+/// interest cache can hide a thread-local subscriber's events (a flaky "nothing captured").
+/// Other tests' logs land in the same buffer, which only makes the secret checks stricter.
+#[allow(dead_code)]
+pub fn global_capture() -> Capture {
+    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let capture = Capture::default();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(capture.clone())
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+            capture
+        })
+        .clone()
+}
