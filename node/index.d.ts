@@ -179,6 +179,19 @@ export type ProgressEvent =
       failures: number
       elapsedMs: number
     }
+  | {
+      /** One action finished (in completion order); `index` is its place in `plan.actions`. */
+      type: 'action'
+      seq: number
+      index: number
+      action: 'copy' | 'tag'
+      dst: string
+      digest: string
+      tags: string[]
+      result: 'done' | 'failed'
+      error?: string
+      millis: number
+    }
 
 /** Options of `promote`. */
 export interface PromoteOptions extends EngineOptions {
@@ -289,8 +302,8 @@ export declare function planOnline(files: Files, options?: EngineOptions | null)
 /**
  * Promotes: reads the registries, plans, and with `confirm: true` executes the plan. Resolves
  * to the object `cip promote --format json` prints (`{plan, report?}`); failed actions are in
- * the report, not rejections. `onProgress(event)` receives `phase`, `plan` and `progress`
- * events in order; `signal` (an `AbortSignal`) stops the run and rejects with an `AbortError`.
+ * the report, not rejections. `onProgress(event)` receives `phase`, `plan`, `progress` and
+ * `action` events in order; `signal` (an `AbortSignal`) stops the run and rejects with an `AbortError`.
  */
 export declare function promote(files: Files, options?: PromoteOptions | null): Promise<PromoteResult>
 

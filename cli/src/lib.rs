@@ -2,6 +2,7 @@
 //! later modules) the registry client and copy executor. The `cip` binary and the Node addon both
 //! use it.
 
+pub mod connect;
 pub mod input;
 pub mod layout;
 pub mod planning;

@@ -7,21 +7,27 @@
 //! `AbortSignal` stops the run by dropping its future: in-flight transfers are abandoned, and since
 //! a tag is only ever written after everything it points at, no tag is set for an incomplete image.
 //!
-//! Credentials work as in the CLI: the Docker config (`$DOCKER_CONFIG` or `~/.docker`), Google
-//! credentials for Google hosts only, and each registry's `service-account` impersonated.
+//! The promotion itself is the library's (`cip::promote::run`, the call `cip promote` makes):
+//! this module decodes options into `PromoteOptions`, forwards the run's observer calls as
+//! events, and encodes the outcome. Credentials therefore work as in the CLI (one
+//! `cip::connect::RegistryOptions` builds the client): the Docker config (`$DOCKER_CONFIG` or
+//! `~/.docker`), Google credentials for Google hosts only, each registry's `service-account`
+//! impersonated.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use cip::connect::RegistryOptions;
 use cip::promote::progress::Progress;
-use cip::promote::{self, Executor, Limits, Report, Stores};
+use cip::promote::report::{ActionReport, Outcome};
+use cip::promote::{self, Limits, Observer, Phase, PromoteError, PromoteOptions, Report};
+use cip::registry::Secret;
 use cip::registry::auth::Credential;
-use cip::registry::{ClientConfig, RegistryClient, Secret};
 use cip::store::StoreError;
 use cip_core::inventory::Inventory;
-use cip_core::{ManifestSet, Plan, PlanOptions};
+use cip_core::{ActionKind, Input, ManifestSet, Plan};
 use napi::bindgen_prelude::{FnArgs, Function, JsObjectValue, Object, PromiseRaw, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
@@ -121,6 +127,21 @@ pub enum Event {
     /// Counters while promoting (and once more at the end).
     #[serde(rename_all = "camelCase")]
     Progress { seq: u64, images_done: u64, images_total: u64, bytes: u64, failures: u64, elapsed_ms: u64 },
+    /// One action finished (done or failed), in completion order; `index` is its place in
+    /// `plan.actions`.
+    #[serde(rename_all = "camelCase")]
+    Action {
+        seq: u64,
+        index: usize,
+        action: ActionKind,
+        dst: String,
+        digest: String,
+        tags: Vec<String>,
+        result: Outcome,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        millis: u64,
+    },
 }
 
 /// What `promote` resolves to: the JSON `cip promote --format json` prints.
@@ -136,20 +157,40 @@ pub struct PromoteOutput {
 type EventSink = ThreadsafeFunction<Json<Event>, Unknown<'static>, Json<Event>, napi::Status, false>;
 
 /// Sends events to the `onProgress` callback, numbered in order.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Events {
     callback: Option<Arc<EventSink>>,
-    seq: Arc<AtomicU64>,
+    /// The next `seq`; locked while an event is queued, so numbers and queue order agree.
+    seq: Mutex<u64>,
 }
 
 impl Events {
     fn send(&self, make: impl FnOnce(u64) -> Event) {
         let Some(callback) = &self.callback else { return };
-        let event = make(self.seq.fetch_add(1, Ordering::SeqCst));
-        callback.call(Json(event), ThreadsafeFunctionCallMode::NonBlocking);
+        let mut seq = self.seq.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        callback.call(Json(make(*seq)), ThreadsafeFunctionCallMode::NonBlocking);
+        *seq += 1;
+    }
+}
+
+impl Observer for Events {
+    fn phase(&self, phase: Phase) {
+        self.send(|seq| Event::Phase { seq, phase: phase.as_str() });
     }
 
-    fn progress(&self, progress: &Progress, started: Instant) {
+    fn plan(&self, plan: &Plan) {
+        let s = plan.summary;
+        self.send(|seq| Event::Plan {
+            seq,
+            actions: plan.actions.len(),
+            blocked: s.blocked,
+            copy: s.copy,
+            tag: s.tag,
+            present: s.present,
+        });
+    }
+
+    fn progress(&self, progress: &Progress, elapsed: Duration, _last: bool) {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         self.send(|seq| Event::Progress {
             seq,
@@ -157,7 +198,21 @@ impl Events {
             images_total: load(&progress.images_total),
             bytes: load(&progress.bytes),
             failures: load(&progress.failures),
-            elapsed_ms: started.elapsed().as_millis() as u64,
+            elapsed_ms: elapsed.as_millis() as u64,
+        });
+    }
+
+    fn action(&self, index: usize, report: &ActionReport) {
+        self.send(|seq| Event::Action {
+            seq,
+            index,
+            action: report.action,
+            dst: report.dst.clone(),
+            digest: report.digest.clone(),
+            tags: report.tags.clone(),
+            result: report.result,
+            error: report.error.clone(),
+            millis: report.millis,
         });
     }
 }
@@ -192,17 +247,16 @@ pub fn plan_online<'env>(
     files: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, Json<Plan>>> {
-    let decoded =
-        args::files(env, files).and_then(|input| Ok((cip_core::load(input), decode_options(env, options)?)));
-    spawn(env, decoded, |(set, (options, events, _))| async move {
-        Ok(run(set, &options, &events, false).await?.plan)
+    let decoded = args::files(env, files).and_then(|input| Ok((input, decode_options(env, options)?)));
+    spawn(env, decoded, |(input, (options, events, _))| async move {
+        Ok(run(input, &options, &events, false).await?.plan)
     })
 }
 
 /// Promotes: reads the registries, plans, and with `confirm: true` executes the plan. Resolves
 /// to the object `cip promote --format json` prints (`{plan, report?}`); failed actions are in
-/// the report, not rejections. `onProgress(event)` receives `phase`, `plan` and `progress`
-/// events in order; `signal` (an `AbortSignal`) stops the run and rejects with an `AbortError`.
+/// the report, not rejections. `onProgress(event)` receives `phase`, `plan`, `progress` and
+/// `action` events in order; `signal` (an `AbortSignal`) stops the run and rejects with an `AbortError`.
 #[napi(
     ts_args_type = "files: Files, options?: PromoteOptions | null",
     ts_return_type = "Promise<PromoteResult>"
@@ -212,10 +266,9 @@ pub fn promote<'env>(
     files: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<PromiseRaw<'env, Json<PromoteOutput>>> {
-    let decoded =
-        args::files(env, files).and_then(|input| Ok((cip_core::load(input), decode_options(env, options)?)));
-    spawn(env, decoded, |(set, (options, events, abort))| async move {
-        let work = run(set, &options, &events, true);
+    let decoded = args::files(env, files).and_then(|input| Ok((input, decode_options(env, options)?)));
+    spawn(env, decoded, |(input, (options, events, abort))| async move {
+        let work = run(input, &options, &events, true);
         match abort {
             None => work.await,
             Some(mut abort) => tokio::select! {
@@ -261,140 +314,92 @@ where
 
 /// Reads registries in full and/or what the manifests need.
 async fn read_all(options: &EngineOptions, set: Option<&ManifestSet>) -> Result<Inventory, CipError> {
-    let client = client(options, set)?;
+    let registry = options.registry()?;
     let mut inventory = Inventory::default();
-    for registry in &options.registries {
-        let outcome = cip::registry::snapshot::read_prefix(&client, registry).await;
-        if let Some(error) = outcome.errors.into_iter().next() {
-            return Err(registry_error(&error));
+    if !options.registries.is_empty() {
+        let client = registry.client(set).map_err(|e| CipError::new("CIP_CONFIG", e.to_string()))?;
+        for prefix in &options.registries {
+            let outcome = cip::registry::snapshot::read_prefix(&client, prefix).await;
+            if let Some(error) = outcome.errors.into_iter().next() {
+                return Err(registry_error(&error));
+            }
+            inventory.repositories.extend(outcome.inventory.repositories);
         }
-        inventory.repositories.extend(outcome.inventory.repositories);
     }
     if let Some(set) = set {
-        let stores = Stores::new(registry_names(set), promote::opener(client.clone()));
-        let read = promote::inventory::read(set, &stores, &|_| true).await.map_err(|e| store_error(&e))?;
+        let stores = promote::session::stores(set, &registry)
+            .map_err(|e| CipError::new("CIP_CONFIG", e.to_string()))?;
+        let read = promote::session::read_inventory(set, &stores).await.map_err(|e| store_error(&e))?;
         inventory.repositories.extend(read.repositories);
     }
     Ok(inventory)
 }
 
-/// Reads, plans and (with `execute` and `confirm`) promotes, sending events on the way.
+/// Reads, plans and (with `execute` and `confirm`) promotes: one library call, events on the way.
 async fn run(
-    set: ManifestSet,
+    input: Input,
     options: &EngineOptions,
     events: &Events,
     execute: bool,
 ) -> Result<PromoteOutput, CipError> {
-    let names = registry_names(&set);
-    if let Some(unknown) = options.dest.iter().find(|d| !names.contains(d)) {
-        return Err(CipError::arg_value(format!("dest: no manifest names the registry {unknown}")));
-    }
-    let stores = Stores::new(names, promote::opener(client(options, Some(&set))?));
-    let keep = |registry: &str| options.dest.is_empty() || options.dest.iter().any(|d| d == registry);
-    events.send(|seq| Event::Phase { seq, phase: "reading" });
-    let inventory = promote::inventory::read(&set, &stores, &keep).await.map_err(|e| store_error(&e))?;
-    events.send(|seq| Event::Phase { seq, phase: "planning" });
-    let mut plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: options.strict });
-    restrict(&mut plan, &stores, &options.dest);
-    let s = plan.summary;
-    events.send(|seq| Event::Plan {
-        seq,
-        actions: plan.actions.len(),
-        blocked: s.blocked,
-        copy: s.copy,
-        tag: s.tag,
-        present: s.present,
-    });
-    let report = if execute && options.confirm && !plan.actions.is_empty() {
-        events.send(|seq| Event::Phase { seq, phase: "promoting" });
-        Some(execute_plan(&plan, &stores, options, events).await)
-    } else {
-        None
-    };
-    events.send(|seq| Event::Phase { seq, phase: "done" });
-    Ok(PromoteOutput { plan, report })
-}
-
-/// Runs the plan's actions with a progress ticker.
-async fn execute_plan(plan: &Plan, stores: &Stores, options: &EngineOptions, events: &Events) -> Report {
-    let defaults = Limits::default();
-    let limits = Limits {
-        images: options.concurrency.unwrap_or(defaults.images).max(1),
-        blobs_per_registry: options.blob_concurrency.unwrap_or(defaults.blobs_per_registry).max(1),
-        ..defaults
-    };
-    let started = Instant::now();
-    let progress = Arc::new(Progress::default());
-    let executor = Executor::new(stores, limits, progress.clone());
-    let work = executor.run(&plan.actions);
-    tokio::pin!(work);
-    let mut tick = tokio::time::interval(PROGRESS_EVERY);
-    let records = loop {
-        tokio::select! {
-            records = &mut work => break records,
-            _ = tick.tick() => events.progress(&progress, started),
+    let options = options.promote(execute)?;
+    match promote::run(input, &options, events).await {
+        Ok(outcome) => Ok(PromoteOutput { plan: outcome.plan, report: outcome.report }),
+        Err(PromoteError::UnknownDest(unknown)) => {
+            Err(CipError::arg_value(format!("dest: no manifest names the registry {unknown}")))
         }
-    };
-    events.progress(&progress, started);
-    Report::new(records, started.elapsed().as_millis() as u64)
+        Err(PromoteError::Connect(e)) => Err(CipError::new("CIP_CONFIG", e.to_string())),
+        Err(PromoteError::Read(e)) => Err(store_error(&e)),
+    }
 }
 
-/// Registry names of every manifest of the set.
-fn registry_names(set: &ManifestSet) -> Vec<String> {
-    set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect()
-}
+impl EngineOptions {
+    /// The library's promotion options; `execute` false makes a plan only.
+    fn promote(&self, execute: bool) -> Result<PromoteOptions, CipError> {
+        let defaults = Limits::default();
+        Ok(PromoteOptions {
+            confirm: execute && self.confirm,
+            strict: self.strict,
+            dest: self.dest.clone(),
+            limits: Limits {
+                images: self.concurrency.unwrap_or(defaults.images).max(1),
+                blobs_per_registry: self.blob_concurrency.unwrap_or(defaults.blobs_per_registry).max(1),
+                ..defaults
+            },
+            registry: self.registry()?,
+            progress_every: PROGRESS_EVERY,
+        })
+    }
 
-/// Keeps the plan's actions and blocked edges of the `dest` registries (as `cip promote --dest`).
-fn restrict(plan: &mut Plan, stores: &Stores, dest: &[String]) {
-    if dest.is_empty() {
-        return;
-    }
-    let keep = |repo: &str| stores.registry_of(repo).is_some_and(|r| dest.iter().any(|d| d == r));
-    plan.actions.retain(|a| keep(&a.dst));
-    plan.blocked.retain(|b| keep(&b.dst));
-}
-
-/// The run's registry client, configured as the CLI configures it (`OnlineArgs` there).
-fn client(options: &EngineOptions, set: Option<&ManifestSet>) -> Result<RegistryClient, CipError> {
-    let mut config = ClientConfig::default();
-    if let Some(rate) = options.rate {
-        config.default_rate = rate;
-    }
-    config.rates.extend(options.host_rates.iter().map(|(h, r)| (h.clone(), *r)));
-    if let Some(n) = options.max_concurrency {
-        config.max_concurrency_per_host = n.max(1);
-    }
-    if let Some(seconds) = options.request_timeout {
-        config.timeout = Duration::from_secs(seconds.max(1));
-    }
-    config.google_key_file = options.google_credentials.as_ref().map(Into::into);
-    config.insecure = options.insecure_registries.iter().cloned().collect::<BTreeSet<_>>();
-    if let Some(dir) = &options.docker_config_dir {
-        config.docker_config_dir = Some(dir.into());
-    }
-    if options.no_docker_config {
-        config.docker_config_dir = None;
-    }
-    for (host, var) in &options.auth_env {
-        let value = std::env::var(var)
-            .map_err(|_| CipError::arg_value(format!("authEnv[{host:?}]: ${var} is not set")))?;
-        let credential = Credential::from_user_colon_password(&value).ok_or_else(|| {
-            CipError::arg_value(format!("authEnv[{host:?}]: ${var} must hold USER:PASSWORD"))
-        })?;
-        config.credentials.insert(host.clone(), credential);
-    }
-    for (host, c) in &options.credentials {
-        let credential =
-            Credential::Basic { username: c.username.clone(), password: Secret::new(c.password.clone()) };
-        config.credentials.insert(host.clone(), credential);
-    }
-    for registry in set.iter().flat_map(|s| &s.manifests).flat_map(|m| &m.registries) {
-        if let Some(account) = &registry.service_account {
-            config.service_accounts.insert(registry.name.value.clone(), account.value.clone());
+    /// The registry options, configured as the CLI's flags configure them (environment
+    /// variables of `authEnv` read here).
+    fn registry(&self) -> Result<RegistryOptions, CipError> {
+        let mut registry = RegistryOptions {
+            rate: self.rate,
+            host_rates: self.host_rates.clone(),
+            max_concurrency: self.max_concurrency,
+            request_timeout: self.request_timeout.map(Duration::from_secs),
+            google_key_file: self.google_credentials.as_ref().map(Into::into),
+            insecure: self.insecure_registries.iter().cloned().collect(),
+            docker_config_dir: self.docker_config_dir.as_ref().map(Into::into),
+            no_docker_config: self.no_docker_config,
+            credentials: BTreeMap::new(),
+        };
+        for (host, var) in &self.auth_env {
+            let value = std::env::var(var)
+                .map_err(|_| CipError::arg_value(format!("authEnv[{host:?}]: ${var} is not set")))?;
+            let credential = Credential::from_user_colon_password(&value).ok_or_else(|| {
+                CipError::arg_value(format!("authEnv[{host:?}]: ${var} must hold USER:PASSWORD"))
+            })?;
+            registry.credentials.insert(host.clone(), credential);
         }
+        for (host, c) in &self.credentials {
+            let credential =
+                Credential::Basic { username: c.username.clone(), password: Secret::new(c.password.clone()) };
+            registry.credentials.insert(host.clone(), credential);
+        }
+        Ok(registry)
     }
-    RegistryClient::new(config)
-        .map_err(|e| CipError::new("CIP_CONFIG", format!("configuring the registry client: {e}")))
 }
 
 /// A store failure as a JS error with the registry and repository.
@@ -444,7 +449,7 @@ fn decode_options(
         env.from_js_value(plain).map_err(|e| CipError::arg_value(format!("options: {}", e.reason)))?;
     let events = match on_progress {
         None => Events::default(),
-        Some(f) => Events { callback: Some(Arc::new(threadsafe(&f)?)), seq: Arc::default() },
+        Some(f) => Events { callback: Some(Arc::new(threadsafe(&f)?)), seq: Mutex::default() },
     };
     let abort = match signal {
         None => None,

@@ -99,6 +99,15 @@ describe('promotion against real registries', { skip }, () => {
     assert.equal(last.imagesDone, last.imagesTotal)
     assert.equal(last.imagesTotal, result.plan.actions.length)
     assert.equal(events.at(-1).phase, 'done')
+    // One `action` event per action, while promoting, naming what the report records.
+    const actions = events.filter((e) => e.type === 'action')
+    assert.deepEqual(actions.map((e) => e.index).sort(), result.plan.actions.map((_, i) => i))
+    const promoting = events.findIndex((e) => e.phase === 'promoting')
+    for (const e of actions) {
+      const planned = result.plan.actions[e.index]
+      assert.deepEqual([e.action, e.dst, e.digest, e.tags, e.result], [planned.action, planned.dst, planned.digest, planned.tags, 'done'])
+      assert.ok(events.indexOf(e) > promoting && events.indexOf(e) < events.length - 1)
+    }
   })
 
   test('the re-run does nothing', async () => {

@@ -179,6 +179,19 @@ export type ProgressEvent =
       failures: number
       elapsedMs: number
     }
+  | {
+      /** One action finished (in completion order); `index` is its place in `plan.actions`. */
+      type: 'action'
+      seq: number
+      index: number
+      action: 'copy' | 'tag'
+      dst: string
+      digest: string
+      tags: string[]
+      result: 'done' | 'failed'
+      error?: string
+      millis: number
+    }
 
 /** Options of `promote`. */
 export interface PromoteOptions extends EngineOptions {

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use cip::connect::RegistryOptions;
 use cip::registry::auth::Credential;
 use cip::registry::stats::Stats;
-use cip::registry::{ClientConfig, ReadOutcome, RegistryClient, needs, snapshot};
+use cip::registry::{ReadOutcome, RegistryClient, needs, snapshot};
 use cip_core::{Inventory, ManifestSet, PlanOptions};
 
 /// Registry options of the commands that read registries.
@@ -50,25 +51,23 @@ pub struct OnlineArgs {
 }
 
 impl OnlineArgs {
-    /// The client settings these options describe; `set` supplies each registry's
-    /// `service-account`.
-    pub fn client_config(&self, set: Option<&ManifestSet>) -> anyhow::Result<ClientConfig> {
-        let mut config = ClientConfig {
-            default_rate: self.registry_rate,
-            max_concurrency_per_host: self.max_concurrency.max(1),
-            timeout: Duration::from_secs(self.request_timeout.max(1)),
+    /// The registry options these flags describe (environment variables of `--auth-env` read
+    /// here).
+    pub fn registry_options(&self) -> anyhow::Result<RegistryOptions> {
+        let mut options = RegistryOptions {
+            rate: Some(self.registry_rate),
+            max_concurrency: Some(self.max_concurrency),
+            request_timeout: Some(Duration::from_secs(self.request_timeout)),
             google_key_file: self.google_credentials.as_ref().map(Into::into),
             insecure: self.insecure_registry.iter().cloned().collect(),
-            ..ClientConfig::default()
+            no_docker_config: self.no_docker_config,
+            ..RegistryOptions::default()
         };
-        if self.no_docker_config {
-            config.docker_config_dir = None;
-        }
         for entry in &self.host_rate {
             let (host, rate) = entry.split_once('=').context("--host-rate takes HOST=N")?;
             let rate: f64 =
                 rate.parse().with_context(|| format!("--host-rate {entry}: N must be a number"))?;
-            config.rates.insert(host.to_string(), rate);
+            options.host_rates.insert(host.to_string(), rate);
         }
         for entry in &self.auth_env {
             let (host, var) = entry.split_once('=').context("--auth-env takes HOST=VAR")?;
@@ -76,14 +75,15 @@ impl OnlineArgs {
                 std::env::var(var).with_context(|| format!("--auth-env {entry}: ${var} is not set"))?;
             let credential = Credential::from_user_colon_password(&value)
                 .with_context(|| format!("--auth-env {entry}: ${var} must hold USER:PASSWORD"))?;
-            config.credentials.insert(host.to_string(), credential);
+            options.credentials.insert(host.to_string(), credential);
         }
-        for registry in set.iter().flat_map(|s| &s.manifests).flat_map(|m| &m.registries) {
-            if let Some(account) = &registry.service_account {
-                config.service_accounts.insert(registry.name.value.clone(), account.value.clone());
-            }
-        }
-        Ok(config)
+        Ok(options)
+    }
+
+    /// The registry client these options describe; `set` supplies each registry's
+    /// `service-account`.
+    pub fn client(&self, set: Option<&ManifestSet>) -> anyhow::Result<RegistryClient> {
+        Ok(self.registry_options()?.client(set)?)
     }
 
     /// Starts logging at the chosen level (stderr).
@@ -110,7 +110,7 @@ pub fn read_for_plan(
     options: &PlanOptions,
 ) -> anyhow::Result<Inventory> {
     args.init_tracing();
-    let client = RegistryClient::new(args.client_config(Some(set))?).map_err(anyhow::Error::msg)?;
+    let client = args.client(Some(set))?;
     let outcome = run_with_progress(&client, needs::read_for_plan(&client, set, options))?;
     finish(outcome, &client)
 }
@@ -118,7 +118,7 @@ pub fn read_for_plan(
 /// Reads every repository under `target` (`REGISTRY[/PREFIX]`).
 pub fn read_snapshot(args: &OnlineArgs, target: &str) -> anyhow::Result<Inventory> {
     args.init_tracing();
-    let client = RegistryClient::new(args.client_config(None)?).map_err(anyhow::Error::msg)?;
+    let client = args.client(None)?;
     let outcome = run_with_progress(&client, snapshot::read_prefix(&client, target))?;
     finish(outcome, &client)
 }
@@ -126,7 +126,7 @@ pub fn read_snapshot(args: &OnlineArgs, target: &str) -> anyhow::Result<Inventor
 /// Reads every repository under each destination registry of `set` (what an audit compares).
 pub fn read_for_audit(args: &OnlineArgs, set: &ManifestSet) -> anyhow::Result<Inventory> {
     args.init_tracing();
-    let client = RegistryClient::new(args.client_config(Some(set))?).map_err(anyhow::Error::msg)?;
+    let client = args.client(Some(set))?;
     let registries: std::collections::BTreeSet<&str> = set
         .manifests
         .iter()

@@ -3,11 +3,14 @@
 
 use std::io::{IsTerminal, Write};
 
+use std::time::Duration;
+
 use anyhow::Context;
-use cip::planning;
-use cip::promote::{self, Limits, Report, Stores};
-use cip::registry::{ClientConfig, RegistryClient};
-use cip_core::{ManifestSet, Plan, PlanOptions};
+use cip::connect::RegistryOptions;
+use cip::promote::progress::Progress;
+use cip::promote::session::Quiet;
+use cip::promote::{self, Limits, Observer, PromoteOptions, Report};
+use cip_core::Plan;
 use serde::Serialize;
 
 use super::ExitStatus;
@@ -58,72 +61,59 @@ struct JsonOutput<'a> {
     report: Option<&'a Report>,
 }
 
-/// Registry names of every manifest of the set.
-fn registry_names(set: &ManifestSet) -> Vec<String> {
-    set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect()
-}
+/// Draws the executor's progress line on stderr (a terminal only; CI logs get the summary).
+struct Display;
 
-/// The registry client of the run; each registry's `service-account` is impersonated.
-fn client(set: &ManifestSet, args: &PromoteArgs) -> anyhow::Result<RegistryClient> {
-    let mut config = ClientConfig { default_rate: args.rate, ..ClientConfig::default() };
-    for registry in set.manifests.iter().flat_map(|m| &m.registries) {
-        if let Some(account) = &registry.service_account {
-            config.service_accounts.insert(registry.name.value.clone(), account.value.clone());
+impl Observer for Display {
+    fn progress(&self, progress: &Progress, elapsed: Duration, last: bool) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{}", progress.line(elapsed));
+        if last {
+            let _ = writeln!(err);
         }
+        let _ = err.flush();
     }
-    RegistryClient::new(config).map_err(anyhow::Error::msg).context("configuring the registry client")
 }
 
-/// Drops the destination registries not named by `--dest`, so that only the chosen mirrors are
-/// read and planned (the other mirrors are another job's business, not blocked edges).
-fn restrict(set: &mut ManifestSet, dest: &[String]) {
-    if dest.is_empty() {
-        return;
-    }
-    for manifest in &mut set.manifests {
-        manifest.registries.retain(|r| r.src || dest.contains(&r.name.value));
+/// The library options these arguments describe.
+fn options(args: &PromoteArgs) -> PromoteOptions {
+    PromoteOptions {
+        confirm: args.confirm,
+        strict: args.strict,
+        dest: args.dest.clone(),
+        limits: Limits { images: args.jobs, blobs_per_registry: args.blob_jobs, ..Limits::default() },
+        registry: RegistryOptions { rate: Some(args.rate), ..RegistryOptions::default() },
+        progress_every: Duration::from_millis(200),
     }
 }
 
 /// Runs `cip promote`.
 pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
-    let mut set = planning::load_paths(&args.paths).context("reading manifests")?;
-    let names = registry_names(&set);
-    if let Some(unknown) = args.dest.iter().find(|d| !names.contains(d)) {
-        anyhow::bail!("--dest {unknown}: no manifest names this registry");
-    }
-    let stores = Stores::new(names, promote::opener(client(&set, &args)?));
-    restrict(&mut set, &args.dest);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let keep = |registry: &str| args.dest.is_empty() || args.dest.iter().any(|d| d == registry);
-    let inventory =
-        runtime.block_on(promote::inventory::read(&set, &stores, &keep)).context("reading the registries")?;
-    let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: args.strict });
+    let input = cip::input::read_paths(&args.paths).context("reading manifests")?;
     let human = args.format == PromoteFormat::Human;
+    let observer: &dyn Observer = if human && std::io::stderr().is_terminal() { &Display } else { &Quiet };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let outcome = runtime.block_on(promote::run(input, &options(&args), observer))?;
+    let (plan, report) = (&outcome.plan, outcome.report.as_ref());
     let mut out = String::new();
-    if human {
-        out.push_str(&cip::render_plan::plan_human(&plan, &set.files, super::plan::color(true)));
-    }
-    let report = if args.confirm && !plan.actions.is_empty() {
-        let limits = Limits { images: args.jobs, blobs_per_registry: args.blob_jobs, ..Limits::default() };
-        let display = human && std::io::stderr().is_terminal();
-        Some(runtime.block_on(promote::execute(&plan.actions, &stores, limits, display)))
-    } else {
-        None
-    };
     match args.format {
-        PromoteFormat::Human => match &report {
-            Some(report) => out.push_str(&report.to_human()),
-            None if !args.confirm => out.push_str("dry run: nothing written (add --confirm to promote)\n"),
-            None => out.push_str("nothing to do\n"),
-        },
+        PromoteFormat::Human => {
+            out.push_str(&cip::render_plan::plan_human(plan, &outcome.set.files, super::plan::color(true)));
+            match report {
+                Some(report) => out.push_str(&report.to_human()),
+                None if !args.confirm => {
+                    out.push_str("dry run: nothing written (add --confirm to promote)\n")
+                }
+                None => out.push_str("nothing to do\n"),
+            }
+        }
         PromoteFormat::Json => {
-            out = serde_json::to_string_pretty(&JsonOutput { plan: &plan, report: report.as_ref() })
-                .context("encoding the report")?;
+            out =
+                serde_json::to_string_pretty(&JsonOutput { plan, report }).context("encoding the report")?;
             out.push('\n');
         }
     }
     std::io::stdout().lock().write_all(out.as_bytes()).context("writing output")?;
-    let failed = report.as_ref().is_some_and(Report::has_failures);
+    let failed = report.is_some_and(Report::has_failures);
     Ok(if failed || plan.has_problems() { ExitStatus::Findings } else { ExitStatus::Clean })
 }

@@ -76,7 +76,12 @@ pub struct Executor<'s> {
     /// (destination store, repository, digest) -> manifest written.
     manifests: Mutex<HashMap<(String, String, String), Shared<()>>>,
     progress: Arc<Progress>,
+    /// Told about every finished action (done or failed), with its index in the plan.
+    on_action: Option<&'s ActionHook<'s>>,
 }
+
+/// Called once per finished action: its index in the plan and its record.
+pub type ActionHook<'a> = dyn Fn(usize, &ActionReport) + Sync + 'a;
 
 fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K) -> Shared<T> {
     map.lock().expect("executor map lock").entry(key).or_default().clone()
@@ -94,14 +99,27 @@ impl<'s> Executor<'s> {
             repo_blobs: Mutex::new(HashMap::new()),
             manifests: Mutex::new(HashMap::new()),
             progress,
+            on_action: None,
         }
+    }
+
+    /// Calls `hook` as each action finishes (after its retries), in completion order.
+    pub fn on_action(mut self, hook: &'s ActionHook<'s>) -> Self {
+        self.on_action = Some(hook);
+        self
     }
 
     /// Runs every action (in parallel, bounded) and returns their records in plan order.
     pub async fn run(&self, actions: &[Action]) -> Vec<ActionReport> {
         self.progress.images_total.store(actions.len() as u64, Ordering::Relaxed);
         let mut reports: Vec<(usize, ActionReport)> = stream::iter(actions.iter().enumerate())
-            .map(|(i, action)| async move { (i, self.run_action(action).await) })
+            .map(|(i, action)| async move {
+                let report = self.run_action(action).await;
+                if let Some(hook) = self.on_action {
+                    hook(i, &report);
+                }
+                (i, report)
+            })
             .buffer_unordered(self.limits.images.max(1))
             .collect()
             .await;

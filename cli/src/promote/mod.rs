@@ -5,7 +5,8 @@
 //! - [`execute`]: copies (children before indexes, blobs before manifests, digests before tags),
 //!   verifying every byte read against its digest, one blob transfer per destination and digest;
 //! - [`verify`]: the streaming digest check;
-//! - [`report`] and [`progress`]: what happened, for people and for machines.
+//! - [`report`] and [`progress`]: what happened, for people and for machines;
+//! - [`session`]: the whole run (read, plan, execute) that every front end calls.
 //!
 //! Nothing here decides *what* to promote: that is the core planner's job. Tag moves never reach
 //! the executor (the planner blocks them) and nothing is ever deleted.
@@ -15,6 +16,7 @@ pub mod inventory;
 pub mod locate;
 pub mod progress;
 pub mod report;
+pub mod session;
 pub mod verify;
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use std::time::Instant;
 pub use execute::{Executor, Limits};
 pub use locate::{Endpoint, Opener, Stores};
 pub use report::Report;
+pub use session::{Observer, Phase, PromoteError, PromoteOptions, PromoteOutcome, run};
 
 use crate::store::{ErrorKind, Operation, Store, StoreError};
 

@@ -1,0 +1,191 @@
+//! One promotion from manifests to report, as every front end runs it: load the manifests, keep
+//! the `dest` registries, read what planning needs through the stores, plan (core), and with
+//! `confirm` execute. The CLI and the Node addon call [`run`] and only decode their arguments and
+//! encode its [`PromoteOutcome`], so both plan and promote identically.
+//!
+//! Front ends watch a run through an [`Observer`]: phases, the plan, progress counters at a fixed
+//! pace while executing, and one call per finished action (done or failed, with destination and
+//! digest).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cip_core::{Input, Inventory, ManifestSet, Plan, PlanOptions};
+
+use super::execute::{Executor, Limits};
+use super::locate::Stores;
+use super::progress::Progress;
+use super::report::{ActionReport, Report};
+use crate::connect::{ConnectError, RegistryOptions};
+use crate::store::StoreError;
+
+/// How a promotion runs.
+#[derive(Clone, Debug)]
+pub struct PromoteOptions {
+    /// Execute the plan; without it nothing is written (dry run).
+    pub confirm: bool,
+    /// Any error blocks every action.
+    pub strict: bool,
+    /// Only these destination registries (empty: all).
+    pub dest: Vec<String>,
+    /// Parallelism of the executor.
+    pub limits: Limits,
+    /// How registries are reached.
+    pub registry: RegistryOptions,
+    /// Pace of [`Observer::progress`] calls while executing.
+    pub progress_every: Duration,
+}
+
+impl Default for PromoteOptions {
+    fn default() -> Self {
+        PromoteOptions {
+            confirm: false,
+            strict: false,
+            dest: Vec::new(),
+            limits: Limits::default(),
+            registry: RegistryOptions::default(),
+            progress_every: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The stages of a run, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading the registries.
+    Reading,
+    /// Planning (core).
+    Planning,
+    /// Executing the plan (only with `confirm` and something to do).
+    Promoting,
+    /// Finished.
+    Done,
+}
+
+impl Phase {
+    /// The phase's name in events (`reading`, `planning`, `promoting`, `done`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Reading => "reading",
+            Phase::Planning => "planning",
+            Phase::Promoting => "promoting",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// Watches a run. Every method is called from the run's own task, in the order things happen.
+pub trait Observer: Sync {
+    /// A phase starts.
+    fn phase(&self, _phase: Phase) {}
+    /// The plan is known.
+    fn plan(&self, _plan: &Plan) {}
+    /// Counters while executing, every [`PromoteOptions::progress_every`]; `last` once at the end.
+    fn progress(&self, _progress: &Progress, _elapsed: Duration, _last: bool) {}
+    /// One action finished (`index` into the plan's actions).
+    fn action(&self, _index: usize, _report: &ActionReport) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct PromoteOutcome {
+    /// The manifests (restricted to `dest`), with their files for rendering.
+    pub set: ManifestSet,
+    /// The plan.
+    pub plan: Plan,
+    /// What execution did; `None` for a dry run or an empty plan.
+    pub report: Option<Report>,
+}
+
+/// Why a run could not plan at all (failed actions are in the report instead).
+#[derive(Debug, thiserror::Error)]
+pub enum PromoteError {
+    /// A `dest` registry that no manifest names.
+    #[error("--dest {0}: no manifest names this registry")]
+    UnknownDest(String),
+    /// The registry client could not be configured.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The registries could not be read (the cause is the error's source).
+    #[error("reading the registries")]
+    Read(#[from] StoreError),
+}
+
+/// Registry names of every manifest of the set.
+fn registry_names(set: &ManifestSet) -> Vec<String> {
+    set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect()
+}
+
+/// Drops the destination registries not named by `dest`, so that only the chosen mirrors are
+/// read and planned (the other mirrors are another job's business, not blocked edges).
+fn restrict(set: &mut ManifestSet, dest: &[String]) {
+    if dest.is_empty() {
+        return;
+    }
+    for manifest in &mut set.manifests {
+        manifest.registries.retain(|r| r.src || dest.contains(&r.name.value));
+    }
+}
+
+/// The stores of a set's registries: `oci:DIR` layouts and hosts reached through a client
+/// configured by `registry`.
+pub fn stores(set: &ManifestSet, registry: &RegistryOptions) -> Result<Stores, ConnectError> {
+    Ok(Stores::new(registry_names(set), super::opener(registry.client(Some(set))?)))
+}
+
+/// Reads what planning `set` needs from its registries.
+pub async fn read_inventory(set: &ManifestSet, stores: &Stores) -> Result<Inventory, StoreError> {
+    super::inventory::read(set, stores, &|_| true).await
+}
+
+/// Runs a promotion (see the module documentation).
+pub async fn run(
+    input: Input,
+    options: &PromoteOptions,
+    observer: &dyn Observer,
+) -> Result<PromoteOutcome, PromoteError> {
+    let mut set = cip_core::load(input);
+    let names = registry_names(&set);
+    if let Some(unknown) = options.dest.iter().find(|d| !names.contains(d)) {
+        return Err(PromoteError::UnknownDest(unknown.clone()));
+    }
+    let stores = stores(&set, &options.registry)?;
+    restrict(&mut set, &options.dest);
+    observer.phase(Phase::Reading);
+    let inventory = read_inventory(&set, &stores).await?;
+    observer.phase(Phase::Planning);
+    let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: options.strict });
+    observer.plan(&plan);
+    let report = if options.confirm && !plan.actions.is_empty() {
+        observer.phase(Phase::Promoting);
+        Some(execute(&plan, &stores, options, observer).await)
+    } else {
+        None
+    };
+    observer.phase(Phase::Done);
+    Ok(PromoteOutcome { set, plan, report })
+}
+
+/// Runs the plan's actions, telling the observer about progress and each finished action.
+async fn execute(plan: &Plan, stores: &Stores, options: &PromoteOptions, observer: &dyn Observer) -> Report {
+    let started = Instant::now();
+    let progress = Arc::new(Progress::default());
+    let on_action = |index: usize, report: &ActionReport| observer.action(index, report);
+    let executor = Executor::new(stores, options.limits.clone(), progress.clone()).on_action(&on_action);
+    let work = executor.run(&plan.actions);
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(options.progress_every.max(Duration::from_millis(10)));
+    let records = loop {
+        tokio::select! {
+            records = &mut work => break records,
+            _ = tick.tick() => observer.progress(&progress, started.elapsed(), false),
+        }
+    };
+    observer.progress(&progress, started.elapsed(), true);
+    Report::new(records, started.elapsed().as_millis() as u64)
+}
