@@ -252,6 +252,15 @@ impl RegistryClient {
         host::is_loopback(host) || insecure.contains(host) || insecure.contains(host::host_name(host))
     }
 
+    /// A token realm may use plain HTTP only when its own host may (loopback, or marked
+    /// insecure), or when it is the registry's host name on another port and the registry may.
+    /// Credentials sent to a realm travel in clear, so a registry allowed plain HTTP must not be
+    /// able to send them to some other machine just by naming it in its challenge.
+    fn plain_realm_allowed(&self, host: &str, realm_host: &str) -> bool {
+        let same_machine = host::host_name(realm_host).eq_ignore_ascii_case(host::host_name(host));
+        self.insecure_allowed(realm_host) || (same_machine && self.insecure_allowed(host))
+    }
+
     fn error(
         &self,
         call_host: &str,
@@ -684,13 +693,13 @@ impl RegistryClient {
             Some(p) => format!("{}:{p}", realm_url.host_str().unwrap_or("")),
             None => realm_url.host_str().unwrap_or("").to_string(),
         };
-        if realm_url.scheme() != "https"
-            && !self.insecure_allowed(&realm_host)
-            && !self.insecure_allowed(host)
-        {
+        if realm_url.scheme() != "https" && !self.plain_realm_allowed(host, &realm_host) {
             return Err(ErrorKind::Insecure {
+                reason: format!(
+                    "registry {host} names the token realm {realm_host} over plain HTTP, where \
+                     credentials would travel in clear"
+                ),
                 host: realm_host,
-                reason: "the token realm uses plain HTTP".into(),
             });
         }
         let cfg = &self.inner.config;
