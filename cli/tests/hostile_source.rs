@@ -707,6 +707,33 @@ async fn forward(http: &reqwest::Client, upstream: &str, seen: &Seen, authorizat
     reply.body(Body::Bytes(response.bytes().await.expect("upstream body")))
 }
 
+/// The destination as cip sees it: `dest` behind a forwarder that moves upload `Location`s to
+/// `upload_host`, with `extra_query` appended (e.g. a signature).
+async fn upload_front(dest: &Registry, upload_host: &str, extra_query: &str, http: &reqwest::Client) -> Wire {
+    let (upstream, client, upload_host, extra) =
+        (dest.host(), http.clone(), upload_host.to_string(), extra_query.to_string());
+    Wire::start(
+        "127.0.0.1",
+        Arc::new(move |seen: Seen| {
+            let (upstream, client, upload_host, extra) =
+                (upstream.clone(), client.clone(), upload_host.clone(), extra.clone());
+            Box::pin(async move {
+                let mut reply = forward(&client, &upstream, &seen, None).await;
+                for (k, v) in &mut reply.headers {
+                    if k.eq_ignore_ascii_case("location") && v.contains("/blobs/uploads/") {
+                        let base = reqwest::Url::parse(&format!("http://{upstream}/")).expect("url");
+                        let url = base.join(v).expect("Location");
+                        let query = url.query().map(|q| format!("?{q}{extra}")).unwrap_or_default();
+                        *v = format!("http://{upload_host}{}{query}", url.path());
+                    }
+                }
+                reply
+            })
+        }),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_to_other_hosts_are_followed_without_credentials() {
     let img = image(31, 50_000);
@@ -740,26 +767,7 @@ async fn redirects_to_other_hosts_are_followed_without_credentials() {
     )
     .await;
     // The destination as cip sees it: the real registry, whose upload Locations name the upload host.
-    let (upstream, client, upload_host) = (dest.host(), http.clone(), uploads.host());
-    let front = Wire::start(
-        "127.0.0.1",
-        Arc::new(move |seen: Seen| {
-            let (upstream, client, upload_host) = (upstream.clone(), client.clone(), upload_host.clone());
-            Box::pin(async move {
-                let mut reply = forward(&client, &upstream, &seen, None).await;
-                for (k, v) in &mut reply.headers {
-                    if k.eq_ignore_ascii_case("location") && v.contains("/blobs/uploads/") {
-                        let base = reqwest::Url::parse(&format!("http://{upstream}/")).expect("url");
-                        let url = base.join(v).expect("Location");
-                        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-                        *v = format!("http://{upload_host}{}{query}", url.path());
-                    }
-                }
-                reply
-            })
-        }),
-    )
-    .await;
+    let front = upload_front(&dest, &uploads.host(), "", &http).await;
 
     let src = source.address().to_string();
     let mut cfg = config();
@@ -832,4 +840,30 @@ async fn repeated_children_are_copied_once() {
     let writes = dest.request_log().into_iter().filter(|r| r.method == "PUT" && r.path.ends_with(&c.digest));
     let writes = writes.count();
     assert!(reads <= 2 && writes <= 2, "image read {reads} times, written {writes} times");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_upload_host_does_not_leak_its_signed_query() {
+    let img = image(51, 2000);
+    let source = open_source().await;
+    serve_manifest(&source, "app", &img.digest, &img.manifest, MANIFEST).await;
+    for (digest, bytes) in &img.blobs {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/app/blobs/{digest}")))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes.clone()))
+            .mount(&source)
+            .await;
+    }
+    // The upload host is gone: its port was free a moment ago and nothing listens on it now.
+    let gone = TcpListener::bind(("127.0.0.2", 0)).await.expect("bind").local_addr().expect("address");
+    let dest = Registry::start().await.expect("destination");
+    let http = reqwest::Client::new();
+    let front = upload_front(&dest, &gone.to_string(), "&X-Signature=s3cr3t-signature", &http).await;
+    let src = source.address().to_string();
+
+    let (outcome, elapsed) = promote(&yaml(&src, &front.host(), &[("app", &img.digest)]), config()).await;
+    let message = failure(&outcome, &[&front.host(), "app", &gone.to_string()]);
+    assert!(!message.contains("s3cr3t"), "a pre-signed query leaked: {message}");
+    nothing_pushed(&dest, "app", &[&img.digest]).await;
+    assert!(elapsed < BOUND);
 }

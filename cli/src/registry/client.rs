@@ -442,6 +442,8 @@ impl RegistryClient {
         // Credentials go only to the registry itself, never to another origin a `Location`
         // or `Link` header names.
         let same_origin = url.starts_with(&format!("{}/", endpoint.base));
+        // Another origin's URL may be pre-signed: its query is not logged.
+        let shown = if same_origin { url.as_str() } else { url.split('?').next().unwrap_or_default() };
         let mut retry = RetryState::new();
         let mut reauthenticated = false;
         loop {
@@ -488,7 +490,7 @@ impl RegistryClient {
                     debug!(
                         registry = call.host,
                         method = %call.method,
-                        url = %url,
+                        url = %shown,
                         status = status.as_u16(),
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "request"
@@ -514,7 +516,7 @@ impl RegistryClient {
                 Err(e) if e.is_timeout() => {
                     (None, format!("no response within {:?}", call.timeout.unwrap_or(cfg.timeout)))
                 }
-                Err(e) => (None, error_chain(&e)),
+                Err(e) => (None, request_error(e)),
             };
             if one_shot {
                 return Err(fail(ErrorKind::Connect(problem)));
@@ -760,7 +762,7 @@ impl RegistryClient {
                     }
                     (retry_after(response.headers()), format!("token endpoint HTTP {}", status.as_u16()))
                 }
-                Err(e) => (None, error_chain(&e)),
+                Err(e) => (None, request_error(e)),
             };
             match retry.next_delay(&cfg.retry, hint) {
                 Some(delay) => {
@@ -1037,7 +1039,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// lost mid-body is [`ErrorKind::Interrupted`] (worth another try); an oversized body is not.
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, ErrorKind> {
     let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| ErrorKind::Interrupted(error_chain(&e)))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| ErrorKind::Interrupted(request_error(e)))? {
         if out.len() + chunk.len() > MAX_DOCUMENT_BYTES {
             return Err(ErrorKind::InvalidResponse(format!("body larger than {MAX_DOCUMENT_BYTES} bytes")));
         }
@@ -1064,8 +1066,19 @@ pub fn status_kind(status: u16, message: &str) -> ErrorKind {
     }
 }
 
-/// An error and its causes on one line (reqwest's own message is terse). URLs never carry
-/// secrets in cip (tokens travel in headers only), so including them is safe.
+/// A failed request's error chain with the URL's query removed: a redirect target or upload
+/// `Location` may be a pre-signed URL whose query is a credential of its own, and error messages
+/// must never carry one. The path still says which object failed.
+pub fn request_error(mut error: reqwest::Error) -> String {
+    if let Some(url) = error.url_mut() {
+        url.set_query(None);
+    }
+    error_chain(&error)
+}
+
+/// An error and its causes on one line (reqwest's own message is terse). cip's own URLs never
+/// carry secrets (tokens travel in headers only); URLs a registry hands out may, see
+/// [`request_error`].
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
