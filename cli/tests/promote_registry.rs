@@ -3,15 +3,18 @@
 //! Basic-auth destination, re-run does nothing, lost digests and tag moves are reported without
 //! blocking anything else, an interrupted promotion (kill -9 at several points) never leaves a tag
 //! pointing at an incomplete image and completes on re-run, and a registry -> layout -> registry
-//! round trip keeps every digest.
+//! round trip keeps every digest. Promotions run through `cip::promote::run`, as `cip promote`
+//! runs them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cip::promote::{self, Limits, Report, Stores};
+use cip::connect::RegistryOptions;
+use cip::promote::session::{Connection, Quiet};
+use cip::promote::{self, PromoteOptions, Report};
+use cip::registry::Secret;
 use cip::registry::auth::Credential;
-use cip::registry::{ClientConfig, RegistryClient, Secret};
-use cip_core::{Input, Plan, PlanOptions, SourceFile};
+use cip_core::{ActionKind, Input, Plan, SourceFile};
 use cip_testkit::{MediaKind, Pushed, Registry, check_complete, random_layer};
 
 /// (repo, pushed, tags)
@@ -71,7 +74,8 @@ fn manifest_yaml(src: &str, dests: &[String], pushes: &Pushes, extra: &str) -> S
     out
 }
 
-fn client_for(registries: &[&Registry]) -> RegistryClient {
+/// Registry options reaching `registries` (with their credentials), unthrottled.
+fn client_for(registries: &[&Registry]) -> RegistryOptions {
     let mut credentials = BTreeMap::new();
     for registry in registries {
         if let Some(c) = registry.credentials() {
@@ -81,23 +85,18 @@ fn client_for(registries: &[&Registry]) -> RegistryClient {
             );
         }
     }
-    let config =
-        ClientConfig { default_rate: 0.0, credentials, docker_config_dir: None, ..ClientConfig::default() };
-    RegistryClient::new(config).expect("client")
+    RegistryOptions { rate: Some(0.0), credentials, no_docker_config: true, ..RegistryOptions::default() }
 }
 
-async fn promote_yaml(yaml: &str, client: RegistryClient, confirm: bool) -> (Plan, Option<Report>) {
-    let set = cip_core::load(Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None });
-    let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone());
-    let stores = Stores::new(names, promote::opener(client));
-    let inventory = promote::inventory::read(&set, &stores, &|_| true).await.expect("inventory");
-    let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions::default());
-    let report = if confirm {
-        Some(promote::execute(&plan.actions, &stores, Limits::default(), false).await)
-    } else {
-        None
-    };
-    (plan, report)
+fn input(yaml: &str) -> Input {
+    Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None }
+}
+
+/// Runs the promotion `cip promote` runs; the report is `None` when nothing was left to do.
+async fn promote_yaml(yaml: &str, registry: RegistryOptions, confirm: bool) -> (Plan, Option<Report>) {
+    let options = PromoteOptions { confirm, registry, ..PromoteOptions::default() };
+    let outcome = promote::run(input(yaml), &options, &Quiet).await.expect("promotion runs");
+    (outcome.plan, outcome.report)
 }
 
 async fn assert_promoted(dest: &Registry, pushes: &Pushes) {
@@ -139,7 +138,7 @@ async fn promotes_to_open_and_authenticated_registries_then_does_nothing() {
     let before = source.request_log().len();
     let (again, report) = promote_yaml(&yaml, client_for(&[&source, &open, &basic]), true).await;
     assert!(again.actions.is_empty(), "{:?}", again.actions);
-    assert_eq!(report.expect("report").summary.manifests, 0);
+    assert!(report.is_none(), "nothing executed");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let source_requests = source.request_log().len() - before;
     assert_eq!(source_requests, 0, "a no-op run does not touch the source");
@@ -168,6 +167,44 @@ async fn lost_digest_and_tag_move_block_only_their_edges() {
     assert_eq!(a.digest, b.digest, "the tag did not move");
     let rest: Pushes = pushes.into_iter().filter(|(r, _, _)| r != "app/a").collect();
     assert_promoted(&dest, &rest).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untagged_digests_get_their_tags_and_index_children_are_known() {
+    let source = Registry::start().await.expect("source");
+    let dest = Registry::start().await.expect("destination");
+    let pushes = seed(&source, 16 * 1024).await;
+    // Production already holds team/multi by digest, without tags.
+    let untagged: Pushes = pushes
+        .iter()
+        .filter(|(r, _, _)| r == "team/multi")
+        .map(|(r, p, _)| (r.clone(), p.clone(), Vec::new()))
+        .collect();
+    let (_, report) =
+        promote_yaml(&manifest_yaml(&source.host(), &[dest.host()], &untagged, ""), client_for(&[]), true)
+            .await;
+    let report = report.expect("report");
+    assert!(!report.has_failures());
+    assert_eq!(report.summary.manifests, 3, "the index and its children, untagged");
+    assert!(dest.client().list_tags("team/multi").await.expect("tags").is_empty());
+
+    let yaml = manifest_yaml(&source.host(), &[dest.host()], &pushes, "");
+    let set = cip_core::load(input(&yaml));
+    let connection = Connection::open(&set, &client_for(&[])).expect("connect");
+    let inventory = connection.read_inventory(&set).await.expect("inventory");
+    let (_, list, _) = pushes.iter().find(|(r, _, _)| r == "team/list").expect("team/list");
+    let source_list = &inventory.repositories[&format!("{}/team/list", source.host())];
+    assert_eq!(source_list[list.digest.as_str()].children.len(), 2, "the index's children are known");
+
+    let (plan, report) = promote_yaml(&yaml, client_for(&[]), true).await;
+    let multi: Vec<_> = plan.actions.iter().filter(|a| a.dst.ends_with("/team/multi")).collect();
+    assert_eq!(multi.len(), 1, "{multi:?}");
+    assert_eq!(
+        (multi[0].action, multi[0].tags.clone()),
+        (ActionKind::Tag, vec!["stable".into(), "v1".into()])
+    );
+    assert!(!report.expect("report").has_failures());
+    assert_promoted(&dest, &pushes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

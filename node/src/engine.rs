@@ -327,9 +327,9 @@ async fn read_all(options: &EngineOptions, set: Option<&ManifestSet>) -> Result<
         }
     }
     if let Some(set) = set {
-        let stores = promote::session::stores(set, &registry)
+        let connection = promote::session::Connection::open(set, &registry)
             .map_err(|e| CipError::new("CIP_CONFIG", e.to_string()))?;
-        let read = promote::session::read_inventory(set, &stores).await.map_err(|e| store_error(&e))?;
+        let read = connection.read_inventory(set).await.map_err(|e| store_error(&e))?;
         inventory.repositories.extend(read.repositories);
     }
     Ok(inventory)

@@ -1,8 +1,16 @@
-//! Reads the inventory a promotion plan needs through any [`Store`](crate::store::Store), with as
-//! few requests as the question allows: at each destination, one HEAD per wanted tag (a tag that
-//! already points at its digest proves the digest is there), plus one HEAD per digest not proven
-//! that way; at each source, one HEAD per digest not yet in place (with all its tags) somewhere. A no-op run therefore
-//! costs one HEAD per tag at the destinations and nothing at the sources.
+//! Reads the inventory a promotion plan needs, with as few requests as the question allows.
+//!
+//! [`read_for_promotion`] (what `cip promote` uses): HTTP registries through the registry reader
+//! ([`crate::registry::inventory`]: one `tags/list` per repository where the host offers Google's
+//! extension, else one HEAD per wanted tag and per digest not proven by a tag; pull tokens fetched
+//! in batches), `oci:` layouts through their stores. Destinations first; then, at each source,
+//! only digests not yet in place (with all their tags) somewhere, with the children of indexes.
+//! A no-op run therefore never reaches a source.
+//!
+//! [`read`] does the same through [`Store`](crate::store::Store)s only, for every registry: at each
+//! destination one HEAD per wanted tag (a tag that already points at its digest proves the digest
+//! is there), plus one HEAD per digest not proven that way; at each source one HEAD per digest
+//! not yet in place.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +20,11 @@ use cip_core::reference::{is_valid_digest, is_valid_tag};
 use futures_util::{StreamExt, stream};
 
 use super::locate::Stores;
-use crate::store::StoreError;
+use crate::registry::inventory::{self as registry_inventory, ReadOutcome, RepoNeeds};
+use crate::registry::needs::is_remote;
+use crate::registry::store::store_error;
+use crate::registry::{Operation as RegOperation, RegistryClient};
+use crate::store::{Operation, StoreError};
 
 /// HEAD requests in flight while reading.
 const READ_CONCURRENCY: usize = 32;
@@ -97,20 +109,17 @@ async fn head_all(
     Ok(())
 }
 
-/// Reads what planning `set` needs; `keep` restricts destination registries (`--dest`).
-pub async fn read(
-    set: &ManifestSet,
-    stores: &Stores,
-    keep: &dyn Fn(&str) -> bool,
-) -> Result<Inventory, StoreError> {
-    let (dests, sources) = wants(set, keep);
+/// Source repo -> digest -> destination repos wanting it.
+type Sources = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+
+/// Reads the destinations of `dests` through the stores: wanted tags, then digests not proven
+/// present by one of their tags.
+async fn read_destinations(stores: &Stores, dests: &Wants) -> Result<Inventory, StoreError> {
     let mut inventory = Inventory::default();
-    // Destinations, pass 1: the wanted tags.
     let tag_queries = dests
         .iter()
         .flat_map(|(repo, digests)| digests.values().flatten().map(move |tag| (repo.clone(), tag.clone())));
     head_all(stores, tag_queries.collect(), &mut inventory).await?;
-    // Destinations, pass 2: digests not proven present by one of their tags.
     let present = |inv: &Inventory, repo: &str, digest: &str| {
         inv.repository(repo).is_some_and(|r| r.contains_key(digest))
     };
@@ -123,26 +132,153 @@ pub async fn read(
         inventory.repositories.entry(repo.clone()).or_default();
     }
     head_all(stores, digest_queries, &mut inventory).await?;
-    // Sources: only digests some destination still lacks, or lacks some wanted tag of (the
-    // planner checks the source for every edge not already in place).
-    let complete = |inv: &Inventory, repo: &str, digest: &str| {
+    Ok(inventory)
+}
+
+/// Source (repo, digest) pairs worth reading: digests some destination still lacks, or lacks
+/// some wanted tag of (the planner checks the source for every edge not already in place).
+fn source_queries(sources: &Sources, dests: &Wants, inventory: &Inventory) -> Vec<(String, String)> {
+    let complete = |repo: &str, digest: &str| {
         let wanted = dests.get(repo).and_then(|d| d.get(digest));
-        let info = inv.repository(repo).and_then(|r| r.get(digest));
+        let info = inventory.repository(repo).and_then(|r| r.get(digest));
         info.is_some_and(|info| wanted.is_none_or(|tags| tags.iter().all(|t| info.tags.contains(t))))
     };
-    let source_queries: Vec<(String, String)> = sources
+    sources
         .iter()
         .flat_map(|(repo, digests)| {
-            let inventory = &inventory;
             digests
                 .iter()
-                .filter(move |(digest, dsts)| dsts.iter().any(|d| !complete(inventory, d, digest)))
+                .filter(|(digest, dsts)| dsts.iter().any(|d| !complete(d, digest)))
                 .map(move |(digest, _)| (repo.clone(), digest.clone()))
         })
-        .collect();
+        .collect()
+}
+
+/// Reads what planning `set` needs; `keep` restricts destination registries (`--dest`).
+pub async fn read(
+    set: &ManifestSet,
+    stores: &Stores,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Inventory, StoreError> {
+    let (dests, sources) = wants(set, keep);
+    let mut inventory = read_destinations(stores, &dests).await?;
+    let queries = source_queries(&sources, &dests, &inventory);
     for repo in sources.keys() {
         inventory.repositories.entry(repo.clone()).or_default();
     }
-    head_all(stores, source_queries, &mut inventory).await?;
+    head_all(stores, queries, &mut inventory).await?;
     Ok(inventory)
+}
+
+/// What the registry reader needs to know of HTTP destinations: their wanted tags and digests.
+fn registry_needs(dests: &Wants) -> BTreeMap<String, RepoNeeds> {
+    dests
+        .iter()
+        .map(|(repo, digests)| {
+            let needs = RepoNeeds {
+                tags: digests.values().flatten().cloned().collect(),
+                digests: digests.keys().cloned().collect(),
+                ..RepoNeeds::default()
+            };
+            (repo.clone(), needs)
+        })
+        .collect()
+}
+
+/// The inventory of a registry read; any failure ends the promotion's read (the first
+/// registry-wide one first), as a failing store read does.
+fn checked(outcome: ReadOutcome) -> Result<Inventory, StoreError> {
+    let first = outcome.errors.iter().position(|e| e.is_registry_wide()).unwrap_or(0);
+    match outcome.errors.into_iter().nth(first) {
+        None => Ok(outcome.inventory),
+        Some(error) => {
+            let operation = match error.operation {
+                RegOperation::ListTags | RegOperation::Catalog => Operation::ListTags,
+                RegOperation::GetManifest => Operation::GetManifest,
+                _ => Operation::HeadManifest,
+            };
+            Err(store_error(error, operation))
+        }
+    }
+}
+
+/// Reads what planning `set` needs: HTTP registries through `client`'s registry reader, `oci:`
+/// layouts through `stores` (see the module documentation).
+pub async fn read_for_promotion(
+    set: &ManifestSet,
+    stores: &Stores,
+    client: &RegistryClient,
+) -> Result<Inventory, StoreError> {
+    let (dests, sources) = wants(set, &|_| true);
+    let (remote, local): (Wants, Wants) = dests.clone().into_iter().partition(|(repo, _)| is_remote(repo));
+    let remote_needs = registry_needs(&remote);
+    let (outcome, local) =
+        tokio::join!(registry_inventory::read(client, &remote_needs), read_destinations(stores, &local));
+    let mut inventory = checked(outcome)?;
+    head_unlisted(stores, &remote_needs, &mut inventory).await?;
+    inventory.repositories.extend(local?.repositories);
+    let queries = source_queries(&sources, &dests, &inventory);
+    for repo in sources.keys() {
+        inventory.repositories.entry(repo.clone()).or_default();
+    }
+    let (remote, local): (Vec<_>, Vec<_>) = queries.into_iter().partition(|(repo, _)| is_remote(repo));
+    let mut source_needs: BTreeMap<String, RepoNeeds> = BTreeMap::new();
+    for (repo, digest) in remote {
+        let needs = source_needs.entry(repo).or_default();
+        needs.digests.insert(digest.clone());
+        needs.children_of.insert(digest);
+    }
+    // A repository that is also a destination is read again with both needs, since its new
+    // reading replaces the first.
+    for (repo, needs) in source_needs.iter_mut() {
+        if let Some(dest) = remote_needs.get(repo) {
+            needs.merge(dest);
+        }
+    }
+    let (outcome, local) = tokio::join!(registry_inventory::read(client, &source_needs), async {
+        let mut read = Inventory::default();
+        head_all(stores, local, &mut read).await.map(|()| read)
+    });
+    let mut read = checked(outcome)?;
+    head_unlisted(stores, &source_needs, &mut read).await?;
+    inventory.repositories.extend(read.repositories);
+    merge_local(&mut inventory, local?);
+    Ok(inventory)
+}
+
+/// HEADs the needed digests of repositories the registry reader found empty. A registry
+/// answers `tags/list` of a repository without tags with 404 (the distribution registry does),
+/// which the reader takes for an empty repository; but its digests may be there untagged (an
+/// interrupted run, a promotion without tags) and must then be tagged, not copied. Costs nothing
+/// when the repositories have tags (a no-op run).
+async fn head_unlisted(
+    stores: &Stores,
+    needs: &BTreeMap<String, RepoNeeds>,
+    inventory: &mut Inventory,
+) -> Result<(), StoreError> {
+    let unlisted = |repo: &str| inventory.repository(repo).is_none_or(|r| r.is_empty());
+    let queries: Vec<(String, String)> = needs
+        .iter()
+        .filter(|(repo, _)| unlisted(repo))
+        .flat_map(|(repo, needs)| needs.digests.iter().map(move |d| (repo.clone(), d.clone())))
+        .collect();
+    head_all(stores, queries, inventory).await
+}
+
+/// Adds what the layouts' source HEADs found to the inventory (a layout that is a source and a
+/// destination keeps both readings).
+fn merge_local(inventory: &mut Inventory, read: Inventory) {
+    for (repo, digests) in read.repositories {
+        let target = inventory.repositories.entry(repo.clone()).or_default();
+        for (digest, info) in digests {
+            let entry =
+                target.entry(digest).or_insert_with(|| ManifestInfo { tags: Vec::new(), ..info.clone() });
+            for tag in info.tags {
+                if !entry.tags.contains(&tag) {
+                    entry.tags.push(tag);
+                }
+            }
+            entry.tags.sort();
+        }
+    }
 }

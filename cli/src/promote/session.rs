@@ -17,6 +17,7 @@ use super::locate::Stores;
 use super::progress::Progress;
 use super::report::{ActionReport, Report};
 use crate::connect::{ConnectError, RegistryOptions};
+use crate::registry::RegistryClient;
 use crate::store::StoreError;
 
 /// How a promotion runs.
@@ -132,15 +133,27 @@ fn restrict(set: &mut ManifestSet, dest: &[String]) {
     }
 }
 
-/// The stores of a set's registries: `oci:DIR` layouts and hosts reached through a client
-/// configured by `registry`.
-pub fn stores(set: &ManifestSet, registry: &RegistryOptions) -> Result<Stores, ConnectError> {
-    Ok(Stores::new(registry_names(set), super::opener(registry.client(Some(set))?)))
+/// Where a run reads and writes: the stores of a set's registries (`oci:DIR` layouts, and hosts
+/// reached through `client`) and the client itself, whose registry reader reads HTTP registries.
+pub struct Connection {
+    /// The stores, one per host or layout.
+    pub stores: Stores,
+    /// The registry client behind the HTTP stores.
+    pub client: RegistryClient,
 }
 
-/// Reads what planning `set` needs from its registries.
-pub async fn read_inventory(set: &ManifestSet, stores: &Stores) -> Result<Inventory, StoreError> {
-    super::inventory::read(set, stores, &|_| true).await
+impl Connection {
+    /// Connects to the registries of `set` as `registry` describes.
+    pub fn open(set: &ManifestSet, registry: &RegistryOptions) -> Result<Self, ConnectError> {
+        let client = registry.client(Some(set))?;
+        let stores = Stores::new(registry_names(set), super::opener(client.clone()));
+        Ok(Connection { stores, client })
+    }
+
+    /// Reads what planning `set` needs from its registries.
+    pub async fn read_inventory(&self, set: &ManifestSet) -> Result<Inventory, StoreError> {
+        super::inventory::read_for_promotion(set, &self.stores, &self.client).await
+    }
 }
 
 /// Runs a promotion (see the module documentation).
@@ -154,16 +167,16 @@ pub async fn run(
     if let Some(unknown) = options.dest.iter().find(|d| !names.contains(d)) {
         return Err(PromoteError::UnknownDest(unknown.clone()));
     }
-    let stores = stores(&set, &options.registry)?;
+    let connection = Connection::open(&set, &options.registry)?;
     restrict(&mut set, &options.dest);
     observer.phase(Phase::Reading);
-    let inventory = read_inventory(&set, &stores).await?;
+    let inventory = connection.read_inventory(&set).await?;
     observer.phase(Phase::Planning);
     let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: options.strict });
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);
-        Some(execute(&plan, &stores, options, observer).await)
+        Some(execute(&plan, &connection.stores, options, observer).await)
     } else {
         None
     };

@@ -35,29 +35,11 @@ impl RegistryStore {
     }
 
     fn convert(&self, repo: &str, operation: Operation, error: RegistryError) -> StoreError {
-        let message = error.to_string();
-        let kind = match error.kind {
-            RegErrorKind::NotFound => ErrorKind::NotFound(message),
-            RegErrorKind::DigestMismatch { expected, actual } => {
-                ErrorKind::DigestMismatch { expected, actual }
-            }
-            RegErrorKind::AuthRefused { .. } | RegErrorKind::Denied | RegErrorKind::Credentials(_) => {
-                ErrorKind::Auth(message)
-            }
-            RegErrorKind::Status { status, .. } => ErrorKind::Status { status, message },
-            // Worth another try by the executor (the client cannot replay a body cut off after
-            // a 200); exhausted retries and refused insecure hosts are final.
-            RegErrorKind::Connect(_) | RegErrorKind::Timeout(_) | RegErrorKind::Interrupted(_) => {
-                ErrorKind::Transport(message)
-            }
-            RegErrorKind::RetriesExhausted { .. } | RegErrorKind::Insecure { .. } => {
-                ErrorKind::Invalid(message)
-            }
-            RegErrorKind::NotARegistry(_)
-            | RegErrorKind::InvalidResponse(_)
-            | RegErrorKind::UnsupportedMediaType(_) => ErrorKind::Invalid(message),
-        };
-        StoreError::new(&self.host, repo, operation, kind)
+        StoreError {
+            registry: self.host.clone(),
+            repository: repo.to_string(),
+            ..store_error(error, operation)
+        }
     }
 
     fn status_error(
@@ -101,6 +83,33 @@ impl RegistryStore {
         call.body = Some(bytes::Bytes::new());
         self.client.execute(&call).await.map_err(|e| self.convert(repo, operation, e))
     }
+}
+
+/// A registry-client error as a [`StoreError`] of `operation`, for the executor and for readers
+/// that report through stores: same registry and repository, and a kind that keeps what matters
+/// (not found, integrity, refused credentials, transient transport).
+pub fn store_error(error: RegistryError, operation: Operation) -> StoreError {
+    let registry = error.registry.clone();
+    let repository = error.repository.clone().unwrap_or_default();
+    let message = error.to_string();
+    let kind = match error.kind {
+        RegErrorKind::NotFound => ErrorKind::NotFound(message),
+        RegErrorKind::DigestMismatch { expected, actual } => ErrorKind::DigestMismatch { expected, actual },
+        RegErrorKind::AuthRefused { .. } | RegErrorKind::Denied | RegErrorKind::Credentials(_) => {
+            ErrorKind::Auth(message)
+        }
+        RegErrorKind::Status { status, .. } => ErrorKind::Status { status, message },
+        // Worth another try by the executor (the client cannot replay a body cut off after
+        // a 200); exhausted retries and refused insecure hosts are final.
+        RegErrorKind::Connect(_) | RegErrorKind::Timeout(_) | RegErrorKind::Interrupted(_) => {
+            ErrorKind::Transport(message)
+        }
+        RegErrorKind::RetriesExhausted { .. } | RegErrorKind::Insecure { .. } => ErrorKind::Invalid(message),
+        RegErrorKind::NotARegistry(_)
+        | RegErrorKind::InvalidResponse(_)
+        | RegErrorKind::UnsupportedMediaType(_) => ErrorKind::Invalid(message),
+    };
+    StoreError::new(&registry, &repository, operation, kind)
 }
 
 /// Resolves an upload `Location` (absolute or relative) and appends `digest=`.
