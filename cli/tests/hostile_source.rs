@@ -867,3 +867,59 @@ async fn a_failing_upload_host_does_not_leak_its_signed_query() {
     nothing_pushed(&dest, "app", &[&img.digest]).await;
     assert!(elapsed < BOUND);
 }
+
+/// The same faults through the `cip` binary: one run with a 100 MB manifest, a never-ending blob
+/// and a good image. The good image is promoted, the others are reported by registry and
+/// repository, the exit status says so, and the run ends in bounded time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_reports_hostile_images_and_promotes_the_rest() {
+    const SIZE: u64 = 100 * 1024 * 1024;
+    let (huge, endless, good) = (made_up("huge"), image(61, 40_000), image(62, 30_000));
+    let mut table = open_table();
+    manifest_routes(&mut table, "huge", &huge, SIZE, Body::Zeros(SIZE));
+    for (repo, img, endless_layer) in [("endless", &endless, true), ("good", &good, false)] {
+        let manifest = Body::Bytes(img.manifest.clone().into());
+        manifest_routes(&mut table, repo, &img.digest, img.manifest.len() as u64, manifest);
+        for (i, (digest, bytes)) in img.blobs.iter().enumerate() {
+            let body =
+                if endless_layer && i == 0 { Body::Endless } else { Body::Bytes(bytes.clone().into()) };
+            table.insert(("GET".into(), format!("/v2/{repo}/blobs/{digest}")), Reply::new(200).body(body));
+        }
+    }
+    let source = Wire::routes("127.0.0.1", table).await;
+    let dest = Registry::start().await.expect("destination");
+    let images = [("huge", huge.as_str()), ("endless", &endless.digest), ("good", &good.digest)];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = dir.path().join("promote.yaml");
+    std::fs::write(&manifest, yaml(&source.host(), &dest.host(), &images)).expect("write manifest");
+
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cip"));
+    command.args(["promote", "--confirm", "--rate", "0"]).arg(&manifest).env("DOCKER_CONFIG", dir.path());
+    let started = Instant::now();
+    let output = cip_testkit::run_bounded(command, BOUND).await.expect("cip ends in bounded time");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(matches!(output.status.code(), Some(1 | 2)), "exit status {:?}\n{text}", output.status);
+    for needle in [source.host().as_str(), "huge", "body larger than", "endless", "size mismatch"] {
+        assert!(text.contains(needle), "output should mention {needle:?}:\n{text}");
+    }
+    assert!(started.elapsed() < BOUND);
+
+    nothing_pushed_except(&dest, &["huge", "endless"], "good").await;
+    let d = dest.client();
+    let got = d.get_manifest("good", "v1").await.expect("get").expect("good promoted");
+    assert_eq!(got.digest.to_string(), good.digest);
+    assert!(!d.blob_exists("endless", &Digest(endless.blobs[0].0.clone())).await.expect("head"));
+}
+
+/// No tag or manifest of any repository in `bad` (the destination also holds `good`).
+async fn nothing_pushed_except(dest: &Registry, bad: &[&str], good: &str) {
+    let d = dest.client();
+    for repo in bad {
+        assert!(d.list_tags(repo).await.expect("tags").is_empty(), "{repo}: no tags");
+    }
+    let puts = dest.request_log().into_iter().filter(|r| r.method == "PUT" && r.path.contains("/manifests/"));
+    for put in puts {
+        assert!(put.path.starts_with(&format!("/v2/{good}/")), "unexpected manifest write {}", put.path);
+    }
+}
