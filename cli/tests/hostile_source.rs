@@ -5,8 +5,14 @@
 //!
 //! Bytes that do not match their digest are covered by `promote_tamper.rs`. Here: an index listing
 //! itself, a cycle of two indexes, a deep honest chain of indexes, a 100 MB manifest, never-ending
-//! manifest and blob bodies, a token realm on another host over plain HTTP, and redirects of blob
-//! downloads and upload `Location`s to another host (followed, without the registry's credentials).
+//! manifest and blob bodies, a token realm on another host over plain HTTP, redirects of blob
+//! downloads and upload `Location`s to another host (followed, without the registry's credentials),
+//! a pre-signed upload URL kept out of error messages, repeated index children (ignored until the
+//! executor copies each child once), and the same faults through the `cip` binary.
+//!
+//! Re-run: `apt-get install docker-registry`, then `cargo test -p cip --test hostile_source`
+//! (`-- --include-ignored` for the known executor issue). Needs 127.0.0.2 on loopback (Linux has
+//! all of 127/8).
 //!
 //! wiremock serves what it can express; a small hand-written HTTP/1.1 server ([`Wire`]) serves
 //! bodies wiremock cannot (streamed 100 MB, never-ending) and forwards to the real destination
