@@ -54,6 +54,8 @@ enum Body {
     Zeros(u64),
     /// Bytes forever (chunked), until the client goes away.
     Endless,
+    /// One byte every 50 ms forever (chunked): never idle long enough for a read timeout.
+    Trickle,
 }
 
 #[derive(Clone)]
@@ -200,7 +202,7 @@ async fn connection(
         match &reply.body {
             Body::Bytes(b) => head.push_str(&format!("content-length: {}\r\n", b.len())),
             Body::Zeros(n) => head.push_str(&format!("content-length: {n}\r\n")),
-            Body::Endless => head.push_str("transfer-encoding: chunked\r\n"),
+            Body::Endless | Body::Trickle => head.push_str("transfer-encoding: chunked\r\n"),
         }
         head.push_str("\r\n");
         write.write_all(head.as_bytes()).await?;
@@ -254,6 +256,12 @@ async fn send_body(
             write.write_all(&zeros).await?;
             write.write_all(b"\r\n").await?;
             sent.fetch_add(PIECE as u64, Ordering::Relaxed);
+        },
+        Body::Trickle => loop {
+            write.write_all(b"1\r\n \r\n").await?;
+            write.flush().await?;
+            sent.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(50)).await;
         },
     }
     Ok(())
@@ -520,6 +528,22 @@ async fn a_never_ending_manifest_is_refused() {
         promote(&yaml(&source.host(), &dest.host(), &[("endless", &digest)]), config()).await;
     failure(&outcome, &[&source.host(), "endless", "body larger than"]);
     nothing_pushed(&dest, "endless", &[&digest]).await;
+    assert!(elapsed < BOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickling_never_ending_manifest_times_out() {
+    let digest = made_up("trickle");
+    let mut table = open_table();
+    manifest_routes(&mut table, "trickle", &digest, 1000, Body::Trickle);
+    let source = Wire::routes("127.0.0.1", table).await;
+    let dest = Registry::start().await.expect("destination");
+    // A short request time limit keeps the test short; the default is 30 s per request.
+    let cfg = ClientConfig { timeout: Duration::from_secs(1), ..config() };
+
+    let (outcome, elapsed) = promote(&yaml(&source.host(), &dest.host(), &[("trickle", &digest)]), cfg).await;
+    failure(&outcome, &[&source.host(), "trickle", "read manifest failed", "timed out"]);
+    nothing_pushed(&dest, "trickle", &[&digest]).await;
     assert!(elapsed < BOUND);
 }
 
