@@ -199,12 +199,13 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// True when trying again may succeed: a timeout, a reset or cut-off body (which shows up as
-    /// a size or digest mismatch of what arrived), a 408, 429 or 5xx answer. Refusals (401, 403,
-    /// 404), bad content and local IO errors are final.
+    /// a transport error or as fewer bytes than announced), a 408, 429 or 5xx answer. Refusals
+    /// (401, 403, 404), bad content and local IO errors are final, and so is a digest mismatch:
+    /// all the bytes arrived and they are not the image the manifest names.
     pub fn is_transient(&self) -> bool {
         match self {
-            ErrorKind::Transport(_) | ErrorKind::Aborted(_) => true,
-            ErrorKind::DigestMismatch { .. } | ErrorKind::SizeMismatch { .. } => true,
+            ErrorKind::Transport(_) | ErrorKind::Aborted(_) | ErrorKind::SizeMismatch { .. } => true,
+            ErrorKind::DigestMismatch { .. } => false,
             ErrorKind::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
             ErrorKind::NotFound(_) | ErrorKind::Auth(_) | ErrorKind::Io(_) | ErrorKind::Invalid(_) => false,
         }
