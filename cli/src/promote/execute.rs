@@ -56,7 +56,7 @@ impl Default for Limits {
 type Shared<T> = Arc<OnceCell<T>>;
 
 /// Attempts per action when failures are transient (one try and this many retries).
-const RETRIES: u32 = 5;
+pub(super) const RETRIES: u32 = 5;
 /// First pause before a retry; doubled each time, with jitter.
 const RETRY_BASE: Duration = Duration::from_millis(200);
 
@@ -344,7 +344,7 @@ impl<'s> Executor<'s> {
 
 /// Pause before retry `attempt` (1-based): doubling from [`RETRY_BASE`], with up to 50% jitter so
 /// that images failing together do not retry together.
-fn backoff(attempt: u32) -> Duration {
+pub(super) fn backoff(attempt: u32) -> Duration {
     let base = RETRY_BASE * 2u32.pow(attempt.saturating_sub(1).min(6));
     base + base.mul_f64(rand::random::<f64>() * 0.5)
 }

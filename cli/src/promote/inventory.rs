@@ -19,11 +19,12 @@ use cip_core::inventory::{Inventory, ManifestInfo};
 use cip_core::reference::{is_valid_digest, is_valid_tag};
 use futures_util::{StreamExt, stream};
 
+use super::execute::{RETRIES, backoff};
 use super::locate::Stores;
-use crate::registry::inventory::{self as registry_inventory, ReadOutcome, RepoNeeds};
+use crate::registry::inventory::{self as registry_inventory, RepoNeeds};
 use crate::registry::needs::is_remote;
 use crate::registry::store::store_error;
-use crate::registry::{Operation as RegOperation, RegistryClient};
+use crate::registry::{ErrorKind as RegErrorKind, Operation as RegOperation, RegistryClient, RegistryError};
 use crate::store::{Operation, StoreError};
 
 /// HEAD requests in flight while reading.
@@ -185,21 +186,59 @@ fn registry_needs(dests: &Wants) -> BTreeMap<String, RepoNeeds> {
         .collect()
 }
 
-/// The inventory of a registry read; any failure ends the promotion's read (the first
-/// registry-wide one first), as a failing store read does.
-fn checked(outcome: ReadOutcome) -> Result<Inventory, StoreError> {
-    let first = outcome.errors.iter().position(|e| e.is_registry_wide()).unwrap_or(0);
-    match outcome.errors.into_iter().nth(first) {
-        None => Ok(outcome.inventory),
-        Some(error) => {
-            let operation = match error.operation {
-                RegOperation::ListTags | RegOperation::Catalog => Operation::ListTags,
-                RegOperation::GetManifest => Operation::GetManifest,
-                _ => Operation::HeadManifest,
-            };
-            Err(store_error(error, operation))
+/// Reads `request` with the registry reader. Repositories that failed for a transient reason (a
+/// body cut off, a timeout: the client replays requests, not a body lost after a `200`) are read
+/// again, a few times with backoff, as the executor retries actions. Any other failure ends the
+/// promotion's read (a registry-wide one first), as a failing store read does.
+async fn read_registry(
+    client: &RegistryClient,
+    request: &BTreeMap<String, RepoNeeds>,
+) -> Result<Inventory, StoreError> {
+    let mut inventory = Inventory::default();
+    let mut pending = request.clone();
+    let mut attempt = 0;
+    loop {
+        let outcome = registry_inventory::read(client, &pending).await;
+        inventory.repositories.extend(outcome.inventory.repositories);
+        if outcome.errors.is_empty() {
+            return Ok(inventory);
         }
+        let failed: BTreeSet<String> = outcome
+            .errors
+            .iter()
+            .filter_map(|e| e.repository.as_ref().map(|r| format!("{}/{r}", e.registry)))
+            .collect();
+        let retry = attempt < RETRIES
+            && failed.len() == outcome.errors.len()
+            && outcome.errors.iter().all(|e| !e.is_registry_wide() && transient(e));
+        pending.retain(|repo, _| failed.contains(repo));
+        if !retry || pending.len() != failed.len() {
+            return Err(first_error(outcome.errors));
+        }
+        attempt += 1;
+        tokio::time::sleep(backoff(attempt)).await;
     }
+}
+
+/// Worth reading again: what the executor retries too (see `store::ErrorKind::is_transient`).
+fn transient(error: &RegistryError) -> bool {
+    match &error.kind {
+        RegErrorKind::Connect(_) | RegErrorKind::Timeout(_) | RegErrorKind::Interrupted(_) => true,
+        RegErrorKind::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+        _ => false,
+    }
+}
+
+/// The failure to report: the first registry-wide one, else the first.
+fn first_error(errors: Vec<RegistryError>) -> StoreError {
+    let first = errors.iter().position(RegistryError::is_registry_wide).unwrap_or(0);
+    let error = errors.into_iter().nth(first).expect("at least one error");
+    let operation = match error.operation {
+        RegOperation::ListTags | RegOperation::Catalog => Operation::ListTags,
+        RegOperation::GetManifest => Operation::GetManifest,
+        _ => Operation::HeadManifest,
+    };
+    store_error(error, operation)
 }
 
 /// Reads what planning `set` needs: HTTP registries through `client`'s registry reader, `oci:`
@@ -212,9 +251,9 @@ pub async fn read_for_promotion(
     let (dests, sources) = wants(set, &|_| true);
     let (remote, local): (Wants, Wants) = dests.clone().into_iter().partition(|(repo, _)| is_remote(repo));
     let remote_needs = registry_needs(&remote);
-    let (outcome, local) =
-        tokio::join!(registry_inventory::read(client, &remote_needs), read_destinations(stores, &local));
-    let mut inventory = checked(outcome)?;
+    let (remote_read, local) =
+        tokio::join!(read_registry(client, &remote_needs), read_destinations(stores, &local));
+    let mut inventory = remote_read?;
     head_unlisted(stores, &remote_needs, &mut inventory).await?;
     inventory.repositories.extend(local?.repositories);
     let queries = source_queries(&sources, &dests, &inventory);
@@ -235,11 +274,11 @@ pub async fn read_for_promotion(
             needs.merge(dest);
         }
     }
-    let (outcome, local) = tokio::join!(registry_inventory::read(client, &source_needs), async {
+    let (remote_read, local) = tokio::join!(read_registry(client, &source_needs), async {
         let mut read = Inventory::default();
         head_all(stores, local, &mut read).await.map(|()| read)
     });
-    let mut read = checked(outcome)?;
+    let mut read = remote_read?;
     head_unlisted(stores, &source_needs, &mut read).await?;
     inventory.repositories.extend(read.repositories);
     merge_local(&mut inventory, local?);
