@@ -1,7 +1,8 @@
 //! The copy executor: turns a core [`Plan`](cip_core::Plan) into registry writes.
 //!
 //! - [`locate`]: full repository paths to stores (one per registry host or `oci:` layout);
-//! - [`inventory`]: reads what the planner needs through the stores, with minimal requests;
+//! - [`inventory`]: reads what the planner needs (HTTP registries with the registry reader, `oci:`
+//!   layouts through their stores), with minimal requests;
 //! - [`execute`]: copies (children before indexes, blobs before manifests, digests before tags),
 //!   verifying every byte read against its digest, one blob transfer per destination and digest;
 //! - [`verify`]: the streaming digest check;
