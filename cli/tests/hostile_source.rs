@@ -834,13 +834,11 @@ fn base64_of(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-// Fails today: `Executor::write_manifest` (cli/src/promote/execute.rs) neither de-duplicates an
-// index's children nor shares child writes through its per-run `manifests` cell, so C is read
-// and written 400 times here (fan-out ^ depth, a hostile source's amplification), and the real
-// registry refuses the run (concurrent PUTs of one manifest: DIGEST_INVALID /
-// MANIFEST_BLOB_UNKNOWN). Un-ignore once children are de-duplicated and copied once per run.
+// An index may repeat a child: without de-duplication (and one write per run through the
+// executor's `manifests` cell) C would be read and written 400 times here (fan-out ^ depth, a
+// hostile source's amplification), and the real registry refuses concurrent PUTs of one manifest
+// (DIGEST_INVALID / MANIFEST_BLOB_UNKNOWN).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "executor copies repeated index children once per listing (fix belongs in promote/execute.rs)"]
 async fn repeated_children_are_copied_once() {
     let server = open_source().await;
     // Honest content: A lists B twenty times, B lists the image C twenty times. Without

@@ -213,7 +213,10 @@ impl<'s> Executor<'s> {
             if depth > 4 && !content.children.is_empty() {
                 return Err(wrap(src, Operation::GetManifest, "indexes nested too deeply".into()));
             }
-            let children = content.children.iter().map(|child| self.child(src, dst, child, counters, depth));
+            // An index may list a child more than once (a hostile one, thousands of times):
+            // each distinct child is copied once, and once per run across every index.
+            let distinct: std::collections::BTreeSet<&String> = content.children.iter().collect();
+            let children = distinct.into_iter().map(|child| self.child(src, dst, child, counters, depth));
             try_join_all(children).await?;
             let blobs = content.blobs.iter().map(|(d, size)| self.blob(src, dst, d, *size, counters));
             try_join_all(blobs).await?;
@@ -233,11 +236,18 @@ impl<'s> Executor<'s> {
         counters: &Counters,
         depth: usize,
     ) -> Result<(), StoreError> {
-        if dst.store.head_manifest(&dst.repo, digest).await?.is_some() {
-            return Ok(());
-        }
-        let raw = read_manifest(src, digest).await?;
-        self.write_manifest(src, dst, &raw, counters, depth + 1).await
+        // The same per-run cell as whole actions: a child shared by several indexes (or also
+        // promoted on its own) is written once, and never by two concurrent PUTs.
+        let cell = shared(&self.manifests, (dst.key.clone(), dst.repo.clone(), digest.to_owned()));
+        cell.get_or_try_init(|| async {
+            if dst.store.head_manifest(&dst.repo, digest).await?.is_some() {
+                return Ok(());
+            }
+            let raw = read_manifest(src, digest).await?;
+            self.write_manifest(src, dst, &raw, counters, depth + 1).await
+        })
+        .await?;
+        Ok(())
     }
 
     fn permit_pool(&self, key: &str) -> Arc<Semaphore> {
