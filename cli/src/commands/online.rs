@@ -26,8 +26,8 @@ pub struct OnlineArgs {
     /// Google credentials for Google registry hosts.
     #[arg(long = "auth-env", value_name = "HOST=VAR")]
     pub auth_env: Vec<String>,
-    /// Requests per second per registry host (0 = unlimited).
-    #[arg(long = "registry-rate", default_value_t = 50.0, value_name = "N")]
+    /// Requests per second per registry host (0 = unlimited); never more in any one-second window.
+    #[arg(long = "registry-rate", visible_alias = "rate", default_value_t = 50.0, value_name = "N")]
     pub registry_rate: f64,
     /// Requests per second for one host, overriding --registry-rate (repeatable).
     #[arg(long = "host-rate", value_name = "HOST=N")]

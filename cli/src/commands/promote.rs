@@ -6,7 +6,6 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::Context;
-use cip::connect::RegistryOptions;
 use cip::promote::progress::Progress;
 use cip::promote::session::Quiet;
 use cip::promote::{self, Limits, Observer, PromoteOptions, Report};
@@ -46,9 +45,9 @@ pub struct PromoteArgs {
     /// Blob transfers in parallel per destination registry.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub blob_jobs: usize,
-    /// Requests per second per registry host (0: unlimited).
-    #[arg(long, default_value_t = 50.0, value_name = "N")]
-    pub rate: f64,
+    /// How registries are reached: credentials, insecure hosts, rates, timeouts, verbosity.
+    #[command(flatten)]
+    pub online: super::online::OnlineArgs,
     /// Manifest files and thin manifest directories, promoted together.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
@@ -76,24 +75,26 @@ impl Observer for Display {
 }
 
 /// The library options these arguments describe.
-fn options(args: &PromoteArgs) -> PromoteOptions {
-    PromoteOptions {
+fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
+    Ok(PromoteOptions {
         confirm: args.confirm,
         strict: args.strict,
         dest: args.dest.clone(),
         limits: Limits { images: args.jobs, blobs_per_registry: args.blob_jobs, ..Limits::default() },
-        registry: RegistryOptions { rate: Some(args.rate), ..RegistryOptions::default() },
+        registry: args.online.registry_options()?,
         progress_every: Duration::from_millis(200),
-    }
+    })
 }
 
 /// Runs `cip promote`.
 pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
+    args.online.init_tracing();
+    let options = options(&args)?;
     let input = cip::input::read_paths(&args.paths).context("reading manifests")?;
     let human = args.format == PromoteFormat::Human;
     let observer: &dyn Observer = if human && std::io::stderr().is_terminal() { &Display } else { &Quiet };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let outcome = runtime.block_on(promote::run(input, &options(&args), observer))?;
+    let outcome = runtime.block_on(promote::run(input, &options, observer))?;
     let (plan, report) = (&outcome.plan, outcome.report.as_ref());
     let mut out = String::new();
     match args.format {
