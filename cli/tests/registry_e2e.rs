@@ -300,3 +300,29 @@ async fn plan_reads_sources_only_for_what_is_missing() {
     let dst_requests = dst.request_log().len() - dst_before;
     assert!(dst_requests <= 1 + 1 + 4 + 1, "{dst_requests} requests at the destination");
 }
+
+/// The distribution registry answers 404 to the tag listing of a repository that holds only
+/// untagged manifests; the digest is still there, so promoting it again is a tag, not a copy.
+#[tokio::test]
+async fn an_untagged_digest_at_the_destination_is_tagged_not_copied() {
+    let src = Registry::start().await.unwrap();
+    let dst = Registry::start().await.unwrap();
+    let layer = random_layer(7, 1024);
+    let app =
+        src.client().push_image("staging/app", Some("v1"), &[layer.clone()], MediaKind::Oci).await.unwrap();
+    dst.client().push_image("prod/app", None, &[layer], MediaKind::Oci).await.unwrap();
+    let text = format!(
+        "registries:\n- name: {}/staging\n  src: true\n- name: {}/prod\nimages:\n\
+         - name: app\n  dmap:\n    \"{}\": [\"v1\"]\n",
+        src.host(),
+        dst.host(),
+        app.digest.as_str()
+    );
+    let set = cip_core::load(Input { files: vec![SourceFile::new("promoter.yaml", text)], thin_dirs: None });
+    let options = PlanOptions::default();
+    let outcome = needs::read_for_plan(&client(), &set, &options).await;
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let plan = cip_core::plan::plan(&set, &outcome.inventory, &options);
+    assert_eq!(plan.actions.len(), 1, "{plan:?}");
+    assert_eq!(plan.actions[0].action, cip_core::plan::ActionKind::Tag, "{plan:?}");
+}

@@ -138,8 +138,7 @@ pub(crate) type RepoResult = Result<(Repository, Vec<String>), RegistryError>;
 /// Google's extension.
 async fn read_probe(client: &RegistryClient, repo: &str, needs: &RepoNeeds) -> RepoResult {
     let Some(list) = client.list_tags(repo).await? else {
-        debug!(repository = repo, "repository does not exist: empty");
-        return Ok((Repository::new(), Vec::new()));
+        return read_unlisted(client, repo, needs).await;
     };
     let host = host::split_repository(repo).0;
     client.set_extension(host, list.has_extension());
@@ -156,12 +155,26 @@ async fn read_repository(
     if extension || needs.everything {
         return match client.list_tags(repo).await? {
             Some(list) => from_listing(client, repo, needs, list).await,
-            None => Ok((Repository::new(), Vec::new())),
+            None if extension => Ok((Repository::new(), Vec::new())),
+            None => read_unlisted(client, repo, needs).await,
         };
     }
     let mut repository = Repository::new();
     head_tags(client, repo, needs.tags.iter(), &mut repository).await?;
     head_digests(client, repo, needs, &mut repository).await?;
+    finish(client, repo, needs, repository).await
+}
+
+/// A repository whose tag listing answered 404. With Google's extension that means it does not
+/// exist; the distribution registry, though, answers 404 as well for a repository holding only
+/// untagged manifests. So the needed digests are checked one HEAD each (none for a snapshot),
+/// lest an untagged digest already promoted be planned as a copy instead of a tag.
+async fn read_unlisted(client: &RegistryClient, repo: &str, needs: &RepoNeeds) -> RepoResult {
+    debug!(repository = repo, "no tag listing: checking the needed digests");
+    let mut repository = Repository::new();
+    if !needs.everything {
+        head_digests(client, repo, needs, &mut repository).await?;
+    }
     finish(client, repo, needs, repository).await
 }
 
