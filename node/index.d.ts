@@ -147,6 +147,8 @@ export interface EngineOptions {
   maxConcurrency?: number
   /** Seconds before a request without an answer is retried (default 30, `--request-timeout`). */
   requestTimeout?: number
+  /** Upload blobs in chunks of this many MiB (one request each); `--chunk-size`. */
+  chunkSize?: number
   /** Host -> name of an environment variable holding `USER:PASSWORD` (`--auth-env HOST=VAR`). */
   authEnv?: Record<string, string>
   /** Host -> credentials given directly (for scripts that fetch secrets themselves). */

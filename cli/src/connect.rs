@@ -33,6 +33,8 @@ pub struct RegistryOptions {
     pub no_docker_config: bool,
     /// Explicit credentials per host.
     pub credentials: BTreeMap<String, Credential>,
+    /// Chunked blob uploads of this many bytes per request (`None`: one streamed request).
+    pub upload_chunk_bytes: Option<u64>,
 }
 
 /// The registry client could not be configured (bad TLS setup, unreadable key file, ...).
@@ -64,6 +66,7 @@ impl RegistryOptions {
             config.docker_config_dir = None;
         }
         config.credentials.extend(self.credentials.iter().map(|(h, c)| (h.clone(), c.clone())));
+        config.upload_chunk_bytes = self.upload_chunk_bytes.filter(|&n| n > 0);
         for registry in set.iter().flat_map(|s| &s.manifests).flat_map(|m| &m.registries) {
             if let Some(account) = &registry.service_account {
                 config.service_accounts.insert(registry.name.value.clone(), account.value.clone());

@@ -308,8 +308,11 @@ async fn an_untagged_digest_at_the_destination_is_tagged_not_copied() {
     let src = Registry::start().await.unwrap();
     let dst = Registry::start().await.unwrap();
     let layer = random_layer(7, 1024);
-    let app =
-        src.client().push_image("staging/app", Some("v1"), &[layer.clone()], MediaKind::Oci).await.unwrap();
+    let app = src
+        .client()
+        .push_image("staging/app", Some("v1"), std::slice::from_ref(&layer), MediaKind::Oci)
+        .await
+        .unwrap();
     dst.client().push_image("prod/app", None, &[layer], MediaKind::Oci).await.unwrap();
     let text = format!(
         "registries:\n- name: {}/staging\n  src: true\n- name: {}/prod\nimages:\n\

@@ -79,6 +79,9 @@ struct EngineOptions {
     /// Seconds before a request without an answer is retried; `--request-timeout`.
     #[serde(default)]
     request_timeout: Option<u64>,
+    /// Chunked blob uploads of this many MiB per request; `--chunk-size`.
+    #[serde(default)]
+    chunk_size: Option<u64>,
     /// Host -> name of an environment variable holding `USER:PASSWORD`; `--auth-env HOST=VAR`.
     #[serde(default)]
     auth_env: BTreeMap<String, String>,
@@ -384,6 +387,7 @@ impl EngineOptions {
             docker_config_dir: self.docker_config_dir.as_ref().map(Into::into),
             no_docker_config: self.no_docker_config,
             credentials: BTreeMap::new(),
+            upload_chunk_bytes: self.chunk_size.map(|mib| mib.saturating_mul(1024 * 1024)),
         };
         for (host, var) in &self.auth_env {
             let value = std::env::var(var)

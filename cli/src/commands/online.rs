@@ -44,6 +44,10 @@ pub struct OnlineArgs {
     /// Do not read Docker's config.json.
     #[arg(long = "no-docker-config")]
     pub no_docker_config: bool,
+    /// Upload blobs in chunks of this many MiB (one request each) instead of one streamed
+    /// request, for registries or proxies that limit request sizes.
+    #[arg(long = "chunk-size", value_name = "MIB")]
+    pub chunk_size: Option<u64>,
     /// More detail on stderr: -v progress lines, -vv every request, -vvv everything (secrets are
     /// never shown at any level).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
@@ -61,6 +65,7 @@ impl OnlineArgs {
             google_key_file: self.google_credentials.as_ref().map(Into::into),
             insecure: self.insecure_registry.iter().cloned().collect(),
             no_docker_config: self.no_docker_config,
+            upload_chunk_bytes: self.chunk_size.map(|mib| mib.saturating_mul(1024 * 1024)),
             ..RegistryOptions::default()
         };
         for entry in &self.host_rate {

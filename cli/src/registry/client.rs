@@ -65,6 +65,9 @@ pub struct ClientConfig {
     pub iam_endpoint: String,
     /// Fixed name resolution (host name -> address), as curl's `--resolve`.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Upload blobs in chunks of this many bytes (one `PATCH` each) instead of one streamed
+    /// request: for registries or proxies that limit request sizes. `None`: monolithic.
+    pub upload_chunk_bytes: Option<u64>,
 }
 
 impl Default for ClientConfig {
@@ -84,6 +87,7 @@ impl Default for ClientConfig {
             google_key_file: None,
             iam_endpoint: auth::google::DEFAULT_IAM_ENDPOINT.to_string(),
             resolve: Vec::new(),
+            upload_chunk_bytes: None,
         }
     }
 }

@@ -113,6 +113,114 @@ pub fn store_error(error: RegistryError, operation: Operation) -> StoreError {
 }
 
 /// Resolves an upload `Location` (absolute or relative) and appends `digest=`.
+impl RegistryStore {
+    /// The chunked upload of the OCI distribution spec: one `PATCH` per `chunk` bytes with its
+    /// `Content-Range`, each answer naming the next `Location`, then a `PUT ?digest=` that
+    /// commits. At most one chunk is held in memory. The verified stream holds its last bytes
+    /// back until the digest matches, so a blob that does not verify is never committed.
+    async fn put_blob_chunked(
+        &self,
+        repo: &str,
+        digest: &str,
+        mut location: String,
+        blob: BlobStream,
+        chunk: u64,
+    ) -> Result<(), StoreError> {
+        use futures_util::StreamExt;
+        let chunk = usize::try_from(chunk).unwrap_or(usize::MAX);
+        let mut stream = blob.stream;
+        let mut buffer: Vec<u8> = Vec::with_capacity(chunk.min(64 * 1024 * 1024));
+        let mut offset = 0u64;
+        loop {
+            let next = stream.next().await;
+            let done = next.is_none();
+            if let Some(bytes) = next {
+                let bytes = bytes.map_err(|e| {
+                    StoreError::new(&self.host, repo, Operation::PutBlob, ErrorKind::Aborted(e.to_string()))
+                })?;
+                buffer.extend_from_slice(&bytes);
+            }
+            while buffer.len() >= chunk || (done && !buffer.is_empty()) {
+                let take = buffer.len().min(chunk);
+                let part: Vec<u8> = buffer.drain(..take).collect();
+                location = self.patch_chunk(repo, &location, offset, part).await?;
+                offset += take as u64;
+            }
+            if done {
+                break;
+            }
+        }
+        self.commit_upload(repo, &location, digest).await
+    }
+
+    async fn patch_chunk(
+        &self,
+        repo: &str,
+        location: &str,
+        offset: u64,
+        part: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        let full = self.full(repo);
+        let mut call =
+            self.client.repo_call(&full, RegOperation::PutBlob, Method::PATCH, "", &["pull", "push"]);
+        call.target = absolute_or_rooted(location.to_string());
+        call.timeout = None;
+        let end = offset + part.len() as u64 - 1;
+        call.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+        call.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(part.len() as u64));
+        call.headers.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("{offset}-{end}")).expect("digits and a dash"),
+        );
+        let response = self
+            .client
+            .execute_stream(&call, reqwest::Body::from(part))
+            .await
+            .map_err(|e| self.convert(repo, Operation::PutBlob, e))?;
+        let status = response.status();
+        if status != StatusCode::ACCEPTED {
+            let text = response.text().await.unwrap_or_default();
+            return Err(self.status_error(
+                repo,
+                Operation::PutBlob,
+                RegOperation::PutBlob,
+                status.as_u16(),
+                &text,
+            ));
+        }
+        Ok(response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| location.to_string(), str::to_string))
+    }
+
+    async fn commit_upload(&self, repo: &str, location: &str, digest: &str) -> Result<(), StoreError> {
+        let full = self.full(repo);
+        let mut call =
+            self.client.repo_call(&full, RegOperation::PutBlob, Method::PUT, "", &["pull", "push"]);
+        call.target = absolute_or_rooted(upload_target(location, digest));
+        call.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
+        let response = self
+            .client
+            .execute_stream(&call, reqwest::Body::from(Vec::new()))
+            .await
+            .map_err(|e| self.convert(repo, Operation::PutBlob, e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(self.status_error(repo, Operation::PutBlob, RegOperation::PutBlob, status.as_u16(), &text))
+    }
+}
+
+/// A relative upload `Location` is resolved against the registry; an absolute one is used as is
+/// (registries may hand uploads to another host).
+fn absolute_or_rooted(target: String) -> String {
+    if target.starts_with('/') || target.contains("://") { target } else { format!("/{target}") }
+}
+
 fn upload_target(location: &str, digest: &str) -> String {
     let separator = if location.contains('?') { '&' } else { '?' };
     format!("{location}{separator}digest={digest}")
@@ -262,6 +370,9 @@ impl Store for RegistryStore {
                     ErrorKind::Invalid("upload session without Location".into()),
                 )
             })?;
+        if let Some(chunk) = self.client.config().upload_chunk_bytes {
+            return self.put_blob_chunked(repo, digest, location, blob, chunk).await;
+        }
         let full = self.full(repo);
         let mut call =
             self.client.repo_call(&full, RegOperation::PutBlob, Method::PUT, "", &["pull", "push"]);
