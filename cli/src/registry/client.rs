@@ -843,20 +843,26 @@ impl RegistryClient {
         }
     }
 
+    /// A pull request for a manifest by tag or digest, accepting every supported media type.
+    fn manifest_call<'a>(
+        &self,
+        full: &'a str,
+        operation: Operation,
+        method: Method,
+        reference: &str,
+    ) -> Call<'a> {
+        let mut call = self.repo_call(full, operation, method, &format!("manifests/{reference}"), &["pull"]);
+        call.headers.insert(header::ACCEPT, HeaderValue::from_static(media::ACCEPT_MANIFESTS));
+        call
+    }
+
     /// `HEAD` on a manifest by tag or digest. `None` when absent.
     pub async fn head_manifest(
         &self,
         full: &str,
         reference: &str,
     ) -> Result<Option<ManifestHead>, RegistryError> {
-        let mut call = self.repo_call(
-            full,
-            Operation::HeadManifest,
-            Method::HEAD,
-            &format!("manifests/{reference}"),
-            &["pull"],
-        );
-        call.headers.insert(header::ACCEPT, HeaderValue::from_static(media::ACCEPT_MANIFESTS));
+        let call = self.manifest_call(full, Operation::HeadManifest, Method::HEAD, reference);
         let response = self.execute(&call).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -888,14 +894,7 @@ impl RegistryClient {
         full: &str,
         reference: &str,
     ) -> Result<Option<RawManifest>, RegistryError> {
-        let mut call = self.repo_call(
-            full,
-            Operation::GetManifest,
-            Method::GET,
-            &format!("manifests/{reference}"),
-            &["pull"],
-        );
-        call.headers.insert(header::ACCEPT, HeaderValue::from_static(media::ACCEPT_MANIFESTS));
+        let call = self.manifest_call(full, Operation::GetManifest, Method::GET, reference);
         let response = self.execute(&call).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);

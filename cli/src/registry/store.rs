@@ -11,7 +11,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
 
-use super::client::{RegistryClient, status_kind};
+use super::client::{Call, RegistryClient, status_kind};
 use super::error::{ErrorKind as RegErrorKind, Operation as RegOperation, RegistryError};
 use crate::store::{
     BlobStream, ErrorKind, ManifestHead, MountOutcome, Operation, RawManifest, Store, StoreError,
@@ -126,7 +126,6 @@ impl RegistryStore {
         blob: BlobStream,
         chunk: u64,
     ) -> Result<(), StoreError> {
-        use futures_util::StreamExt;
         let chunk = usize::try_from(chunk).unwrap_or(usize::MAX);
         let mut stream = blob.stream;
         let mut buffer: Vec<u8> = Vec::with_capacity(chunk.min(64 * 1024 * 1024));
@@ -201,9 +200,19 @@ impl RegistryStore {
             self.client.repo_call(&full, RegOperation::PutBlob, Method::PUT, "", &["pull", "push"]);
         call.target = absolute_or_rooted(upload_target(location, digest));
         call.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
+        self.finish_upload(repo, &call, reqwest::Body::from(Vec::new())).await
+    }
+
+    /// Sends the request that commits an upload (`PUT ?digest=`, with the whole blob or none).
+    async fn finish_upload(
+        &self,
+        repo: &str,
+        call: &Call<'_>,
+        body: reqwest::Body,
+    ) -> Result<(), StoreError> {
         let response = self
             .client
-            .execute_stream(&call, reqwest::Body::from(Vec::new()))
+            .execute_stream(call, body)
             .await
             .map_err(|e| self.convert(repo, Operation::PutBlob, e))?;
         let status = response.status();
@@ -376,26 +385,12 @@ impl Store for RegistryStore {
         let full = self.full(repo);
         let mut call =
             self.client.repo_call(&full, RegOperation::PutBlob, Method::PUT, "", &["pull", "push"]);
-        let target = upload_target(&location, digest);
-        // A relative Location is resolved against the registry; an absolute one is used as is
-        // (registries may hand uploads to another host).
-        call.target =
-            if target.starts_with('/') || target.contains("://") { target } else { format!("/{target}") };
+        call.target = absolute_or_rooted(upload_target(&location, digest));
         call.timeout = None;
         call.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
         call.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(blob.size));
         let body = reqwest::Body::wrap_stream(blob.stream);
-        let response = self
-            .client
-            .execute_stream(&call, body)
-            .await
-            .map_err(|e| self.convert(repo, Operation::PutBlob, e))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let text = response.text().await.unwrap_or_default();
-        Err(self.status_error(repo, Operation::PutBlob, RegOperation::PutBlob, status.as_u16(), &text))
+        self.finish_upload(repo, &call, body).await
     }
 
     async fn mount_blob(
