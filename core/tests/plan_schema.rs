@@ -1,7 +1,8 @@
 //! Keeps `core/inventory.schema.json` in step with the inventory types: the schema is valid JSON,
 //! names exactly the fields the types serialize, and every inventory of the plan vectors reads.
-//! (Full JSON Schema validation of the vectors runs in CI with a schema validator; this test
-//! needs no extra crate.)
+//! This test needs no extra crate and does not apply the schema's rules (patterns, required keys);
+//! full JSON Schema validation of the vector inventories is `tests/schema/validate.py` (Python
+//! `jsonschema`), a step of `tests/run-all.sh`, which CI runs.
 
 use std::collections::BTreeSet;
 use std::path::Path;
