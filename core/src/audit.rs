@@ -61,9 +61,7 @@ pub struct AuditReport {
 impl AuditReport {
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("audit report serializes");
-        s.push('\n');
-        s
+        crate::wire::pretty_json(self)
     }
 }
 

@@ -58,9 +58,7 @@ impl Inventory {
 
     /// Deterministic pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("inventory serializes");
-        s.push('\n');
-        s
+        crate::wire::pretty_json(self)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod reference;
 mod rules;
 pub mod snapshot;
 pub mod source;
+pub mod wire;
 pub mod yaml;
 
 use serde::{Deserialize, Serialize};

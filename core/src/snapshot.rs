@@ -72,9 +72,7 @@ impl Snapshot {
 
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("snapshot serializes");
-        s.push('\n');
-        s
+        crate::wire::pretty_json(self)
     }
 
     fn from_map(map: BTreeMap<String, BTreeMap<String, Vec<String>>>, options: &SnapshotOptions) -> Self {

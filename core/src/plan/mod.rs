@@ -113,9 +113,7 @@ pub struct Plan {
 impl Plan {
     /// Deterministic pretty JSON with a trailing newline (the shape every front end prints).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("plan serializes");
-        s.push('\n');
-        s
+        crate::wire::pretty_json(self)
     }
 
     /// True when any edge is blocked or any finding is an error.
