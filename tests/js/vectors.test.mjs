@@ -18,6 +18,7 @@ const cliText = (value) => `${JSON.stringify(value, null, 2)}\n`;
 const EMPTY_INVENTORY = '{"repositories": {}}';
 
 describe(`lint vectors through ${frontend.name}`, () => {
+  test("the lint vectors are there", () => assert.ok(lintCases.length >= 45, `${lintCases.length} lint cases`));
   for (const c of lintCases) {
     test(c.name, () => {
       assert.equal(frontend.lintJson(c.input), c.expectedJson, "lintJson bytes differ from expected.json");
