@@ -39,7 +39,7 @@ pub struct Inventory {
 pub struct InventoryError {
     /// 1-based line.
     pub line: usize,
-    /// 1-based column.
+    /// 1-based column (in bytes, as serde_json counts).
     pub column: usize,
     /// What is wrong.
     pub message: String,
@@ -52,7 +52,10 @@ impl Inventory {
             // serde_json appends " at line L column C"; the location is reported separately.
             let full = e.to_string();
             let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
-            InventoryError { line: e.line(), column: e.column(), message }
+            // serde_json's column counts the bytes read on the line, so an error before anything
+            // is read there (the end of the input right after a newline, an empty input) is in
+            // its column 0: the 1-based column of that position is 1.
+            InventoryError { line: e.line().max(1), column: e.column().max(1), message }
         })
     }
 
@@ -101,4 +104,27 @@ pub fn untagged_children(repo: &Repository) -> std::collections::BTreeSet<&str> 
         .filter(|child| repo.get(child.as_str()).is_some_and(|c| c.tags.is_empty()))
         .map(String::as_str)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn position(text: &str) -> (usize, usize) {
+        let e = Inventory::from_json(text).expect_err("invalid inventory");
+        (e.line, e.column)
+    }
+
+    #[test]
+    fn error_positions_are_1_based() {
+        // The end of the input at the start of a line: serde_json says column 0.
+        assert_eq!(position(""), (1, 1));
+        assert_eq!(position("{\"repositories\": {}\n"), (2, 1));
+        assert_eq!(position("{\n"), (2, 1));
+        // Elsewhere the offending character's own column.
+        assert_eq!(position("{\"repositories\": x}"), (1, 18));
+        assert_eq!(position("{\n  \"repositories\": {},\n  \"extra\": 1}"), (3, 9));
+        let e = Inventory::from_json("").unwrap_err();
+        assert_eq!(e.to_string(), "invalid inventory JSON at line 1, column 1: EOF while parsing a value");
+    }
 }
