@@ -219,7 +219,7 @@ pub fn github(diagnostics: &[Diagnostic]) -> String {
             at.column,
             at.end_line,
             at.end_column,
-            escape_property(&d.code),
+            escape_property(d.code.as_str()),
             escape_data(&message)
         );
     }

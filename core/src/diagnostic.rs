@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::Code;
 use crate::source::{LineIndex, SourceFile, Span};
 
 /// How bad a finding is. Errors block (exit 1); warnings are advice.
@@ -86,8 +87,8 @@ pub struct Label {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// Stable kebab-case identifier, e.g. `digest-invalid`.
-    pub code: String,
+    /// What kind of finding it is; written as its stable kebab-case name, e.g. `digest-invalid`.
+    pub code: Code,
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
     /// Primary location.
@@ -102,20 +103,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at `location`.
-    pub fn error(code: &str, location: Location, message: impl Into<String>) -> Self {
-        Self::new(Severity::Error, code, location, message)
-    }
-
-    /// A warning at `location`.
-    pub fn warning(code: &str, location: Location, message: impl Into<String>) -> Self {
-        Self::new(Severity::Warning, code, location, message)
-    }
-
-    fn new(severity: Severity, code: &str, location: Location, message: impl Into<String>) -> Self {
+    /// A finding at `location`, with the severity of its code ([`Code::severity`]), so a code's
+    /// findings always have the severity the README gives it.
+    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Self {
         Self {
-            severity,
-            code: code.to_owned(),
+            severity: code.severity(),
+            code,
             message: message.into(),
             location,
             help: None,

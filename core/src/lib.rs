@@ -13,7 +13,7 @@ pub mod inventory;
 pub mod manifest;
 pub mod plan;
 pub mod reference;
-mod rules;
+pub mod rules;
 pub mod snapshot;
 pub mod source;
 pub mod wire;
@@ -25,7 +25,8 @@ pub use diagnostic::{Diagnostic, Label, Location, Severity};
 pub use files::{FileId, Files};
 pub use inventory::Inventory;
 pub use manifest::{DigestEntry, Image, Manifest, Registry, Spanned, ThinDir};
-pub use plan::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary};
+pub use plan::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary, STRICT_REASON};
+pub use rules::Code;
 pub use source::{SourceFile, Span};
 
 /// The files of one run. Files under a thin directory's root form thin manifest pairs; every

@@ -122,7 +122,7 @@ pub fn snapshot(inventory: &Inventory, registry: &str, options: &SnapshotOptions
 /// children of an index.
 pub fn snapshot_manifests(set: &ManifestSet, registry: &str, options: &SnapshotOptions) -> Snapshot {
     let mut edges = crate::plan::expand(set, &set.diagnostics);
-    edges.mark_overlaps(set, &mut Vec::new());
+    edges.mark_overlaps(set);
     let prefix = registry.trim_end_matches('/');
     let mut map: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for e in edges.list.iter().filter(|e| e.reasons == 0) {

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, StructureStyle};
 
+use crate::rules::Code;
 use crate::source::Span;
 
 /// Largest file the parser accepts. The Kubernetes production set is about 4 MiB in total and
@@ -100,12 +101,12 @@ pub enum Limit {
 }
 
 impl Limit {
-    /// The stable finding code of this limit.
-    pub fn code(self) -> &'static str {
+    /// The finding code of this limit.
+    pub fn code(self) -> Code {
         match self {
-            Limit::FileSize => "yaml-too-large",
-            Limit::Depth => "yaml-too-deep",
-            Limit::Nodes => "yaml-too-many-nodes",
+            Limit::FileSize => Code::YamlTooLarge,
+            Limit::Depth => Code::YamlTooDeep,
+            Limit::Nodes => Code::YamlTooManyNodes,
         }
     }
 

@@ -9,7 +9,7 @@ fn lint(files: &[(&str, &str)], root: &str, dirs: &[&str]) -> Vec<(String, Strin
     let files = files.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
     let thin = ThinDir { root: root.into(), dirs: dirs.iter().map(|d| d.to_string()).collect() };
     let report = cip_core::lint(Input { files, thin_dirs: Some(vec![thin]) });
-    report.diagnostics.into_iter().map(|d| (d.code, d.location.file)).collect()
+    report.diagnostics.into_iter().map(|d| (d.code.to_string(), d.location.file)).collect()
 }
 
 #[test]

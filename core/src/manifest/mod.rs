@@ -3,7 +3,7 @@
 //! any later finding (lint, plan) can point at it.
 
 mod read;
-mod thin;
+pub(crate) mod thin;
 
 pub(crate) use read::Reader;
 pub use read::read_plain;

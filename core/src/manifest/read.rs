@@ -1,5 +1,11 @@
-//! Turns a YAML tree into the manifest model, reporting schema findings (unknown keys, wrong
-//! types, missing fields, duplicate keys) as diagnostics instead of stopping at the first one.
+//! Turns a YAML tree into the manifest model, reporting what is wrong with the shape of a file as
+//! findings instead of stopping at the first one: `yaml-*` (the tree could not be built, see
+//! [`crate::yaml`]), `unknown-key`, `wrong-type`, `duplicate-key`, `digest-duplicate` (a key
+//! written twice in a `dmap` mapping; the model keeps the first), the required fields
+//! (`registries-missing`, `registries-empty`, `registry-name-missing`, `image-name-missing`,
+//! `dmap-missing`, `dmap-empty`), and `tag-unquoted` (it depends on how the YAML scalar is
+//! written, which the model does not keep). Every check of the values themselves is a rule in
+//! [`crate::rules`], run over the model.
 //!
 //! What the Go promoter accepts is accepted here too: optional fields may be null, unquoted
 //! numbers are read as their exact text, YAML 1.1 booleans are booleans. What it rejects (unknown
@@ -8,6 +14,7 @@
 use crate::diagnostic::{Diagnostic, Location};
 use crate::files::{FileId, Files};
 use crate::manifest::{DigestEntry, Image, Manifest, Registry, Spanned};
+use crate::rules::Code;
 use crate::source::Span;
 use crate::yaml::{self, Node, NodeKind, Style, YamlError};
 
@@ -60,25 +67,15 @@ impl Reader<'_> {
         self.files.locate(file, span)
     }
 
-    pub(crate) fn error(
+    /// Reports a finding with its code's severity; returns it so the caller can add a help text.
+    pub(crate) fn report(
         &mut self,
-        code: &str,
+        code: Code,
         file: FileId,
         span: Span,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::error(code, self.locate(file, span), message);
-        self.push(d)
-    }
-
-    pub(crate) fn warning(
-        &mut self,
-        code: &str,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> &mut Diagnostic {
-        let d = Diagnostic::warning(code, self.locate(file, span), message);
+        let d = Diagnostic::new(code, self.locate(file, span), message);
         self.push(d)
     }
 
@@ -94,16 +91,16 @@ impl Reader<'_> {
                 } else {
                     "fix the YAML at or just before this position; quote values that contain `: ` or ` #`"
                 };
-                self.error("yaml-syntax", file, at, format!("invalid YAML: {message}")).help =
+                self.report(Code::YamlSyntax, file, at, format!("invalid YAML: {message}")).help =
                     Some(help.into());
                 None
             }
             Err(YamlError::Limit { limit, message, at }) => {
-                self.error(limit.code(), file, at, message).help = Some(limit.help().into());
+                self.report(limit.code(), file, at, message).help = Some(limit.help().into());
                 None
             }
             Err(e @ YamlError::MultipleDocuments { at }) => {
-                self.error("yaml-multiple-documents", file, at, e.to_string()).help = Some(
+                self.report(Code::YamlMultipleDocuments, file, at, e.to_string()).help = Some(
                     "remove the `---` line and merge the documents, or put each manifest in its own file"
                         .into(),
                 );
@@ -150,8 +147,8 @@ impl Reader<'_> {
         let files = self.files;
         match self.tree(file, &files.get(file).text) {
             Some(Some(root)) if matches!(root.kind, NodeKind::Map(_)) => {
-                let d = self.error(
-                    "wrong-type",
+                let d = self.report(
+                    Code::WrongType,
                     file,
                     root.span,
                     "images.yaml must be a list of images, found a mapping",
@@ -181,8 +178,8 @@ impl Reader<'_> {
     /// The registries and the span of the `registries` key (where file-level findings point).
     fn registries(&mut self, file: FileId, fields: &Fields<'_, '_>) -> (Vec<Registry>, Span) {
         let Some(node) = fields.get("registries") else {
-            self.error(
-                "registries-missing",
+            self.report(
+                Code::RegistriesMissing,
                 file,
                 Span::default(),
                 "the manifest has no `registries` list",
@@ -206,7 +203,7 @@ impl Reader<'_> {
             }
         };
         if items.is_empty() {
-            self.error("registries-empty", file, key, "`registries` is empty").help =
+            self.report(Code::RegistriesEmpty, file, key, "`registries` is empty").help =
                 Some("list the source registry (`src: true`) and at least one destination".into());
         }
         (items.iter().filter_map(|item| self.registry(file, item)).collect(), key)
@@ -214,7 +211,7 @@ impl Reader<'_> {
 
     fn registry(&mut self, file: FileId, node: &Node<'_>) -> Option<Registry> {
         let fields = self.mapping(file, node, REGISTRY_KEYS, "registry")?;
-        let name = self.required_string(file, node, &fields, "name", "registry-name-missing", "registry");
+        let name = self.required_string(file, node, &fields, "name", Code::RegistryNameMissing, "registry");
         let src = fields.present("src").is_some_and(|n| self.boolean(file, n, "src"));
         let service_account =
             fields.present("service-account").and_then(|n| self.string(file, n, "service-account"));
@@ -234,7 +231,7 @@ impl Reader<'_> {
 
     fn image(&mut self, file: FileId, node: &Node<'_>) -> Option<Image> {
         let fields = self.mapping(file, node, IMAGE_KEYS, "image")?;
-        let name = self.required_string(file, node, &fields, "name", "image-name-missing", "image");
+        let name = self.required_string(file, node, &fields, "name", Code::ImageNameMissing, "image");
         let dmap = match fields.present("dmap") {
             None => {
                 let at = fields.anchor(node);
@@ -242,7 +239,7 @@ impl Reader<'_> {
                     Some(name) => format!("image {} has no `dmap`", name.value),
                     None => "image has no `dmap`".to_owned(),
                 };
-                self.error("dmap-missing", file, at, message).help =
+                self.report(Code::DmapMissing, file, at, message).help =
                     Some("add `dmap:` mapping each `\"sha256:...\"` digest to its list of tags".into());
                 Vec::new()
             }
@@ -258,8 +255,8 @@ impl Reader<'_> {
             return Vec::new();
         };
         if entries.is_empty() {
-            self.error("dmap-empty", file, node.span, "`dmap` is empty: this image promotes nothing").help =
-                Some("add a `\"sha256:...\": [tags]` entry or remove the image".into());
+            self.report(Code::DmapEmpty, file, node.span, "`dmap` is empty: this image promotes nothing")
+                .help = Some("add a `\"sha256:...\": [tags]` entry or remove the image".into());
         }
         let mut seen: rustc_hash::FxHashMap<&str, Span> = Default::default();
         seen.reserve(entries.len());
@@ -268,8 +265,8 @@ impl Reader<'_> {
             let Some(digest) = self.key_text(file, key) else { continue };
             if let Some(&first) = seen.get(digest) {
                 let here = self.locate(file, first);
-                let d = self.error(
-                    "digest-duplicate",
+                let d = self.report(
+                    Code::DigestDuplicate,
                     file,
                     key.span,
                     format!("digest {digest} is listed twice in this `dmap`"),
@@ -316,8 +313,8 @@ impl Reader<'_> {
         if *style == Style::Plain
             && let Some(reading) = other_reading(text)
         {
-            let d = self.warning(
-                "tag-unquoted",
+            let d = self.report(
+                Code::TagUnquoted,
                 file,
                 node.span,
                 format!("tag {text} is written as an unquoted YAML {reading}; cip keeps the exact text `{text}`, but other YAML readers may change it"),
@@ -328,55 +325,13 @@ impl Reader<'_> {
     }
 
     /// The original schema: a top-level `src-registry: NAME` names the source among `registries`.
+    /// Which registry that makes the source is a rule ([`crate::rules::source`]); it runs here, so
+    /// a manifest leaves the reader with its source decided.
     fn legacy_src_registry(&mut self, file: FileId, node: Option<&Node<'_>>, manifest: &mut Manifest) {
         let Some(node) = node.filter(|n| !n.is_null()) else { return };
         let Some(name) = self.string(file, node, "src-registry") else { return };
-        manifest.src_registry = Some(name.clone());
-        let Some(i) = manifest.registries.iter().position(|r| r.name.value == name.value) else {
-            let d = self.error(
-                "src-registry-unknown",
-                file,
-                name.span,
-                format!("`src-registry` names {}, which is not listed in `registries`", name.value),
-            );
-            d.help = Some("add that registry to `registries`, or fix the name".into());
-            return;
-        };
-        if let Some(other) = manifest.registries.iter().enumerate().find(|(j, r)| r.src && *j != i) {
-            let there = self.locate(file, other.1.name.span);
-            let d = self.error(
-                "src-registry-conflict",
-                file,
-                name.span,
-                format!(
-                    "`src-registry` names {}, but {} is marked `src: true`",
-                    name.value, other.1.name.value
-                ),
-            );
-            d.labels.push(crate::diagnostic::Label {
-                location: there,
-                message: "marked `src: true` here".into(),
-            });
-            d.help =
-                Some("keep one source: remove `src-registry` and mark the source with `src: true`".into());
-            return;
-        }
-        let already = manifest.registries[i].src;
-        manifest.registries[i].src = true;
-        let d = self.warning(
-            "src-registry-legacy",
-            file,
-            name.span,
-            "`src-registry` is the original schema; the current one marks the source entry",
-        );
-        d.help = Some(if already {
-            "remove the `src-registry` line: the same registry is already marked `src: true`".into()
-        } else {
-            format!(
-                "remove `src-registry` and add `src: true` to the registry entry `- name: {}`",
-                name.value
-            )
-        });
+        manifest.src_registry = Some(name);
+        crate::rules::source::resolve_src_registry(self.files, manifest, self.out);
     }
 
     // --- generic helpers -------------------------------------------------------------------
@@ -404,8 +359,8 @@ impl Reader<'_> {
             let Some(name) = self.key_text(file, key) else { continue };
             if let Some((_, first, _)) = fields.entries.iter().find(|(k, ..)| *k == name) {
                 let first = self.locate(file, *first);
-                let d = self.error(
-                    "duplicate-key",
+                let d = self.report(
+                    Code::DuplicateKey,
                     file,
                     key.span,
                     format!("key `{name}` is written twice in this {what}"),
@@ -415,8 +370,13 @@ impl Reader<'_> {
                 d.help = Some("remove one of them; other YAML readers silently keep only one".into());
             } else if !keys.contains(&name) {
                 let help = unknown_key_help(name, keys, what);
-                self.error("unknown-key", file, key.span, format!("unknown key `{name}` in this {what}"))
-                    .help = Some(help);
+                self.report(
+                    Code::UnknownKey,
+                    file,
+                    key.span,
+                    format!("unknown key `{name}` in this {what}"),
+                )
+                .help = Some(help);
             } else {
                 fields.entries.push((name, key.span, value));
             }
@@ -427,8 +387,8 @@ impl Reader<'_> {
     fn key_text<'t>(&mut self, file: FileId, key: &'t Node<'_>) -> Option<&'t str> {
         let text = key.as_scalar();
         if text.is_none() {
-            self.error(
-                "wrong-type",
+            self.report(
+                Code::WrongType,
                 file,
                 key.span,
                 format!("a key must be a plain string, found a {}", key.type_name()),
@@ -455,7 +415,7 @@ impl Reader<'_> {
         node: &Node<'_>,
         fields: &Fields<'_, '_>,
         key: &str,
-        code: &str,
+        code: Code,
         what: &str,
     ) -> Option<Spanned<String>> {
         match fields.get(key) {
@@ -465,7 +425,7 @@ impl Reader<'_> {
             }
             _ => {
                 let at = fields.anchor(node);
-                self.error(code, file, at, format!("{what} has no `{key}`")).help =
+                self.report(code, file, at, format!("{what} has no `{key}`")).help =
                     Some(format!("add `{key}:` to this {what}"));
                 None
             }
@@ -497,8 +457,8 @@ impl Reader<'_> {
     }
 
     fn wrong_type(&mut self, file: FileId, node: &Node<'_>, what: &str, expected: &str) -> &mut Diagnostic {
-        self.error(
-            "wrong-type",
+        self.report(
+            Code::WrongType,
             file,
             node.span,
             format!("`{what}` must be {expected}, found a {}", node.type_name()),

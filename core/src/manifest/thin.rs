@@ -1,16 +1,14 @@
 //! The thin layout: `<root>/manifests/<x>/promoter-manifest.yaml` (registries only) paired with
-//! `<root>/images/<x>/images.yaml` (a bare list of images). Structure rules are checked here, on
-//! the paths the caller found, so the CLI, the browser and Node all get the same findings.
-//!
-//! The Go promoter skips a `promoter-manifest.yaml` anywhere but `manifests/<x>/` (under `images/`
-//! silently, deeper with an error); both lose promotions, so both are errors here. One outside
-//! `manifests/` and `images/` is a warning, as Go's own fixtures treat such folders as ignored.
+//! `<root>/images/<x>/images.yaml` (a bare list of images). This module finds the files of a thin
+//! directory among the paths the caller found ([`Layout`]) and reads the pairs; the structure
+//! findings (`thin-*`, `images-path-ignored`) are [`crate::rules::thin`]'s. Working on paths
+//! alone, the CLI, the browser and Node all get the same result.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
 use crate::files::{FileId, Files};
 use crate::manifest::{Manifest, Reader};
 
@@ -18,9 +16,6 @@ use crate::manifest::{Manifest, Reader};
 pub const MANIFEST_FILE: &str = "promoter-manifest.yaml";
 /// Base name of a thin images list.
 pub const IMAGES_FILE: &str = "images.yaml";
-
-const LAYOUT_HELP: &str =
-    "a thin manifest directory holds `manifests/<x>/promoter-manifest.yaml` and `images/<x>/images.yaml`";
 
 /// A thin-layout directory: its root path and the directories found under it (relative, `/`
 /// separated, e.g. `images`, `images/foo`, `manifests/foo`). Its files are the input files whose
@@ -57,7 +52,7 @@ impl ThinDir {
     }
 
     /// The shown path of `rel` under this root.
-    fn path_of(&self, rel: &str) -> String {
+    pub(crate) fn path_of(&self, rel: &str) -> String {
         match self.normalized_root() {
             "" => rel.to_owned(),
             "/" => format!("/{rel}"),
@@ -66,7 +61,7 @@ impl ThinDir {
     }
 
     /// The root as shown in findings (`.` when it is the current directory).
-    fn shown_root(&self) -> &str {
+    pub(crate) fn shown_root(&self) -> &str {
         match self.normalized_root() {
             "" => ".",
             root => root,
@@ -106,7 +101,8 @@ pub fn infer_thin_dirs<'a>(paths: impl Iterator<Item = &'a str> + Clone) -> Vec<
 }
 
 /// Where a `promoter-manifest.yaml` sits relative to a thin root.
-enum Placement<'p> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement<'p> {
     /// `manifests/<x>/promoter-manifest.yaml`: read, paired with `images/<x>/images.yaml`.
     Pair(&'p str),
     /// Under `images/`: never read.
@@ -130,177 +126,83 @@ fn placement(rel: &str) -> Option<Placement<'_>> {
     })
 }
 
-/// Checks the structure of a thin directory and reads its manifest pairs. Returns the manifests
-/// and the ids of every file that belongs to this directory.
-pub fn thin_layout(files: &Files, dir: &ThinDir, out: &mut Vec<Diagnostic>) -> (Vec<Manifest>, Vec<FileId>) {
-    let owned: Vec<(FileId, &str)> =
-        files.iter().filter_map(|(id, f)| dir.relative(&f.path).map(|r| (id, r))).collect();
-    let known_dirs: BTreeSet<&str> = dir.dirs.iter().map(|d| d.trim_end_matches('/')).collect();
-    let has_dir = |d: &str| {
-        known_dirs.contains(d)
-            || owned.iter().any(|(_, r)| r.strip_prefix(d).is_some_and(|t| t.starts_with('/')))
-    };
-    let has_manifests_dir = has_dir("manifests");
-    for sub in ["manifests", "images"] {
-        if !has_dir(sub) {
-            out.push(
-                Diagnostic::error(
-                    &format!("thin-{sub}-dir-missing"),
-                    Location::whole(&dir.path_of(sub)),
-                    format!("the thin manifest directory {} has no `{sub}/` folder", dir.shown_root()),
-                )
-                .with_help(LAYOUT_HELP),
-            );
-        }
-    }
-    let mut reader = Reader { files, out };
-    let mut manifests = Vec::new();
-    let mut paired = BTreeSet::new();
-    let mut seen_manifest = false;
-    for &(id, rel) in &owned {
-        let Some(place) = placement(rel) else { continue };
-        // An ignored manifest does not count: a set of only those promotes nothing.
-        seen_manifest |= !matches!(place, Placement::Elsewhere);
-        let path = &files.get(id).path;
-        match place {
-            Placement::Pair(x) => {
+/// A manifest pair of a thin directory: `manifests/<x>/promoter-manifest.yaml` and, when it
+/// exists, `images/<x>/images.yaml`.
+pub(crate) struct Pair<'d> {
+    /// The `promoter-manifest.yaml`.
+    pub(crate) manifest: FileId,
+    /// The folder name `<x>`.
+    pub(crate) x: &'d str,
+    /// The `images.yaml`, when the input has it.
+    pub(crate) images: Option<FileId>,
+    /// The path of the `images.yaml` as shown in findings (whether or not it exists).
+    pub(crate) images_path: String,
+}
+
+/// What a thin directory holds: its files, folders and manifest pairs. The structure findings
+/// (`thin-*`) are [`crate::rules::thin`]'s; this only finds the files.
+pub(crate) struct Layout<'d> {
+    /// Every input file under the root, with its path relative to the root.
+    pub(crate) owned: Vec<(FileId, &'d str)>,
+    /// Folders under the root, as the caller listed them.
+    pub(crate) known_dirs: BTreeSet<&'d str>,
+    /// `manifests/` and `images/`, each when the root has it.
+    pub(crate) has_manifests_dir: bool,
+    /// See `has_manifests_dir`.
+    pub(crate) has_images_dir: bool,
+    /// Every `promoter-manifest.yaml` and where it sits, in input order.
+    pub(crate) placed: Vec<(FileId, Placement<'d>)>,
+    /// The pairs that are read.
+    pub(crate) pairs: Vec<Pair<'d>>,
+    /// `manifests/<x>` and `images/<x>/images.yaml` of every pair (relative paths).
+    pub(crate) paired: BTreeSet<String>,
+}
+
+impl<'d> Layout<'d> {
+    /// Finds the files of `dir` among the input files and sorts out the pairs.
+    pub(crate) fn scan(files: &'d Files, dir: &'d ThinDir) -> Self {
+        let owned: Vec<(FileId, &str)> =
+            files.iter().filter_map(|(id, f)| dir.relative(&f.path).map(|r| (id, r))).collect();
+        let known_dirs: BTreeSet<&str> = dir.dirs.iter().map(|d| d.trim_end_matches('/')).collect();
+        let has_dir = |d: &str| {
+            known_dirs.contains(d)
+                || owned.iter().any(|(_, r)| r.strip_prefix(d).is_some_and(|t| t.starts_with('/')))
+        };
+        let (has_manifests_dir, has_images_dir) = (has_dir("manifests"), has_dir("images"));
+        let mut placed = Vec::new();
+        let mut pairs = Vec::new();
+        let mut paired = BTreeSet::new();
+        for &(id, rel) in &owned {
+            let Some(place) = placement(rel) else { continue };
+            placed.push((id, place));
+            if let Placement::Pair(x) = place {
                 let images_rel = format!("images/{x}/{IMAGES_FILE}");
-                let images_file = owned.iter().find(|(_, r)| *r == images_rel).map(|(i, _)| *i);
-                let images_path = dir.path_of(&images_rel);
-                if let Some(manifest) = read_pair(&mut reader, id, images_file, x, &images_path) {
-                    manifests.push(manifest);
-                }
+                let images = owned.iter().find(|(_, r)| *r == images_rel).map(|(i, _)| *i);
+                pairs.push(Pair { manifest: id, x, images, images_path: dir.path_of(&images_rel) });
                 paired.insert(format!("manifests/{x}"));
                 paired.insert(images_rel);
             }
-            Placement::UnderImages => {
-                reader.push(
-                    Diagnostic::error(
-                        "thin-manifest-in-images",
-                        Location::whole(path),
-                        "a promoter-manifest.yaml under `images/` is never read, so its promotions are lost",
-                    )
-                    .with_help("move it to `manifests/<x>/promoter-manifest.yaml`"),
-                );
-            }
-            Placement::Misplaced => {
-                reader.push(
-                    Diagnostic::error(
-                        "thin-manifest-misplaced",
-                        Location::whole(path),
-                        "a promoter-manifest.yaml must sit exactly at `manifests/<x>/promoter-manifest.yaml`",
-                    )
-                    .with_help("move it to a folder directly under `manifests/`"),
-                );
-            }
-            Placement::Elsewhere => {
-                reader.push(
-                    Diagnostic::warning(
-                        "thin-manifest-ignored",
-                        Location::whole(path),
-                        "this promoter-manifest.yaml is outside `manifests/`, so it is never read",
-                    )
-                    .with_help("move it to `manifests/<x>/promoter-manifest.yaml`, or remove it"),
-                );
-            }
         }
-    }
-    orphans(&mut reader, dir, &owned, &known_dirs, &paired);
-    // Without `manifests/` the finding above already says there are none.
-    if !seen_manifest && has_manifests_dir {
-        reader.push(
-            Diagnostic::error(
-                "thin-no-manifests",
-                Location::whole(dir.shown_root()),
-                format!("no manifests found in {}", dir.shown_root()),
-            )
-            .with_help(LAYOUT_HELP),
-        );
-    }
-    (manifests, owned.iter().map(|(id, _)| *id).collect())
-}
-
-/// Warnings for halves of a pair: an `images.yaml` no manifest reads, and a `manifests/<x>/`
-/// folder without its `promoter-manifest.yaml` (the Go promoter logs and skips it).
-fn orphans(
-    reader: &mut Reader<'_>,
-    dir: &ThinDir,
-    owned: &[(FileId, &str)],
-    known_dirs: &BTreeSet<&str>,
-    paired: &BTreeSet<String>,
-) {
-    for &(id, rel) in owned {
-        let parts: Vec<&str> = rel.split('/').collect();
-        if matches!(parts.as_slice(), ["images", _, IMAGES_FILE]) && !paired.contains(rel) {
-            reader.push(
-                Diagnostic::warning(
-                    "thin-images-orphan",
-                    Location::whole(&reader.files.get(id).path),
-                    "no `manifests/<x>/promoter-manifest.yaml` reads this images.yaml, so nothing in it is promoted",
-                )
-                .with_help("add the matching promoter-manifest.yaml, or remove this file"),
-            );
-        }
-    }
-    let manifest_dirs = known_dirs.iter().copied().chain(owned.iter().filter_map(|(_, r)| {
-        let (d, _) = r.rsplit_once('/')?;
-        Some(d)
-    }));
-    let mut warned = BTreeSet::new();
-    for d in manifest_dirs {
-        let is_x = matches!(d.split('/').collect::<Vec<_>>().as_slice(), ["manifests", _]);
-        let holds_manifest = owned.iter().any(|(_, r)| {
-            r.strip_prefix(d).is_some_and(|t| t.starts_with('/')) && r.ends_with(MANIFEST_FILE)
-        });
-        if is_x && !paired.contains(d) && !holds_manifest && warned.insert(d) {
-            reader.push(
-                Diagnostic::warning(
-                    "thin-manifest-missing",
-                    Location::whole(&dir.path_of(d)),
-                    format!("the folder {d}/ has no promoter-manifest.yaml, so it is skipped"),
-                )
-                .with_help("add `promoter-manifest.yaml` to it, or remove the folder"),
-            );
-        }
+        Layout { owned, known_dirs, has_manifests_dir, has_images_dir, placed, pairs, paired }
     }
 }
 
-fn read_pair(
-    reader: &mut Reader<'_>,
-    manifest_file: FileId,
-    images_file: Option<FileId>,
-    x: &str,
-    images_path: &str,
-) -> Option<Manifest> {
-    let (mut manifest, images_path_key) = reader.thin_manifest(manifest_file)?;
-    if let Some(key) = images_path_key {
-        // `imagesPath` is relative to the manifest's folder; the conventional value names the
-        // paired file. Anything else suggests the author expects it to be honoured.
-        let expected = format!("../../images/{x}/{IMAGES_FILE}");
-        if key.value.trim_start_matches("./") != expected {
-            reader
-                .warning(
-                    "images-path-ignored",
-                    manifest_file,
-                    key.span,
-                    format!("`imagesPath` is ignored: the images are always read from {images_path}"),
-                )
-                .help = Some("remove `imagesPath`; the thin layout fixes where images.yaml lives".into());
-        }
+/// Checks the structure of a thin directory and reads its manifest pairs. Returns the manifests
+/// and the ids of every file that belongs to this directory.
+pub fn thin_layout(files: &Files, dir: &ThinDir, out: &mut Vec<Diagnostic>) -> (Vec<Manifest>, Vec<FileId>) {
+    let layout = Layout::scan(files, dir);
+    crate::rules::thin::check(files, dir, &layout, out);
+    let mut reader = Reader { files, out };
+    let manifests = layout.pairs.iter().filter_map(|pair| read_pair(&mut reader, pair)).collect();
+    (manifests, layout.owned.iter().map(|(id, _)| *id).collect())
+}
+
+fn read_pair(reader: &mut Reader<'_>, pair: &Pair<'_>) -> Option<Manifest> {
+    let (mut manifest, images_path_key) = reader.thin_manifest(pair.manifest)?;
+    crate::rules::thin::check_pair(reader.files, pair, images_path_key.as_ref(), reader.out);
+    if let Some(images_file) = pair.images {
+        manifest.images = reader.images_file(images_file);
+        manifest.images_file = Some(images_file);
     }
-    let Some(images_file) = images_file else {
-        let location = reader.locate(manifest_file, Default::default());
-        reader.push(
-            Diagnostic::error(
-                "thin-images-file-missing",
-                location,
-                format!("{images_path} does not exist, so this manifest promotes nothing"),
-            )
-            .with_help(format!("create {images_path} with the list of images to promote")),
-        );
-        return Some(manifest);
-    };
-    manifest.images = reader.images_file(images_file);
-    manifest.images_file = Some(images_file);
     Some(manifest)
 }

@@ -2,19 +2,20 @@
 //! manifest element written at that span (a tag, a digest entry, an image name, a registry name)
 //! is blocked with everything below it. An error that points at no element (a YAML syntax error,
 //! an unknown key, a missing source registry) blocks every manifest drawing on its file. Errors
-//! about conflicting tags are left to the edge-level overlap check, which knows the exact
-//! destinations involved.
+//! about conflicting tags are left to the edge-level overlap check, which blocks exactly the
+//! destination tags involved.
 
 use std::collections::HashMap;
 
 use crate::ManifestSet;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::files::FileId;
+use crate::rules::Code;
 use crate::source::Span;
 
-/// Codes that block nothing here: overlaps are blocked per destination tag by the edge check, and
-/// a registry listed twice yields the same edges twice, which deduplicate.
-const NOT_BLOCKING: &[&str] = &["tag-conflict", "destination-overlap", "registry-duplicate"];
+/// Error codes that block nothing here: overlaps are blocked per destination tag by the edge
+/// check ([`super::edge::Edges::mark_overlaps`]).
+const NOT_BLOCKING: &[Code] = &[Code::TagConflict, Code::DestinationOverlap];
 
 /// A manifest element that can be blocked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -31,7 +32,7 @@ enum Element {
 pub(crate) struct Blocks {
     /// Element -> indexes into `codes`.
     blocked: HashMap<Element, Vec<usize>>,
-    codes: Vec<String>,
+    codes: Vec<Code>,
 }
 
 impl Blocks {
@@ -44,14 +45,14 @@ impl Blocks {
     pub fn from_diagnostics(set: &ManifestSet, diagnostics: &[Diagnostic]) -> Self {
         let mut blocks = Blocks::default();
         let errors: Vec<&Diagnostic> =
-            diagnostics.iter().filter(|d| d.is_error() && !NOT_BLOCKING.contains(&d.code.as_str())).collect();
+            diagnostics.iter().filter(|d| d.is_error() && !NOT_BLOCKING.contains(&d.code)).collect();
         if errors.is_empty() {
             return blocks;
         }
         let index = SpanIndex::new(set);
         for d in errors {
             let code = blocks.codes.len();
-            blocks.codes.push(d.code.clone());
+            blocks.codes.push(d.code);
             for element in index.targets(&d.location, d.labels.iter().map(|l| &l.location)) {
                 blocks.blocked.entry(element).or_default().push(code);
             }
@@ -59,14 +60,14 @@ impl Blocks {
         blocks
     }
 
-    fn at(&self, element: Element, out: &mut Vec<String>) {
+    fn at(&self, element: Element, out: &mut Vec<Code>) {
         if let Some(codes) = self.blocked.get(&element) {
-            out.extend(codes.iter().map(|&c| self.codes[c].clone()));
+            out.extend(codes.iter().map(|&c| self.codes[c]));
         }
     }
 
     /// Codes blocking a whole manifest.
-    pub fn manifest(&self, m: usize) -> Vec<String> {
+    pub fn manifest(&self, m: usize) -> Vec<Code> {
         let mut out = Vec::new();
         self.at(Element::Manifest(m as u32), &mut out);
         out
@@ -74,15 +75,7 @@ impl Blocks {
 
     /// Codes blocking one edge: `manifest_codes` (from [`Blocks::manifest`]) plus those of
     /// destination registry `r`, image `i`, entry `e` and tag `t` (or `NONE`) of manifest `m`.
-    pub fn edge(
-        &self,
-        manifest_codes: &[String],
-        m: usize,
-        r: usize,
-        i: usize,
-        e: usize,
-        t: u32,
-    ) -> Vec<String> {
+    pub fn edge(&self, manifest_codes: &[Code], m: usize, r: usize, i: usize, e: usize, t: u32) -> Vec<Code> {
         let (m, r, i, e) = (m as u32, r as u32, i as u32, e as u32);
         let mut out = manifest_codes.to_vec();
         if self.is_empty() {

@@ -1,6 +1,7 @@
 //! Decides each edge against the inventory and assembles the plan: already present, copy, tag, or
 //! blocked (`lost`, `tag-move`, `inventory-missing`, or a lint error), in the Go promoter's order
-//! of checks: present first, then the source, then the destination tag.
+//! of checks: present first, then the source, then the destination tag. The findings of those
+//! checks are [`crate::rules::inventory`]'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,9 +10,11 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
 use crate::inventory::{Inventory, ManifestInfo, Repository};
+use crate::rules::Code;
+use crate::rules::inventory::Findings;
 
-use super::edge::{Edge, Edges, NONE, Site, runs};
-use super::{Action, ActionKind, Blocked, Plan, PlanSummary};
+use super::edge::{Edge, Edges, NONE, runs};
+use super::{Action, ActionKind, Blocked, Plan, PlanSummary, STRICT_REASON};
 
 /// The fate of one edge.
 enum Fate<'a> {
@@ -20,7 +23,8 @@ enum Fate<'a> {
     Copy(&'a ManifestInfo),
     /// Add a tag to the destination's entry.
     Tag(&'a ManifestInfo),
-    Blocked(Vec<String>),
+    /// Blocked, with the codes of the findings that block it, sorted.
+    Blocked(Vec<Code>),
 }
 
 /// Lazily built views of the inventory, per repository id of the edges.
@@ -48,17 +52,6 @@ impl<'a> View<'a> {
     }
 }
 
-/// Findings gathered while classifying, emitted once per manifest site.
-#[derive(Default)]
-struct Findings<'a> {
-    /// (digest site, source repo) of lost digests.
-    lost: BTreeSet<(Site, &'a str)>,
-    /// tag site -> (destination repo, digest the tag points at).
-    moved: BTreeMap<Site, BTreeSet<(&'a str, &'a str)>>,
-    /// image site -> repositories missing from the inventory.
-    missing: BTreeMap<Site, BTreeSet<&'a str>>,
-}
-
 /// Work accumulated for one digest in one destination repository.
 #[derive(Default)]
 struct Run<'a> {
@@ -67,7 +60,7 @@ struct Run<'a> {
     srcs: BTreeSet<&'a str>,
     tags: BTreeSet<&'a str>,
     /// (source, reasons) -> tags.
-    blocked: BTreeMap<(Option<&'a str>, Vec<String>), BTreeSet<&'a str>>,
+    blocked: BTreeMap<(Option<&'a str>, Vec<Code>), BTreeSet<&'a str>>,
 }
 
 /// Classifies every edge of `edges` and builds the plan (diagnostics are appended to `out`).
@@ -97,7 +90,7 @@ pub(crate) fn classify<'a>(
         let digest = edges.digests[first.digest as usize];
         emit(run, dst, digest, &mut actions, &mut blocked);
     }
-    report(set, findings, out);
+    findings.report(set, out);
     order(&mut actions, inventory);
     blocked.sort_by(|a: &Blocked, b: &Blocked| {
         (&a.dst, &a.digest, &a.src, &a.reasons, &a.tags)
@@ -119,8 +112,8 @@ fn decide<'a>(
     findings: &mut Findings<'a>,
 ) -> Fate<'a> {
     if group.iter().all(|e| e.reasons != 0) {
-        let mut codes: Vec<String> =
-            group.iter().flat_map(|e| edges.reasons[e.reasons as usize].iter().cloned()).collect();
+        let mut codes: Vec<Code> =
+            group.iter().flat_map(|e| edges.reasons[e.reasons as usize].iter().copied()).collect();
         codes.sort();
         codes.dedup();
         return Fate::Blocked(codes);
@@ -129,46 +122,32 @@ fn decide<'a>(
     let digest = edges.digests[e.digest as usize];
     let tag = edges.tag_text(&e);
     let Some(dst_repo) = view.repo(edges, e.dst) else {
-        note_missing(group, edges, e.dst, findings);
-        return Fate::Blocked(vec!["inventory-missing".into()]);
+        findings.missing(group, edges, e.dst);
+        return Fate::Blocked(vec![Code::InventoryMissing]);
     };
     let in_dst = dst_repo.get(digest);
     if in_dst.is_some_and(|info| tag.is_none_or(|t| info.tags.iter().any(|x| x == t))) {
         return Fate::Present;
     }
     if e.src == NONE {
-        return Fate::Blocked(vec!["source-registry-missing".into()]);
+        return Fate::Blocked(vec![Code::SourceRegistryMissing]);
     }
     let Some(src_repo) = view.repo(edges, e.src) else {
-        note_missing(group, edges, e.src, findings);
-        return Fate::Blocked(vec!["inventory-missing".into()]);
+        findings.missing(group, edges, e.src);
+        return Fate::Blocked(vec![Code::InventoryMissing]);
     };
     let Some(src_info) = src_repo.get(digest) else {
-        let src = edges.repos[e.src as usize].as_str();
-        findings.lost.extend(group.iter().map(|g| (Site { tag: NONE, ..g.site }, src)));
-        return Fate::Blocked(vec!["lost".into()]);
+        findings.lost(group, edges.repos[e.src as usize].as_str());
+        return Fate::Blocked(vec![Code::Lost]);
     };
     let moved_from = tag.and_then(|t| view.tagged(e.dst, dst_repo, t)).filter(|d| *d != digest);
     if let Some(other) = moved_from {
-        let dst = edges.repos[e.dst as usize].as_str();
-        for g in group {
-            findings.moved.entry(g.site).or_default().insert((dst, other));
-        }
-        return Fate::Blocked(vec!["tag-move".into()]);
+        findings.moved(group, edges.repos[e.dst as usize].as_str(), other);
+        return Fate::Blocked(vec![Code::TagMove]);
     }
     match in_dst {
         Some(info) => Fate::Tag(info),
         None => Fate::Copy(src_info),
-    }
-}
-
-fn note_missing<'a>(group: &[Edge], edges: &'a Edges<'a>, repo: u32, findings: &mut Findings<'a>) {
-    if repo == NONE {
-        return;
-    }
-    for g in group {
-        let image_site = Site { entry: NONE, tag: NONE, ..g.site };
-        findings.missing.entry(image_site).or_default().insert(edges.repos[repo as usize].as_str());
     }
 }
 
@@ -232,7 +211,7 @@ fn emit(run: Run<'_>, dst: &str, digest: &str, actions: &mut Vec<Action>, blocke
             dst: dst.to_owned(),
             digest: digest.to_owned(),
             tags: tags.into_iter().map(str::to_owned).collect(),
-            reasons,
+            reasons: reasons.iter().map(|c| c.as_str().to_owned()).collect(),
         });
     }
 }
@@ -263,60 +242,6 @@ fn nesting(repo: &Repository, digest: &str, depth: usize) -> usize {
     1 + info.children.iter().map(|c| nesting(repo, c, depth + 1)).max().unwrap_or(0)
 }
 
-/// Emits the planning findings, one per manifest site.
-fn report(set: &ManifestSet, findings: Findings<'_>, out: &mut Vec<Diagnostic>) {
-    for (site, src) in findings.lost {
-        let digest = site.digest(set);
-        out.push(
-            Diagnostic::error(
-                "lost",
-                set.files.locate(digest.file, digest.span),
-                format!("{} is lost: the source repository {src} does not have it", digest.value),
-            )
-            .with_help("push the image to the staging repository again, or remove this entry; other entries are still promoted"),
-        );
-    }
-    for (site, moves) in findings.moved {
-        let tag = site.tag(set).expect("tag-move edges have a tag");
-        let (dst, other) = moves.first().copied().expect("one move at least");
-        let more = more(moves.len());
-        out.push(
-            Diagnostic::error(
-                "tag-move",
-                set.files.locate(tag.file, tag.span),
-                format!(
-                    "tag {} in {dst}{more} points to {other}, not {}: tags never move",
-                    tag.value,
-                    site.digest(set).value
-                ),
-            )
-            .with_help("give this digest a new tag; the tag already promoted keeps its digest"),
-        );
-    }
-    for (site, repos) in findings.missing {
-        let image = site.image(set);
-        let first = repos.first().copied().unwrap_or_default();
-        out.push(
-            Diagnostic::error(
-                "inventory-missing",
-                set.files.locate(image.file, image.span),
-                format!("repository {first}{} is not in the inventory", more(repos.len())),
-            )
-            .with_help(
-                "read the repository into the inventory; `{}` records a repository that exists and is empty",
-            ),
-        );
-    }
-}
-
-fn more(n: usize) -> String {
-    match n {
-        0 | 1 => String::new(),
-        2 => " (and 1 more)".to_owned(),
-        n => format!(" (and {} more)", n - 1),
-    }
-}
-
 /// `--strict`: any error blocks every action.
 pub(crate) fn block_all(plan: &mut Plan) {
     for action in plan.actions.drain(..) {
@@ -325,7 +250,7 @@ pub(crate) fn block_all(plan: &mut Plan) {
             dst: action.dst,
             digest: action.digest,
             tags: action.tags,
-            reasons: vec!["strict".into()],
+            reasons: vec![STRICT_REASON.to_owned()],
         });
     }
     for counts in std::iter::once(&mut plan.summary).chain(plan.destinations.values_mut()) {

@@ -4,11 +4,13 @@
 //! position of the manifest entry it came from: repository paths, digests and tags are interned
 //! once per manifest entry, not once per edge, and every later step compares integers.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
 use crate::manifest::Spanned;
+use crate::rules::Code;
+use crate::rules::overlap::Overlaps;
 
 use super::blast::Blocks;
 
@@ -78,10 +80,10 @@ pub(crate) struct Edges<'s> {
     pub registries: Vec<&'s str>,
     pub digests: Vec<&'s str>,
     pub tags: Vec<&'s str>,
-    /// Reason sets; index 0 is the empty set.
-    pub reasons: Vec<Vec<String>>,
+    /// Reason sets (codes of blocking findings, sorted); index 0 is the empty set.
+    pub reasons: Vec<Vec<Code>>,
     pub list: Vec<Edge>,
-    reason_ids: HashMap<Vec<String>, u32>,
+    reason_ids: HashMap<Vec<Code>, u32>,
 }
 
 /// Interns borrowed strings to dense ids.
@@ -131,7 +133,7 @@ impl<'s> RepoInterner<'s> {
 
 impl<'s> Edges<'s> {
     /// Interns a set of reason codes (sorted, deduplicated) to an id.
-    pub fn reason_id(&mut self, mut codes: Vec<String>) -> u32 {
+    pub fn reason_id(&mut self, mut codes: Vec<Code>) -> u32 {
         codes.sort();
         codes.dedup();
         if codes.is_empty() {
@@ -147,9 +149,9 @@ impl<'s> Edges<'s> {
     }
 
     /// Adds one code to an edge's reason set.
-    pub fn add_reason(&mut self, current: u32, code: &str) -> u32 {
+    pub fn add_reason(&mut self, current: u32, code: Code) -> u32 {
         let mut codes = self.reasons[current as usize].clone();
-        codes.push(code.to_owned());
+        codes.push(code);
         self.reason_id(codes)
     }
 
@@ -170,86 +172,22 @@ impl<'s> Edges<'s> {
         (e.tag != NONE).then(|| self.tags[e.tag as usize])
     }
 
-    /// The runs of edges sharing one destination repository.
-    pub fn dst_runs(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-        runs(&self.list, |e| e.dst)
-    }
-
-    /// Blocks every edge whose destination tag is given to two different digests (within or
-    /// across manifests) and reports the ones the linter did not already report.
-    pub fn mark_overlaps(&mut self, set: &ManifestSet, out: &mut Vec<Diagnostic>) {
-        let mut first: HashMap<u32, u32> = HashMap::default();
-        let mut conflicting: HashSet<u32> = HashSet::default();
-        let mut hits: Vec<usize> = Vec::new();
-        let ranges: Vec<_> = self.dst_runs().collect();
-        for range in ranges {
-            first.clear();
-            conflicting.clear();
-            for e in &self.list[range.clone()] {
-                if e.tag != NONE && *first.entry(e.tag).or_insert(e.digest) != e.digest {
-                    conflicting.insert(e.tag);
-                }
-            }
-            if conflicting.is_empty() {
-                continue;
-            }
-            hits.extend(range.filter(|&i| conflicting.contains(&self.list[i].tag)));
-        }
-        if hits.is_empty() {
+    /// Blocks every edge whose destination tag is given two different digests, within or across
+    /// manifests. Which tags those are, and the findings that say so, are
+    /// [`crate::rules::overlap`]'s: the linter already reported them.
+    pub fn mark_overlaps(&mut self, set: &ManifestSet) {
+        let overlaps = Overlaps::find(&set.files, &set.manifests);
+        if overlaps.is_empty() {
             return;
         }
-        let reported: HashSet<(String, crate::source::Span)> = out
-            .iter()
-            .filter(|d| d.code == "tag-conflict" || d.code == "destination-overlap")
-            .flat_map(|d| std::iter::once(&d.location).chain(d.labels.iter().map(|l| &l.location)))
-            .map(|at| (at.file.clone(), at.span))
-            .collect();
-        // Digests given each conflicting (destination, tag), to name "the other one" in messages.
-        let mut given: HashMap<(u32, u32), Vec<&str>> = HashMap::default();
-        for &i in &hits {
+        let conflicting: Vec<_> = self.repos.iter().map(|repo| overlaps.tags_at(repo)).collect();
+        for i in 0..self.list.len() {
             let e = self.list[i];
-            given.entry((e.dst, e.tag)).or_default().push(self.digests[e.digest as usize]);
-        }
-        // Per site: the first destination (by path) and the first other digest (by text), so the
-        // message does not depend on input order.
-        let mut found: HashMap<Site, (&str, u32, &str)> = HashMap::default();
-        for &i in &hits {
-            let e = self.list[i];
-            let own = self.digests[e.digest as usize];
-            let other = given[&(e.dst, e.tag)].iter().copied().filter(|d| *d != own).min().unwrap_or("");
-            let dst = self.repos[e.dst as usize].as_str();
-            let slot = found.entry(e.site).or_insert((dst, e.tag, other));
-            if (dst, other) < (slot.0, slot.2) {
-                *slot = (dst, e.tag, other);
+            let Some(tag) = self.tag_text(&e) else { continue };
+            if conflicting[e.dst as usize].is_some_and(|tags| tags.contains(tag)) {
+                self.list[i].reasons = self.add_reason(e.reasons, Code::DestinationOverlap);
             }
         }
-        let mut diagnostics = Vec::new();
-        for (site, (dst, tag, other)) in found {
-            let tag_at = site.tag(set).expect("tagged edge");
-            let location = set.files.locate(tag_at.file, tag_at.span);
-            if reported.contains(&(location.file.clone(), location.span)) {
-                continue;
-            }
-            diagnostics.push(
-                Diagnostic::error(
-                    "destination-overlap",
-                    location,
-                    format!(
-                        "{dst}:{} is promoted from two different digests: {} here and {other} elsewhere",
-                        self.tags[tag as usize],
-                        site.digest(set).value
-                    ),
-                )
-                .with_help(
-                    "one destination tag can hold one digest: remove one of the entries or use another tag",
-                ),
-            );
-        }
-        for &i in &hits {
-            let e = self.list[i];
-            self.list[i].reasons = self.add_reason(e.reasons, "destination-overlap");
-        }
-        out.extend(diagnostics);
     }
 }
 
@@ -306,8 +244,11 @@ pub(crate) fn expand<'s>(set: &'s ManifestSet, diagnostics: &[Diagnostic]) -> Ed
         let mut manifest_reasons = blocks.manifest(m);
         if source.is_none() {
             let many = manifest.registries.iter().filter(|r| r.src).count() > 1;
-            let code = if many { "source-registry-multiple" } else { "source-registry-missing" };
-            manifest_reasons.push(code.to_owned());
+            manifest_reasons.push(if many {
+                Code::SourceRegistryMultiple
+            } else {
+                Code::SourceRegistryMissing
+            });
         }
         let dests: Vec<(usize, &str, u32)> = manifest
             .registries

@@ -11,8 +11,8 @@
 
 mod blast;
 mod classify;
-mod delta;
-mod edge;
+pub(crate) mod delta;
+pub(crate) mod edge;
 
 use std::collections::BTreeMap;
 
@@ -73,10 +73,14 @@ pub struct Blocked {
     pub digest: String,
     /// The blocked tags, sorted (empty for a tagless edge).
     pub tags: Vec<String>,
-    /// Codes of the findings that block these edges (`lost`, `tag-move`, `digest-invalid`, ...),
-    /// sorted; `strict` when only `--strict` blocks them.
+    /// Why: the codes ([`Code::as_str`](crate::Code::as_str)) of the findings that block these
+    /// edges (`lost`, `tag-move`, `digest-invalid`, ...), sorted; or [`STRICT_REASON`] alone when
+    /// only `--strict` blocks them. Strings, as `strict` is an option, not a finding code.
     pub reasons: Vec<String>,
 }
+
+/// The reason of edges blocked only because `--strict` found a problem elsewhere.
+pub const STRICT_REASON: &str = "strict";
 
 /// Edge counts: every edge is exactly one of these.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,7 +179,7 @@ pub fn plan_delta(
 ) -> Plan {
     let mut diagnostics = set.diagnostics.clone();
     let mut edges = expand(set, &set.diagnostics);
-    edges.mark_overlaps(set, &mut diagnostics);
+    edges.mark_overlaps(set);
     if let Some(base) = base {
         let base_edges = expand(base, &[]);
         delta::apply(&mut edges, base, &base_edges, &mut diagnostics);

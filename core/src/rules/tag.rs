@@ -1,0 +1,109 @@
+//! Tags: `tag-invalid` (not `^\w[\w.-]{0,127}$`), `tag-repeated` (twice in one digest's list) and
+//! `tag-conflict` (one tag given to two digests of one image name in one manifest, across
+//! repeated entries of that name too). The index built for `tag-conflict` is what
+//! [`super::overlap`] compares across manifests.
+
+use rustc_hash::FxHashMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::files::Files;
+use crate::manifest::{Manifest, Spanned};
+use crate::reference::tag_problem;
+
+use super::{Code, at};
+
+/// Tag grammar and tags repeated in one digest's list.
+pub(super) fn check(files: &Files, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    for entry in manifest.images.iter().flat_map(|image| &image.dmap) {
+        check_list(files, &entry.tags, out);
+    }
+}
+
+fn check_list(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>) {
+    for (i, tag) in tags.iter().enumerate() {
+        if let Some(problem) = tag_problem(&tag.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::TagInvalid,
+                    at(files, tag),
+                    format!("invalid tag: `{}`", shorten(&tag.value)),
+                )
+                .with_help(problem),
+            );
+        }
+        if let Some(first) = tags[..i].iter().find(|t| t.value == tag.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::TagRepeated,
+                    at(files, tag),
+                    format!("tag {} is listed twice for this digest", tag.value),
+                )
+                .with_label(at(files, first), "first listed here")
+                .with_help("remove the repeated tag"),
+            );
+        }
+    }
+}
+
+/// A value for a message: long ones are cut (the location shows the whole text).
+fn shorten(value: &str) -> String {
+    const MAX: usize = 48;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
+/// Where a tag was declared for a digest.
+#[derive(Clone, Copy)]
+pub(super) struct TagSite<'m> {
+    pub(super) digest: &'m Spanned<String>,
+    pub(super) tag: &'m Spanned<String>,
+    /// Set on the first site of a tag when a later site of the same image name gives the tag
+    /// another digest (a `tag-conflict`): every destination of the image has an overlap there.
+    pub(super) mixed: bool,
+}
+
+/// Image name -> tag -> first site, for one manifest.
+pub(super) type TagIndex<'m> = FxHashMap<&'m str, FxHashMap<&'m str, TagSite<'m>>>;
+
+/// Indexes a manifest's tags and reports a tag given to two digests of one image name.
+pub(super) fn index_tags<'m>(
+    files: &Files,
+    manifest: &'m Manifest,
+    out: &mut Vec<Diagnostic>,
+) -> TagIndex<'m> {
+    let mut index: TagIndex<'m> = FxHashMap::default();
+    for image in &manifest.images {
+        let tags = index.entry(image.name.value.as_str()).or_default();
+        for entry in &image.dmap {
+            for tag in &entry.tags {
+                let site = TagSite { digest: &entry.digest, tag, mixed: false };
+                match tags.get_mut(tag.value.as_str()) {
+                    None => {
+                        tags.insert(tag.value.as_str(), site);
+                    }
+                    Some(first) if first.digest.value != entry.digest.value => {
+                        first.mixed = true;
+                        out.push(tag_conflict(files, &image.name.value, first, &site));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    index
+}
+
+fn tag_conflict(files: &Files, image: &str, first: &TagSite<'_>, second: &TagSite<'_>) -> Diagnostic {
+    Diagnostic::new(
+        Code::TagConflict,
+        at(files, second.tag),
+        format!(
+            "tag {} of image {image} is given to two digests: {} and {}",
+            second.tag.value, first.digest.value, second.digest.value
+        ),
+    )
+    .with_label(at(files, first.tag), format!("also given to {} here", first.digest.value))
+    .with_help("a tag points at one digest and never moves: give the new digest a new tag")
+}
