@@ -23,7 +23,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cip::registry::{ClientConfig, RegistryClient, needs};
+use cip::Connection;
+use cip::registry::{ClientConfig, RegistryClient};
 use cip_core::{Input, ManifestSet, PlanOptions, SourceFile};
 use cip_testkit::{Dataset, Registry, populate, promotion_manifest};
 use wiremock::matchers::{method, path, path_regex};
@@ -55,7 +56,8 @@ async fn plan_noop(set: &ManifestSet, rate: f64) -> (Duration, usize, RegistryCl
     let client = client(rate);
     let options = PlanOptions::default();
     let started = Instant::now();
-    let outcome = needs::read_for_plan(&client, set, &options).await;
+    let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
+    let outcome = Connection::with_client(names, client.clone()).read_for_plan(set).await;
     let plan = cip_core::plan::plan(set, &outcome.inventory, &options);
     let wall = started.elapsed();
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);

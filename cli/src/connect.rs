@@ -1,82 +1,177 @@
-//! Registry options shared by every front end that reaches registries (the `cip` commands and the
-//! Node addon): one place turns them into a [`ClientConfig`], so a flag and its JavaScript option
-//! can never drift apart. Front ends only decode their own syntax (flags, JS objects, environment
-//! variables) into [`RegistryOptions`].
+//! How front ends reach registries: [`RegistryOptions`] (the CLI's flags and the Node addon's
+//! options, in the CLI's words) turned into a client in one place, so a flag and its JavaScript
+//! option can never drift apart; and [`Connection`], the stores of a run with the one inventory
+//! reader behind them. Front ends only decode their own syntax (flags, JS objects) into
+//! [`RegistryOptions`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cip_core::ManifestSet;
 
+use crate::read::{self, ReadOutcome, RepoNeeds};
 use crate::registry::auth::Credential;
+use crate::registry::stats::{Stats, StatsSnapshot};
 use crate::registry::{ClientConfig, RegistryClient};
+use crate::store::{Stores, locate};
 
-/// How to reach registries; `None` fields keep [`ClientConfig`]'s defaults.
+/// How to reach registries; `None` fields keep [`ClientConfig`]'s defaults. Field names are the
+/// CLI's flags (`--registry-rate`, `--host-rate`, `--max-concurrency`, `--request-timeout`,
+/// `--google-credentials`, `--insecure-registry`, `--no-docker-config`, `--auth-env`,
+/// `--chunk-size`).
 #[derive(Clone, Debug, Default)]
 pub struct RegistryOptions {
     /// Requests per second per host (0 = unlimited).
-    pub rate: Option<f64>,
-    /// Requests per second for single hosts, overriding `rate`.
-    pub host_rates: BTreeMap<String, f64>,
+    pub registry_rate: Option<f64>,
+    /// Requests per second for single hosts, overriding `registry_rate`.
+    pub host_rate: BTreeMap<String, f64>,
     /// Requests in flight per host.
     pub max_concurrency: Option<usize>,
-    /// Time before a request without an answer is retried.
-    pub request_timeout: Option<Duration>,
+    /// Seconds before a request without an answer is retried.
+    pub request_timeout: Option<u64>,
     /// A Google service-account key file instead of application default credentials.
-    pub google_key_file: Option<PathBuf>,
+    pub google_credentials: Option<PathBuf>,
     /// Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS.
-    pub insecure: BTreeSet<String>,
+    pub insecure_registry: BTreeSet<String>,
     /// Docker config directory holding `config.json` (default: `$DOCKER_CONFIG` or `~/.docker`).
-    pub docker_config_dir: Option<PathBuf>,
+    pub docker_config: Option<PathBuf>,
     /// Do not read Docker's config.json at all.
     pub no_docker_config: bool,
-    /// Explicit credentials per host.
+    /// Host -> name of an environment variable holding `USER:PASSWORD`.
+    pub auth_env: BTreeMap<String, String>,
+    /// Explicit credentials per host (Node callers may pass them directly).
     pub credentials: BTreeMap<String, Credential>,
-    /// Chunked blob uploads of this many bytes per request (`None`: one streamed request).
-    pub upload_chunk_bytes: Option<u64>,
+    /// Chunked blob uploads of this many MiB per request (`None` or 0: one streamed request).
+    pub chunk_size: Option<u64>,
 }
 
-/// The registry client could not be configured (bad TLS setup, unreadable key file, ...).
+/// The options could not be turned into a client.
 #[derive(Debug, thiserror::Error)]
-#[error("configuring the registry client: {0}")]
-pub struct ConnectError(pub String);
+pub enum ConnectError {
+    /// An option's value is unusable (an unset `--auth-env` variable, ...); the message names
+    /// the option.
+    #[error("{0}")]
+    Option(String),
+    /// The HTTP client could not be built (TLS setup, ...).
+    #[error("configuring the registry client: {0}")]
+    Client(String),
+}
 
 impl RegistryOptions {
     /// The client settings these options describe; `set` supplies each registry's
-    /// `service-account` (impersonated on Google hosts).
-    pub fn client_config(&self, set: Option<&ManifestSet>) -> ClientConfig {
+    /// `service-account` (impersonated on Google hosts). Reads the `auth_env` variables.
+    pub fn client_config(&self, set: Option<&ManifestSet>) -> Result<ClientConfig, ConnectError> {
         let mut config = ClientConfig::default();
-        if let Some(rate) = self.rate {
+        if let Some(rate) = self.registry_rate {
             config.default_rate = rate;
         }
-        config.rates.extend(self.host_rates.iter().map(|(h, r)| (h.clone(), *r)));
+        config.rates.extend(self.host_rate.iter().map(|(h, r)| (h.clone(), *r)));
         if let Some(n) = self.max_concurrency {
             config.max_concurrency_per_host = n.max(1);
         }
-        if let Some(timeout) = self.request_timeout {
-            config.timeout = timeout.max(Duration::from_secs(1));
+        if let Some(seconds) = self.request_timeout {
+            config.timeout = Duration::from_secs(seconds.max(1));
         }
-        config.google_key_file = self.google_key_file.clone();
-        config.insecure = self.insecure.clone();
-        if let Some(dir) = &self.docker_config_dir {
+        config.google_key_file = self.google_credentials.clone();
+        config.insecure = self.insecure_registry.clone();
+        if let Some(dir) = &self.docker_config {
             config.docker_config_dir = Some(dir.clone());
         }
         if self.no_docker_config {
             config.docker_config_dir = None;
         }
+        for (host, var) in &self.auth_env {
+            let value = std::env::var(var)
+                .map_err(|_| ConnectError::Option(format!("auth-env {host}={var}: ${var} is not set")))?;
+            let credential = Credential::from_user_colon_password(&value).ok_or_else(|| {
+                ConnectError::Option(format!("auth-env {host}={var}: ${var} must hold USER:PASSWORD"))
+            })?;
+            config.credentials.insert(host.clone(), credential);
+        }
         config.credentials.extend(self.credentials.iter().map(|(h, c)| (h.clone(), c.clone())));
-        config.upload_chunk_bytes = self.upload_chunk_bytes.filter(|&n| n > 0);
+        config.upload_chunk_bytes =
+            self.chunk_size.filter(|&n| n > 0).map(|mib| mib.saturating_mul(1024 * 1024));
         for registry in set.iter().flat_map(|s| &s.manifests).flat_map(|m| &m.registries) {
             if let Some(account) = &registry.service_account {
                 config.service_accounts.insert(registry.name.value.clone(), account.value.clone());
             }
         }
-        config
+        Ok(config)
     }
 
     /// The registry client these options describe.
     pub fn client(&self, set: Option<&ManifestSet>) -> Result<RegistryClient, ConnectError> {
-        RegistryClient::new(self.client_config(set)).map_err(ConnectError)
+        RegistryClient::new(self.client_config(set)?).map_err(ConnectError::Client)
+    }
+}
+
+/// The registries of a run: their stores (`oci:DIR` layouts, and hosts reached through one
+/// client) and the one inventory reader over them.
+pub struct Connection {
+    stores: Stores,
+    client: RegistryClient,
+}
+
+impl Connection {
+    /// Connects to `registries` (registry names, `oci:DIR` included) as `options` describe;
+    /// `set` supplies service accounts.
+    pub fn open(
+        registries: Vec<String>,
+        set: Option<&ManifestSet>,
+        options: &RegistryOptions,
+    ) -> Result<Self, ConnectError> {
+        Ok(Self::with_client(registries, options.client(set)?))
+    }
+
+    /// Connects to `registries` through an existing client (tests and embedders that tune
+    /// [`ClientConfig`] beyond what the options say: name resolution, retry policy).
+    pub fn with_client(registries: Vec<String>, client: RegistryClient) -> Self {
+        let stores = Stores::new(registries, locate::opener(client.clone()));
+        Connection { stores, client }
+    }
+
+    /// Connects to every registry a manifest set names.
+    pub fn for_set(set: &ManifestSet, options: &RegistryOptions) -> Result<Self, ConnectError> {
+        let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
+        Self::open(names, Some(set), options)
+    }
+
+    /// The stores, one per host or layout.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// Counters of the run so far (requests, retries, repositories read).
+    pub fn stats(&self) -> StatsSnapshot {
+        self.client.stats().snapshot()
+    }
+
+    /// The live counters, for a progress display running beside a read.
+    pub fn counters(&self) -> &Arc<Stats> {
+        self.client.stats()
+    }
+
+    /// Reads what planning `set` needs (destinations first, sources only for what is missing).
+    pub async fn read_for_plan(&self, set: &ManifestSet) -> ReadOutcome {
+        read::read_for_plan(set, &self.stores, self.counters()).await
+    }
+
+    /// Reads exactly the repositories of `request` (full paths) with what each needs.
+    pub async fn read_repositories(&self, request: BTreeMap<String, RepoNeeds>) -> ReadOutcome {
+        read::read_repositories(&self.stores, self.counters(), request).await
+    }
+
+    /// Reads every repository under each target (`REGISTRY[/PREFIX]` or `oci:DIR`).
+    pub async fn read_registries(&self, targets: &[String]) -> ReadOutcome {
+        read::read_registries(&self.stores, self.counters(), targets).await
+    }
+
+    /// Reads every repository under each destination registry of `set` (what an audit compares).
+    pub async fn read_for_audit(&self, set: &ManifestSet) -> ReadOutcome {
+        let registries: BTreeSet<String> =
+            set.manifests.iter().flat_map(|m| m.destinations()).map(|r| r.name.value.clone()).collect();
+        self.read_registries(&registries.into_iter().collect::<Vec<_>>()).await
     }
 }

@@ -1,7 +1,16 @@
 //! The `cip` binary: parse arguments, run one command, turn its outcome into an exit code
 //! (0 clean, 1 findings, 2 errors). Exit codes are decided here and nowhere else.
+//!
+//! Everything terminal-facing lives in the binary's own modules: [`commands`] (clap arguments,
+//! one module per subcommand), [`input`] and [`planning`] (reading manifest paths and inventory
+//! files from disk), [`render`] (human, JSON, SARIF and GitHub output) and [`display`] (progress
+//! lines on a terminal). The engine is the `cip` library.
 
 mod commands;
+mod display;
+mod input;
+mod planning;
+mod render;
 
 use std::process::ExitCode;
 
@@ -14,7 +23,7 @@ fn main() -> ExitCode {
         Err(error) => {
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("cip: error: {error:#}");
+                eprintln!("cip: error: {}", render::error_chain(&error));
             }
             ExitCode::from(2)
         }

@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cip::layout::Layout;
-use cip::promote::{self, Limits, Report, Stores};
-use cip::store::Store;
-use cip_core::{Input, Plan, PlanOptions, SourceFile};
+use cip::promote::{self, PromoteOptions, Quiet, Report};
+use cip::{Connection, Layout, RegistryOptions, Store};
+use cip_core::{Input, Plan, SourceFile};
 
 const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
 const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
@@ -60,16 +59,13 @@ impl Fixture {
         let text = std::fs::read_to_string(&path).expect("manifest");
         let set = cip_core::load(Input { files: vec![SourceFile::new(path, text)], thin_dirs: None });
         assert!(!set.has_errors(), "{:?}", set.diagnostics);
-        let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone());
-        let stores = Stores::new(names, promote::layout_opener());
-        let inventory = promote::inventory::read(&set, &stores, &|_| true).await.expect("inventory");
-        let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions::default());
-        let report = if confirm {
-            Some(promote::execute(&plan.actions, &stores, Limits::default(), false).await)
-        } else {
-            None
-        };
-        (plan, report)
+        let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
+        let connection =
+            Connection::open(names, Some(&set), &RegistryOptions::default()).expect("connection");
+        let options = PromoteOptions { confirm, ..PromoteOptions::default() };
+        let outcome = promote::run_on(&connection, set, &options, &Quiet).await.expect("promotion");
+        assert!(outcome.read_errors.is_empty(), "{:?}", outcome.read_errors);
+        (outcome.plan, outcome.report)
     }
 }
 
@@ -103,11 +99,18 @@ async fn staging_promotes_into_a_fresh_layout_that_skopeo_reads() {
         let manifest = prod.get_manifest(repo, tag).await.expect("tagged manifest");
         assert_eq!(manifest.digest, digest);
     }
-    assert_eq!(prod.list_tags("hello").await.expect("tags"), ["latest", "v1"]);
+    let cip::store::Listing::Full(hello) = prod.list("hello").await.expect("listing") else {
+        panic!("hello is listed")
+    };
+    assert_eq!(hello[HELLO].tags, ["latest", "v1"]);
 
     let dir = fx.path("prod").display().to_string();
     if let Some(raw) = skopeo(&["inspect", "--raw", &format!("oci:{dir}:hello:v1")]) {
-        assert_eq!(cip::promote::verify::sha256_digest(raw.as_bytes()), HELLO, "byte-exact index");
+        assert_eq!(
+            format!("sha256:{:x}", <sha2::Sha256 as sha2::Digest>::digest(raw.as_bytes())),
+            HELLO,
+            "byte-exact index"
+        );
         let digest = skopeo(&["inspect", "--format", "{{.Digest}}", &format!("oci:{dir}:plain:1.0")]);
         assert_eq!(digest.as_deref().map(str::trim), Some(PLAIN));
         let copy = fx.path("skopeo-copy").display().to_string();
@@ -140,7 +143,7 @@ async fn tampered_blob_is_refused_and_other_images_still_promote() {
     assert_eq!(report.summary.failed, 1);
     let failed = report.actions.iter().find(|a| a.error.is_some()).expect("failure");
     assert!(failed.dst.ends_with("/hello"));
-    assert!(failed.error.as_deref().unwrap_or("").contains("digest mismatch"), "{failed:?}");
+    assert!(failed.error.as_deref().unwrap_or("").contains("integrity: blob "), "{failed:?}");
 
     let prod = fx.prod();
     assert!(prod.head_manifest("hello", "v1").await.expect("head").is_none(), "no tag for a refused image");

@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use cip::Connection;
+use cip::Credential;
 use cip::connect::RegistryOptions;
-use cip::promote::session::{Connection, Quiet};
+use cip::promote::Quiet;
 use cip::promote::{self, PromoteOptions, Report};
 use cip::registry::Secret;
-use cip::registry::auth::Credential;
 use cip_core::{ActionKind, Input, Plan, SourceFile};
 use cip_testkit::{MediaKind, Pushed, Registry, check_complete, random_layer};
 
@@ -85,7 +86,12 @@ fn client_for(registries: &[&Registry]) -> RegistryOptions {
             );
         }
     }
-    RegistryOptions { rate: Some(0.0), credentials, no_docker_config: true, ..RegistryOptions::default() }
+    RegistryOptions {
+        registry_rate: Some(0.0),
+        credentials,
+        no_docker_config: true,
+        ..RegistryOptions::default()
+    }
 }
 
 fn input(yaml: &str) -> Input {
@@ -190,8 +196,10 @@ async fn untagged_digests_get_their_tags_and_index_children_are_known() {
 
     let yaml = manifest_yaml(&source.host(), &[dest.host()], &pushes, "");
     let set = cip_core::load(input(&yaml));
-    let connection = Connection::open(&set, &client_for(&[])).expect("connect");
-    let inventory = connection.read_inventory(&set).await.expect("inventory");
+    let connection = Connection::for_set(&set, &client_for(&[])).expect("connect");
+    let read = connection.read_for_plan(&set).await;
+    assert!(read.errors.is_empty(), "{:?}", read.errors);
+    let inventory = read.inventory;
     let (_, list, _) = pushes.iter().find(|(r, _, _)| r == "team/list").expect("team/list");
     let source_list = &inventory.repositories[&format!("{}/team/list", source.host())];
     assert_eq!(source_list[list.digest.as_str()].children.len(), 2, "the index's children are known");

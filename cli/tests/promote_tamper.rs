@@ -3,9 +3,10 @@
 //! refuses the image, the real destination registry never receives the bad bytes nor any manifest
 //! or tag for it, and a good image in the same run is promoted anyway.
 
-use cip::promote::{self, Limits, Stores};
+use cip::Connection;
+use cip::promote::{self, PromoteOptions, Quiet};
 use cip::registry::{ClientConfig, RegistryClient};
-use cip_core::{Input, PlanOptions, SourceFile};
+use cip_core::{Input, SourceFile};
 use cip_testkit::{Digest, Registry, random_layer};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -105,15 +106,15 @@ async fn mismatching_bytes_are_refused_and_never_reach_the_destination() {
         ..ClientConfig::default()
     })
     .expect("client");
-    let stores = Stores::new(names, promote::opener(client));
-    let inventory = promote::inventory::read(&set, &stores, &|_| true).await.expect("inventory");
-    let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions::default());
-    assert_eq!(plan.actions.len(), 3, "{:?}", plan);
-    let report = promote::execute(&plan.actions, &stores, Limits::default(), false).await;
+    let connection = Connection::with_client(names.collect(), client);
+    let options = PromoteOptions { confirm: true, ..PromoteOptions::default() };
+    let outcome = promote::run_on(&connection, set, &options, &Quiet).await.expect("promotion");
+    assert_eq!(outcome.plan.actions.len(), 3, "{:?}", outcome.plan);
+    let report = outcome.report.expect("executed");
     assert_eq!(report.summary.failed, 2, "{}", report.to_human());
     assert_eq!(report.summary.done, 1);
     for a in report.actions.iter().filter(|a| a.error.is_some()) {
-        assert!(a.error.as_deref().unwrap_or("").contains("mismatch"), "{a:?}");
+        assert!(a.error.as_deref().unwrap_or("").contains("integrity"), "{a:?}");
     }
 
     let d = dest.client();

@@ -8,11 +8,10 @@ mod registry_support;
 
 use std::collections::BTreeMap;
 
-use cip::registry::auth::Credential;
-use cip::registry::inventory::{self, RepoNeeds};
-use cip::registry::store::RegistryStore;
-use cip::registry::{ErrorKind, RegistryClient, Secret, needs, snapshot};
-use cip::store::{MountOutcome, Store};
+use cip::Credential;
+use cip::read::RepoNeeds;
+use cip::registry::{ErrorKind, RegistryClient, Secret};
+use cip::store::{Listing, MountOutcome};
 use cip_core::{Input, PlanOptions, SourceFile};
 use cip_testkit::{MediaKind, Pushed, Registry, random_layer};
 use futures_util::StreamExt;
@@ -79,7 +78,7 @@ async fn inventory_matches_what_was_pushed() {
     ]
     .into();
     let client = client();
-    let outcome = inventory::read(&client, &request).await;
+    let outcome = registry_support::read(&client, &request).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let repos = &outcome.inventory.repositories;
     let app = &repos[&format!("{host}/staging/app")];
@@ -111,7 +110,7 @@ async fn snapshot_uses_the_catalog_and_reads_every_tag() {
         .await
         .unwrap();
     let client = client();
-    let outcome = snapshot::read_prefix(&client, &format!("{host}/staging")).await;
+    let outcome = registry_support::read_prefix(&client, &format!("{host}/staging")).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let names: Vec<&String> = outcome.inventory.repositories.keys().collect();
     assert_eq!(
@@ -166,7 +165,7 @@ async fn basic_auth_with_flags_docker_config_and_wrong_password() {
             (format!("{host}/staging/r{i}"), RepoNeeds { tags: ["v1".into()].into(), ..RepoNeeds::default() })
         })
         .collect();
-    let outcome = inventory::read(&wrong, &request).await;
+    let outcome = registry_support::read(&wrong, &request).await;
     assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
     assert!(matches!(outcome.errors[0].kind, ErrorKind::AuthRefused { .. }));
     assert!(!outcome.errors[0].to_string().contains("wrong"));
@@ -201,8 +200,8 @@ async fn registry_store_copies_blobs_and_manifests_and_mounts_within_a_host() {
     cfg.credentials
         .insert(dst.host(), Credential::Basic { username: USER.into(), password: Secret::new(PASSWORD) });
     let client = RegistryClient::new(cfg).unwrap();
-    let from = RegistryStore::new(client.clone(), &src.host());
-    let to = RegistryStore::new(client.clone(), &dst.host());
+    let from = cip::store::opener(client.clone())(&src.host()).unwrap();
+    let to = cip::store::opener(client.clone())(&dst.host()).unwrap();
     let manifest = from.get_manifest("staging/app", pushed.app.digest.as_str()).await.unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes).unwrap();
     let mut blobs: Vec<String> =
@@ -218,7 +217,7 @@ async fn registry_store_copies_blobs_and_manifests_and_mounts_within_a_host() {
     to.put_manifest("prod/app", "v1", &manifest).await.unwrap();
     let head = to.head_manifest("prod/app", "v1").await.unwrap().unwrap();
     assert_eq!(head.digest, pushed.app.digest.as_str());
-    assert_eq!(to.list_tags("prod/app").await.unwrap(), ["v1"]);
+    assert_eq!(to.list("prod/app").await.unwrap(), Listing::Tags(vec!["v1".into()]));
     // Within one host, blobs mount across repositories.
     for blob in &blobs {
         assert_eq!(to.mount_blob("mirror/app", "prod/app", blob).await.unwrap(), MountOutcome::Mounted);
@@ -262,7 +261,7 @@ async fn plan_reads_sources_only_for_what_is_missing() {
 
     // Nothing promoted yet: everything is a copy, and index children are known.
     let client = client();
-    let outcome = needs::read_for_plan(&client, &set, &options).await;
+    let outcome = registry_support::read_for_plan(&client, &set).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let plan = cip_core::plan::plan(&set, &outcome.inventory, &options);
     assert_eq!(plan.actions.len(), 3, "{plan:?}");
@@ -289,7 +288,7 @@ async fn plan_reads_sources_only_for_what_is_missing() {
     let src_before = src.request_log().len();
     let dst_before = dst.request_log().len();
     let client = registry_support::client();
-    let outcome = needs::read_for_plan(&client, &set, &options).await;
+    let outcome = registry_support::read_for_plan(&client, &set).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let plan = cip_core::plan::plan(&set, &outcome.inventory, &options);
     assert!(plan.actions.is_empty(), "{plan:?}");
@@ -323,7 +322,7 @@ async fn an_untagged_digest_at_the_destination_is_tagged_not_copied() {
     );
     let set = cip_core::load(Input { files: vec![SourceFile::new("promoter.yaml", text)], thin_dirs: None });
     let options = PlanOptions::default();
-    let outcome = needs::read_for_plan(&client(), &set, &options).await;
+    let outcome = registry_support::read_for_plan(&client(), &set).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let plan = cip_core::plan::plan(&set, &outcome.inventory, &options);
     assert_eq!(plan.actions.len(), 1, "{plan:?}");

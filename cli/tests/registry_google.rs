@@ -11,8 +11,7 @@ mod registry_support;
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use cip::registry::inventory::{self, RepoNeeds};
-use cip::registry::snapshot;
+use cip::read::RepoNeeds;
 use registry_support::{client, config, global_capture, host_of};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -78,7 +77,7 @@ async fn extension_reads_each_repository_with_one_request() {
         })
         .collect();
     let client = client();
-    let outcome = inventory::read(&client, &request).await;
+    let outcome = registry_support::read(&client, &request).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     for i in 0..5u8 {
         let repo = &outcome.inventory.repositories[&format!("{host}/prod/img{i}")];
@@ -101,7 +100,7 @@ async fn snapshot_follows_child_lists() {
     serve_list(&server, "proj/b", google_body("proj/b", &[(3, &[], DOCKER), (4, &["t"], DOCKER)], &[])).await;
     let host = host_of(&server);
     let client = client();
-    let outcome = snapshot::read_prefix(&client, &format!("{host}/proj")).await;
+    let outcome = registry_support::read_prefix(&client, &format!("{host}/proj")).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let repos: Vec<&String> = outcome.inventory.repositories.keys().collect();
     assert_eq!(repos, [&format!("{host}/proj/a"), &format!("{host}/proj/a/deep"), &format!("{host}/proj/b")]);

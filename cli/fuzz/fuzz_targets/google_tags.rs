@@ -2,7 +2,7 @@
 //! error, never a panic.
 #![no_main]
 
-use cip::registry::google::TagsList;
+use cip::fuzzing::TagsList;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

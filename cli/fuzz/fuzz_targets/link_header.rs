@@ -1,7 +1,7 @@
 //! Fuzzes the `Link` pagination parser: no panic, and a next link is text of the header.
 #![no_main]
 
-use cip::registry::link::next_link;
+use cip::fuzzing::next_link;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use cip::registry::retry::parse_retry_after;
+use cip::fuzzing::parse_retry_after;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

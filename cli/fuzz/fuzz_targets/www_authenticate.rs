@@ -2,7 +2,7 @@
 //! challenge always carries the realm it was given.
 #![no_main]
 
-use cip::registry::auth::challenge::{Challenge, parse};
+use cip::fuzzing::{Challenge, parse_challenge as parse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

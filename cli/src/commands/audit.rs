@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
+use crate::planning;
 use anyhow::Context;
-use cip::planning;
 
 use super::ExitStatus;
 use super::plan::{PlanFormat, color};
@@ -27,18 +27,15 @@ pub struct AuditArgs {
 
 /// Runs `cip audit`.
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
+    let set = planning::load_paths(&args.paths).context("reading manifests")?;
     let inventory = match &args.inventory {
         Some(file) => planning::read_inventory(file)?,
-        None => {
-            let set = planning::load_paths(&args.paths).context("reading manifests")?;
-            super::online::read_for_audit(&args.online, &set)?
-        }
+        None => super::online::read(&args.online, super::online::Read::Audit(&set))?,
     };
-    let (set, report) =
-        planning::audit_with_inventory(&args.paths, &inventory).context("reading manifests")?;
+    let report = cip_core::audit::audit(&set, &inventory);
     let text = match args.format {
         PlanFormat::Json => report.to_json(),
-        PlanFormat::Human => cip::render_plan::audit_human(&report, &set.files, color(true)),
+        PlanFormat::Human => crate::render::plan::audit_human(&report, &set.files, color(true)),
     };
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
     let problems = !report.drift.is_empty() || report.diagnostics.iter().any(|d| d.is_error());

@@ -2,8 +2,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use crate::render::{self, Format};
 use anyhow::Context;
-use cip::render::{self, Format};
 
 use super::ExitStatus;
 
@@ -20,7 +20,7 @@ pub struct LintArgs {
 
 /// Runs `cip lint`.
 pub fn run(args: LintArgs) -> anyhow::Result<ExitStatus> {
-    let input = cip::input::read_paths(&args.paths).context("reading manifests")?;
+    let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
     let set = cip_core::load(input);
     let summary = set.summary();
     let failed = set.has_errors();

@@ -4,15 +4,12 @@
 //! exit 2) or warnings next to the plan (one repository failed: the planner reports it).
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use cip::connect::RegistryOptions;
-use cip::registry::auth::Credential;
-use cip::registry::stats::Stats;
-use cip::registry::{ReadOutcome, RegistryClient, needs, snapshot};
-use cip_core::{Inventory, ManifestSet, PlanOptions};
+use cip::{Connection, ReadOutcome, RegistryOptions};
+use cip_core::{Inventory, ManifestSet};
+
+use crate::display;
 
 /// Registry options of the commands that read registries.
 #[derive(Debug, Clone, clap::Args)]
@@ -55,40 +52,29 @@ pub struct OnlineArgs {
 }
 
 impl OnlineArgs {
-    /// The registry options these flags describe (environment variables of `--auth-env` read
-    /// here).
+    /// The registry options these flags describe.
     pub fn registry_options(&self) -> anyhow::Result<RegistryOptions> {
         let mut options = RegistryOptions {
-            rate: Some(self.registry_rate),
+            registry_rate: Some(self.registry_rate),
             max_concurrency: Some(self.max_concurrency),
-            request_timeout: Some(Duration::from_secs(self.request_timeout)),
-            google_key_file: self.google_credentials.as_ref().map(Into::into),
-            insecure: self.insecure_registry.iter().cloned().collect(),
+            request_timeout: Some(self.request_timeout),
+            google_credentials: self.google_credentials.as_ref().map(Into::into),
+            insecure_registry: self.insecure_registry.iter().cloned().collect(),
             no_docker_config: self.no_docker_config,
-            upload_chunk_bytes: self.chunk_size.map(|mib| mib.saturating_mul(1024 * 1024)),
+            chunk_size: self.chunk_size,
             ..RegistryOptions::default()
         };
         for entry in &self.host_rate {
             let (host, rate) = entry.split_once('=').context("--host-rate takes HOST=N")?;
             let rate: f64 =
                 rate.parse().with_context(|| format!("--host-rate {entry}: N must be a number"))?;
-            options.host_rates.insert(host.to_string(), rate);
+            options.host_rate.insert(host.to_string(), rate);
         }
         for entry in &self.auth_env {
             let (host, var) = entry.split_once('=').context("--auth-env takes HOST=VAR")?;
-            let value =
-                std::env::var(var).with_context(|| format!("--auth-env {entry}: ${var} is not set"))?;
-            let credential = Credential::from_user_colon_password(&value)
-                .with_context(|| format!("--auth-env {entry}: ${var} must hold USER:PASSWORD"))?;
-            options.credentials.insert(host.to_string(), credential);
+            options.auth_env.insert(host.to_string(), var.to_string());
         }
         Ok(options)
-    }
-
-    /// The registry client these options describe; `set` supplies each registry's
-    /// `service-account`.
-    pub fn client(&self, set: Option<&ManifestSet>) -> anyhow::Result<RegistryClient> {
-        Ok(self.registry_options()?.client(set)?)
     }
 
     /// Starts logging at the chosen level (stderr).
@@ -106,95 +92,57 @@ impl OnlineArgs {
             .with_ansi(std::io::stderr().is_terminal())
             .try_init();
     }
-}
 
-/// Reads what planning `set` needs from the registries.
-pub fn read_for_plan(
-    args: &OnlineArgs,
-    set: &ManifestSet,
-    options: &PlanOptions,
-) -> anyhow::Result<Inventory> {
-    args.init_tracing();
-    let client = args.client(Some(set))?;
-    let outcome = run_with_progress(&client, needs::read_for_plan(&client, set, options))?;
-    finish(outcome, &client)
-}
-
-/// Reads every repository under `target` (`REGISTRY[/PREFIX]`).
-pub fn read_snapshot(args: &OnlineArgs, target: &str) -> anyhow::Result<Inventory> {
-    args.init_tracing();
-    let client = args.client(None)?;
-    let outcome = run_with_progress(&client, snapshot::read_prefix(&client, target))?;
-    finish(outcome, &client)
-}
-
-/// Reads every repository under each destination registry of `set` (what an audit compares).
-pub fn read_for_audit(args: &OnlineArgs, set: &ManifestSet) -> anyhow::Result<Inventory> {
-    args.init_tracing();
-    let client = args.client(Some(set))?;
-    let registries: std::collections::BTreeSet<&str> = set
-        .manifests
-        .iter()
-        .flat_map(|m| m.destinations())
-        .map(|r| r.name.value.as_str())
-        .filter(|name| needs::is_remote(name))
-        .collect();
-    let read = async {
-        let mut outcome = ReadOutcome::default();
-        for registry in registries {
-            outcome.merge(snapshot::read_prefix(&client, registry).await);
-        }
-        outcome
-    };
-    let outcome = run_with_progress(&client, read)?;
-    finish(outcome, &client)
-}
-
-/// Runs a read on a fresh runtime, with a progress line on stderr when it is a terminal.
-fn run_with_progress(
-    client: &RegistryClient,
-    read: impl std::future::Future<Output = ReadOutcome>,
-) -> anyhow::Result<ReadOutcome> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let show = std::io::stderr().is_terminal();
-    let stats = client.stats().clone();
-    Ok(runtime.block_on(async move {
-        let ticker = show.then(|| tokio::spawn(progress(stats.clone())));
-        let outcome = read.await;
-        if let Some(ticker) = ticker {
-            ticker.abort();
-            let _ = ticker.await;
-            clear_line();
-        }
-        outcome
-    }))
-}
-
-async fn progress(stats: Arc<Stats>) {
-    loop {
-        let s = stats.snapshot();
-        {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r\x1b[2Kreading registries: {}/{} repositories, {} requests, {} retries",
-                s.repositories_done, s.repositories_total, s.requests, s.retries
-            );
-            let _ = err.flush();
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    /// Connects to `registries` (`set` supplies service accounts), with logging started.
+    pub fn connect(&self, registries: Vec<String>, set: Option<&ManifestSet>) -> anyhow::Result<Connection> {
+        self.init_tracing();
+        Ok(Connection::open(registries, set, &self.registry_options()?)?)
     }
 }
 
-fn clear_line() {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r\x1b[2K");
-    let _ = err.flush();
+/// Which registries to read and what to ask them.
+pub enum Read<'a> {
+    /// What planning a manifest set needs.
+    Plan(&'a ManifestSet),
+    /// Every repository under each destination registry of a manifest set.
+    Audit(&'a ManifestSet),
+    /// Every repository under one `REGISTRY[/PREFIX]`.
+    Prefix(&'a str),
 }
 
-/// Registry-wide failures end the command (exit 2, one line each); a failed repository is a
-/// warning, and the planner then reports it as missing from the inventory.
-fn finish(outcome: ReadOutcome, client: &RegistryClient) -> anyhow::Result<Inventory> {
+/// Reads the registries (see [`Read`]) with a progress line on a terminal. Registry-wide failures
+/// end the command (exit 2, one line each); a failed repository is a warning, and the planner
+/// then reports its edges as missing from the inventory.
+pub fn read(args: &OnlineArgs, what: Read<'_>) -> anyhow::Result<Inventory> {
+    let connection = match what {
+        Read::Plan(set) | Read::Audit(set) => {
+            let names =
+                set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
+            args.connect(names, Some(set))?
+        }
+        Read::Prefix(target) => args.connect(vec![target.trim_end_matches('/').to_string()], None)?,
+    };
+    let counters = connection.counters().clone();
+    let line = move || {
+        let s = counters.snapshot();
+        format!(
+            "reading registries: {}/{} repositories, {} requests, {} retries",
+            s.repositories_done, s.repositories_total, s.requests, s.retries
+        )
+    };
+    let reading = async {
+        match what {
+            Read::Plan(set) => connection.read_for_plan(set).await,
+            Read::Audit(set) => connection.read_for_audit(set).await,
+            Read::Prefix(target) => connection.read_registries(&[target.to_string()]).await,
+        }
+    };
+    let outcome = display::with_progress(reading, line).context("starting the async runtime")?;
+    finish(outcome, &connection)
+}
+
+/// Prints notes and per-repository warnings; fails on registry-wide errors.
+fn finish(outcome: ReadOutcome, connection: &Connection) -> anyhow::Result<Inventory> {
     let mut err = std::io::stderr().lock();
     for note in &outcome.notes {
         let _ = writeln!(err, "cip: note: {note}");
@@ -203,7 +151,7 @@ fn finish(outcome: ReadOutcome, client: &RegistryClient) -> anyhow::Result<Inven
     for error in &partial {
         let _ = writeln!(err, "cip: warning: {error}");
     }
-    let s = client.stats().snapshot();
+    let s = connection.stats();
     tracing::info!(
         repositories = s.repositories_done,
         requests = s.requests,

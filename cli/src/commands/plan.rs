@@ -2,8 +2,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use crate::planning;
 use anyhow::Context;
-use cip::planning;
 use cip_core::PlanOptions;
 
 use super::ExitStatus;
@@ -49,19 +49,17 @@ pub fn color(human: bool) -> bool {
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let base = (!args.base.is_empty()).then_some(args.base.as_slice());
     let options = PlanOptions { strict: args.strict };
+    let set = planning::load_paths(&args.paths).context("reading manifests")?;
+    let base = base.map(planning::load_paths).transpose().context("reading the --base manifests")?;
     let inventory = match &args.inventory {
         Some(file) => planning::read_inventory(file)?,
-        None => {
-            let set = planning::load_paths(&args.paths).context("reading manifests")?;
-            super::online::read_for_plan(&args.online, &set, &options)?
-        }
+        None => super::online::read(&args.online, super::online::Read::Plan(&set))?,
     };
-    let run = planning::plan_with_inventory(&args.paths, base, &inventory, &options)
-        .context("reading manifests")?;
+    let plan = cip_core::plan::plan_delta(&set, base.as_ref(), &inventory, &options);
     let text = match args.format {
-        PlanFormat::Json => run.plan.to_json(),
-        PlanFormat::Human => cip::render_plan::plan_human(&run.plan, &run.set.files, color(true)),
+        PlanFormat::Json => plan.to_json(),
+        PlanFormat::Human => crate::render::plan::plan_human(&plan, &set.files, color(true)),
     };
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
-    Ok(if run.plan.has_problems() { ExitStatus::Findings } else { ExitStatus::Clean })
+    Ok(if plan.has_problems() { ExitStatus::Findings } else { ExitStatus::Clean })
 }

@@ -1,18 +1,14 @@
 //! `cip promote`: read the registries the manifests name, plan, print the plan, and with
 //! `--confirm` execute it (dry run otherwise).
 
-use std::io::{IsTerminal, Write};
-
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
-use cip::promote::progress::Progress;
-use cip::promote::session::Quiet;
-use cip::promote::{self, Limits, Observer, PromoteOptions, Report};
-use cip_core::Plan;
-use serde::Serialize;
+use cip::promote::{self, Limits, Observer, PromoteOptions, Quiet, Report};
 
 use super::ExitStatus;
+use crate::display;
 
 /// Output formats of `cip promote`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,27 +49,6 @@ pub struct PromoteArgs {
     pub paths: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct JsonOutput<'a> {
-    plan: &'a Plan,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    report: Option<&'a Report>,
-}
-
-/// Draws the executor's progress line on stderr (a terminal only; CI logs get the summary).
-struct Display;
-
-impl Observer for Display {
-    fn progress(&self, progress: &Progress, elapsed: Duration, last: bool) {
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{}", progress.line(elapsed));
-        if last {
-            let _ = writeln!(err);
-        }
-        let _ = err.flush();
-    }
-}
-
 /// The library options these arguments describe.
 fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
     Ok(PromoteOptions {
@@ -90,16 +65,29 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
 pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
     args.online.init_tracing();
     let options = options(&args)?;
-    let input = cip::input::read_paths(&args.paths).context("reading manifests")?;
+    let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
     let human = args.format == PromoteFormat::Human;
-    let observer: &dyn Observer = if human && std::io::stderr().is_terminal() { &Display } else { &Quiet };
+    let observer: &dyn Observer = if human && display::wanted() { &display::PromoteDisplay } else { &Quiet };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let outcome = runtime.block_on(promote::run(input, &options, observer))?;
+    {
+        let mut err = std::io::stderr().lock();
+        for note in &outcome.read_notes {
+            let _ = writeln!(err, "cip: note: {note}");
+        }
+        for error in &outcome.read_errors {
+            let _ = writeln!(err, "cip: warning: {error}");
+        }
+    }
     let (plan, report) = (&outcome.plan, outcome.report.as_ref());
     let mut out = String::new();
     match args.format {
         PromoteFormat::Human => {
-            out.push_str(&cip::render_plan::plan_human(plan, &outcome.set.files, super::plan::color(true)));
+            out.push_str(&crate::render::plan::plan_human(
+                plan,
+                &outcome.set.files,
+                super::plan::color(true),
+            ));
             match report {
                 Some(report) => out.push_str(&report.to_human()),
                 None if !args.confirm => {
@@ -108,11 +96,7 @@ pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
                 None => out.push_str("nothing to do\n"),
             }
         }
-        PromoteFormat::Json => {
-            out =
-                serde_json::to_string_pretty(&JsonOutput { plan, report }).context("encoding the report")?;
-            out.push('\n');
-        }
+        PromoteFormat::Json => out = outcome.to_json(),
     }
     std::io::stdout().lock().write_all(out.as_bytes()).context("writing output")?;
     let failed = report.is_some_and(Report::has_failures);

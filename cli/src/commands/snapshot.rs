@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
+use crate::planning;
 use anyhow::{Context, bail};
-use cip::planning;
 use cip_core::snapshot::{Snapshot, SnapshotOptions};
 
 use super::ExitStatus;
@@ -55,14 +55,14 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
                 bail!("cip snapshot --inventory FILE takes exactly one REGISTRY, got {}", args.targets.len());
             };
             let inventory = planning::read_inventory(file)?;
-            (planning::snapshot_inventory(&inventory, registry, &options), ExitStatus::Clean)
+            (cip_core::snapshot::snapshot(&inventory, registry, &options), ExitStatus::Clean)
         }
         (None, Some(dest)) => {
             let set = planning::load_paths(&args.targets).context("reading manifests")?;
             let snapshot = cip_core::snapshot::snapshot_manifests(&set, dest, &options);
             let errors = set.has_errors();
             if !set.diagnostics.is_empty() {
-                let text = cip::render::diagnostics_human(&set.diagnostics, &set.files, false);
+                let text = crate::render::diagnostics_human(&set.diagnostics, &set.files, false);
                 std::io::stderr().lock().write_all(text.as_bytes()).context("writing findings")?;
             }
             (snapshot, if errors { ExitStatus::Findings } else { ExitStatus::Clean })
@@ -74,8 +74,11 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
                     args.targets.len()
                 );
             };
-            let inventory = super::online::read_snapshot(&args.online, registry)?;
-            (planning::snapshot_inventory(&inventory, registry, &options), ExitStatus::Clean)
+            let inventory = super::online::read(&args.online, super::online::Read::Prefix(registry))?;
+            (
+                cip_core::snapshot::snapshot(&inventory, registry.trim_end_matches('/'), &options),
+                ExitStatus::Clean,
+            )
         }
         _ => bail!("cip snapshot needs either --inventory FILE REGISTRY or --from-manifests DEST PATH..."),
     };

@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cip_core::plan::{Action, ActionKind};
 use futures_util::future::{BoxFuture, FutureExt, try_join_all};
@@ -29,11 +29,11 @@ use futures_util::{StreamExt, stream};
 use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
-use super::locate::{Endpoint, Stores};
 use super::progress::Progress;
 use super::report::{ActionReport, Counters, Outcome};
 use super::verify::{check_manifest, verifying};
-use crate::store::{ErrorKind, MountOutcome, Operation, RawManifest, StoreError};
+use crate::registry::retry::{RetryPolicy, backoff};
+use crate::store::{ErrorKind, Location, MountOutcome, Operation, RawManifest, RegistryError, Stores};
 
 /// Parallelism bounds.
 #[derive(Clone, Debug)]
@@ -56,12 +56,10 @@ impl Default for Limits {
 type Shared<T> = Arc<OnceCell<T>>;
 
 /// Attempts per action when failures are transient (one try and this many retries).
-pub(super) const RETRIES: u32 = 5;
-/// First pause before a retry; doubled each time, with jitter.
-const RETRY_BASE: Duration = Duration::from_millis(200);
+const RETRIES: u32 = 5;
 
 /// State shared by every action of a run.
-pub struct Executor<'s> {
+pub(crate) struct Executor<'s> {
     stores: &'s Stores,
     limits: Limits,
     global: Semaphore,
@@ -81,7 +79,7 @@ pub struct Executor<'s> {
 }
 
 /// Called once per finished action: its index in the plan and its record.
-pub type ActionHook<'a> = dyn Fn(usize, &ActionReport) + Sync + 'a;
+pub(crate) type ActionHook<'a> = dyn Fn(usize, &ActionReport) + Sync + 'a;
 
 fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K) -> Shared<T> {
     map.lock().expect("executor map lock").entry(key).or_default().clone()
@@ -89,7 +87,7 @@ fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K
 
 impl<'s> Executor<'s> {
     /// An executor over `stores`.
-    pub fn new(stores: &'s Stores, limits: Limits, progress: Arc<Progress>) -> Self {
+    pub(crate) fn new(stores: &'s Stores, limits: Limits, progress: Arc<Progress>) -> Self {
         Executor {
             stores,
             global: Semaphore::new(limits.blobs.max(1)),
@@ -104,13 +102,13 @@ impl<'s> Executor<'s> {
     }
 
     /// Calls `hook` as each action finishes (after its retries), in completion order.
-    pub fn on_action(mut self, hook: &'s ActionHook<'s>) -> Self {
+    pub(crate) fn on_action(mut self, hook: &'s ActionHook<'s>) -> Self {
         self.on_action = Some(hook);
         self
     }
 
     /// Runs every action (in parallel, bounded) and returns their records in plan order.
-    pub async fn run(&self, actions: &[Action]) -> Vec<ActionReport> {
+    pub(crate) async fn run(&self, actions: &[Action]) -> Vec<ActionReport> {
         self.progress.images_total.store(actions.len() as u64, Ordering::Relaxed);
         let mut reports: Vec<(usize, ActionReport)> = stream::iter(actions.iter().enumerate())
             .map(|(i, action)| async move {
@@ -138,7 +136,7 @@ impl<'s> Executor<'s> {
             }
             attempt += 1;
             self.progress.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(backoff(attempt)).await;
+            tokio::time::sleep(backoff(&RetryPolicy::default(), attempt - 1)).await;
             result = self.action(action, &counters).await;
         }
         self.progress.images_done.fetch_add(1, Ordering::Relaxed);
@@ -167,7 +165,7 @@ impl<'s> Executor<'s> {
         report.with_counters(&counters)
     }
 
-    async fn action(&self, action: &Action, counters: &Counters) -> Result<(), StoreError> {
+    async fn action(&self, action: &Action, counters: &Counters) -> Result<(), RegistryError> {
         let dst = self.stores.locate(&action.dst)?;
         let raw = match action.action {
             ActionKind::Copy => {
@@ -189,11 +187,11 @@ impl<'s> Executor<'s> {
     /// Writes `raw` (and everything it references) to `dst` by digest, once per run.
     async fn ensure_manifest(
         &self,
-        src: &Endpoint,
-        dst: &Endpoint,
+        src: &Location,
+        dst: &Location,
         raw: &RawManifest,
         counters: &Counters,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let key = (dst.key.clone(), dst.repo.clone(), raw.digest.clone());
         let cell = shared(&self.manifests, key);
         cell.get_or_try_init(|| self.write_manifest(src, dst, raw, counters, 0)).await?;
@@ -202,12 +200,12 @@ impl<'s> Executor<'s> {
 
     fn write_manifest<'a>(
         &'a self,
-        src: &'a Endpoint,
-        dst: &'a Endpoint,
+        src: &'a Location,
+        dst: &'a Location,
         raw: &'a RawManifest,
         counters: &'a Counters,
         depth: usize,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> BoxFuture<'a, Result<(), RegistryError>> {
         async move {
             let content = References::of(raw).map_err(|m| wrap(src, Operation::GetManifest, m))?;
             if depth > 4 && !content.children.is_empty() {
@@ -230,12 +228,12 @@ impl<'s> Executor<'s> {
     /// Copies an index child unless the destination already has it.
     async fn child(
         &self,
-        src: &Endpoint,
-        dst: &Endpoint,
+        src: &Location,
+        dst: &Location,
         digest: &str,
         counters: &Counters,
         depth: usize,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         // The same per-run cell as whole actions: a child shared by several indexes (or also
         // promoted on its own) is written once, and never by two concurrent PUTs.
         let cell = shared(&self.manifests, (dst.key.clone(), dst.repo.clone(), digest.to_owned()));
@@ -261,12 +259,12 @@ impl<'s> Executor<'s> {
     /// Makes one blob present in `dst`, once per repository and run.
     async fn blob(
         &self,
-        src: &Endpoint,
-        dst: &Endpoint,
+        src: &Location,
+        dst: &Location,
         digest: &str,
         size: u64,
         counters: &Counters,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let cell = shared(&self.repo_blobs, (dst.key.clone(), dst.repo.clone(), digest.to_owned()));
         cell.get_or_try_init(|| self.blob_in_repo(src, dst, digest, size, counters)).await?;
         Ok(())
@@ -275,12 +273,12 @@ impl<'s> Executor<'s> {
     /// Makes one blob present in `dst`: at most one transfer per destination store and digest.
     async fn blob_in_repo(
         &self,
-        src: &Endpoint,
-        dst: &Endpoint,
+        src: &Location,
+        dst: &Location,
         digest: &str,
         size: u64,
         counters: &Counters,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let cell = shared(&self.blobs, (dst.key.clone(), digest.to_owned()));
         let holder = cell
             .get_or_try_init(|| async {
@@ -302,12 +300,12 @@ impl<'s> Executor<'s> {
 
     async fn first_transfer(
         &self,
-        src: &Endpoint,
-        dst: &Endpoint,
+        src: &Location,
+        dst: &Location,
         digest: &str,
         size: u64,
         counters: &Counters,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let pool = self.permit_pool(&dst.key);
         let _permits = (pool.acquire().await, self.global.acquire().await);
         if dst.store.blob_exists(&dst.repo, digest).await? {
@@ -326,63 +324,63 @@ impl<'s> Executor<'s> {
     /// Streams a blob from the source to the destination, verified on the way.
     async fn upload(
         &self,
-        src: &Endpoint,
-        dst: &Endpoint,
+        src: &Location,
+        dst: &Location,
         digest: &str,
         size: u64,
         counters: &Counters,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let mut blob = src.store.get_blob(&src.repo, digest).await?;
         // A source that did not announce a length (0) is held to the descriptor's size.
         if blob.size == 0 {
             blob.size = size;
         }
         if blob.size != size {
-            let kind = ErrorKind::SizeMismatch { expected: size, actual: blob.size };
-            return Err(StoreError::new(src.store.name(), &src.repo, Operation::GetBlob, kind));
+            let kind = ErrorKind::Integrity {
+                object: format!("blob {digest}"),
+                found: format!("the source announces {} bytes where the manifest says {size}", blob.size),
+            };
+            return Err(RegistryError::new(src.store.name(), &src.repo, Operation::GetBlob, kind));
         }
         let progress = self.progress.clone();
-        let verified = verifying(blob, digest, src.store.name(), &src.repo, move |n| {
+        let (verified, source_failure) = verifying(blob, digest, src.store.name(), &src.repo, move |n| {
             progress.bytes.fetch_add(n, Ordering::Relaxed);
         });
-        dst.store.put_blob(&dst.repo, digest, verified).await?;
+        // When the upload stops because the source failed, the source's error is the cause (an
+        // integrity failure is final; a source cut off is worth another try).
+        if let Err(error) = dst.store.put_blob(&dst.repo, digest, verified).await {
+            return Err(source_failure.take().unwrap_or(error));
+        }
         Counters::bump(&counters.uploaded);
         counters.bytes.fetch_add(size, Ordering::Relaxed);
         Ok(())
     }
 }
 
-/// Pause before retry `attempt` (1-based): doubling from [`RETRY_BASE`], with up to 50% jitter so
-/// that images failing together do not retry together.
-pub(super) fn backoff(attempt: u32) -> Duration {
-    let base = RETRY_BASE * 2u32.pow(attempt.saturating_sub(1).min(6));
-    base + base.mul_f64(rand::random::<f64>() * 0.5)
-}
-
 /// Reads a manifest by digest and checks its bytes.
-async fn read_manifest(at: &Endpoint, digest: &str) -> Result<RawManifest, StoreError> {
+async fn read_manifest(at: &Location, digest: &str) -> Result<RawManifest, RegistryError> {
     let raw = at.store.get_manifest(&at.repo, digest).await?;
     check_manifest(&raw, digest, at.store.name(), &at.repo)?;
     Ok(RawManifest { digest: digest.to_owned(), ..raw })
 }
 
-fn wrap(at: &Endpoint, operation: Operation, message: String) -> StoreError {
-    StoreError::new(at.store.name(), &at.repo, operation, ErrorKind::Invalid(message))
+fn wrap(at: &Location, operation: Operation, message: String) -> RegistryError {
+    RegistryError::new(at.store.name(), &at.repo, operation, ErrorKind::Invalid(message))
 }
 
 /// What a manifest references: child manifests (index) or blobs with sizes (image).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct References {
+pub(crate) struct References {
     /// Child manifest digests of an index.
-    pub children: Vec<String>,
+    pub(crate) children: Vec<String>,
     /// Config and layer digests with their sizes.
-    pub blobs: Vec<(String, u64)>,
+    pub(crate) blobs: Vec<(String, u64)>,
 }
 
 impl References {
     /// Reads the references of a manifest (Docker schema 2, manifest list, OCI manifest, OCI
     /// index, and OCI artifacts with a `blobs` list).
-    pub fn of(raw: &RawManifest) -> Result<Self, String> {
+    pub(crate) fn of(raw: &RawManifest) -> Result<Self, String> {
         let value: Value = serde_json::from_slice(&raw.bytes)
             .map_err(|e| format!("manifest {} is not JSON: {e}", raw.digest))?;
         if value.get("schemaVersion").and_then(Value::as_u64) == Some(1) {

@@ -1,11 +1,9 @@
-//! Progress of a promotion: counters the executor bumps, and a one-line display redrawn on a
-//! terminal (images done / total, bytes uploaded, throughput, failures). Off a terminal nothing
-//! is drawn: CI logs get the summary table at the end instead.
+//! Progress of a promotion: counters the executor bumps, and their one-line summary. The
+//! library draws nothing: front ends read the counters through their
+//! [`Observer`](super::Observer) (the CLI redraws the line on a terminal, Node forwards events).
 
-use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use super::report::human_bytes;
 
@@ -22,7 +20,6 @@ pub struct Progress {
     pub failures: AtomicU64,
     /// Actions run again after a transient failure.
     pub retries: AtomicU64,
-    stop: AtomicBool,
 }
 
 impl Progress {
@@ -39,29 +36,5 @@ impl Progress {
             self.retries.load(Ordering::Relaxed),
             self.failures.load(Ordering::Relaxed),
         )
-    }
-
-    /// Starts redrawing the status line on stderr every 200 ms until [`Progress::finish`].
-    pub fn spawn_display(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let progress = self.clone();
-        let started = Instant::now();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(200));
-            loop {
-                tick.tick().await;
-                let done = progress.stop.load(Ordering::Relaxed);
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "\r\x1b[2K{}", progress.line(started.elapsed()));
-                if done {
-                    let _ = writeln!(err);
-                    break;
-                }
-            }
-        })
-    }
-
-    /// Asks the display to draw a last time and stop.
-    pub fn finish(&self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }

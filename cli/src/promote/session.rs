@@ -1,6 +1,7 @@
 //! One promotion from manifests to report, as every front end runs it: load the manifests, keep
 //! the `dest` registries, read what planning needs through the stores, plan (core), and with
-//! `confirm` execute. The CLI and the Node addon call [`run`] and only decode their arguments and
+//! `confirm` execute. The read is the one every command uses ([`crate::read`]): `cip plan` and
+//! `cip promote`'s dry run print identical plans for the same manifests. The CLI and the Node addon call [`run`] and only decode their arguments and
 //! encode its [`PromoteOutcome`], so both plan and promote identically.
 //!
 //! Front ends watch a run through an [`Observer`]: phases, the plan, progress counters at a fixed
@@ -10,15 +11,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cip_core::{Input, Inventory, ManifestSet, Plan, PlanOptions};
+use cip_core::{Input, ManifestSet, Plan, PlanOptions};
 
 use super::execute::{Executor, Limits};
-use super::locate::Stores;
 use super::progress::Progress;
 use super::report::{ActionReport, Report};
-use crate::connect::{ConnectError, RegistryOptions};
-use crate::registry::RegistryClient;
-use crate::store::StoreError;
+use crate::connect::{ConnectError, Connection, RegistryOptions};
+use crate::registry::RegistryError;
+use crate::store::Stores;
 
 /// How a promotion runs.
 #[derive(Clone, Debug)]
@@ -92,15 +92,33 @@ pub struct Quiet;
 
 impl Observer for Quiet {}
 
-/// What a run produced.
-#[derive(Debug)]
+/// What a run produced. Serializes to the machine-readable result every front end gives:
+/// `{"plan": ..., "report": ...}` (no `report` for a dry run).
+#[derive(Debug, serde::Serialize)]
 pub struct PromoteOutcome {
     /// The manifests (restricted to `dest`), with their files for rendering.
+    #[serde(skip)]
     pub set: ManifestSet,
     /// The plan.
     pub plan: Plan,
     /// What execution did; `None` for a dry run or an empty plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Report>,
+    /// Repositories that could not be read (their edges are blocked as `inventory-missing`).
+    #[serde(skip)]
+    pub read_errors: Vec<RegistryError>,
+    /// Notes of the read (unsupported media types, ...).
+    #[serde(skip)]
+    pub read_notes: Vec<String>,
+}
+
+impl PromoteOutcome {
+    /// The machine-readable result: `{"plan": ..., "report": ...}` (no `report` for a dry run),
+    /// pretty JSON with a final newline, as `cip promote --format json` prints it and the Node
+    /// addon returns it.
+    pub fn to_json(&self) -> String {
+        cip_core::wire::pretty_json(self)
+    }
 }
 
 /// Why a run could not plan at all (failed actions are in the report instead).
@@ -112,14 +130,9 @@ pub enum PromoteError {
     /// The registry client could not be configured.
     #[error(transparent)]
     Connect(#[from] ConnectError),
-    /// The registries could not be read (the cause is the error's source).
-    #[error("reading the registries")]
-    Read(#[from] StoreError),
-}
-
-/// Registry names of every manifest of the set.
-fn registry_names(set: &ManifestSet) -> Vec<String> {
-    set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect()
+    /// A registry could not be read at all (unreachable, credentials refused).
+    #[error("cannot read the registries: {0}")]
+    Read(RegistryError),
 }
 
 /// Drops the destination registries not named by `dest`, so that only the chosen mirrors are
@@ -133,55 +146,47 @@ fn restrict(set: &mut ManifestSet, dest: &[String]) {
     }
 }
 
-/// Where a run reads and writes: the stores of a set's registries (`oci:DIR` layouts, and hosts
-/// reached through `client`) and the client itself, whose registry reader reads HTTP registries.
-pub struct Connection {
-    /// The stores, one per host or layout.
-    pub stores: Stores,
-    /// The registry client behind the HTTP stores.
-    pub client: RegistryClient,
-}
-
-impl Connection {
-    /// Connects to the registries of `set` as `registry` describes.
-    pub fn open(set: &ManifestSet, registry: &RegistryOptions) -> Result<Self, ConnectError> {
-        let client = registry.client(Some(set))?;
-        let stores = Stores::new(registry_names(set), super::opener(client.clone()));
-        Ok(Connection { stores, client })
-    }
-
-    /// Reads what planning `set` needs from its registries.
-    pub async fn read_inventory(&self, set: &ManifestSet) -> Result<Inventory, StoreError> {
-        super::inventory::read_for_promotion(set, &self.stores, &self.client).await
-    }
-}
-
 /// Runs a promotion (see the module documentation).
 pub async fn run(
     input: Input,
     options: &PromoteOptions,
     observer: &dyn Observer,
 ) -> Result<PromoteOutcome, PromoteError> {
-    let mut set = cip_core::load(input);
-    let names = registry_names(&set);
-    if let Some(unknown) = options.dest.iter().find(|d| !names.contains(d)) {
+    let set = cip_core::load(input);
+    let known = |d: &String| set.manifests.iter().flat_map(|m| &m.registries).any(|r| &r.name.value == d);
+    if let Some(unknown) = options.dest.iter().find(|d| !known(d)) {
         return Err(PromoteError::UnknownDest(unknown.clone()));
     }
-    let connection = Connection::open(&set, &options.registry)?;
+    let connection = Connection::for_set(&set, &options.registry)?;
+    run_on(&connection, set, options, observer).await
+}
+
+/// Runs a promotion of a loaded manifest set over an open connection (its stores and reader):
+/// what [`run`] does after connecting, for callers that build the connection themselves.
+pub async fn run_on(
+    connection: &Connection,
+    set: ManifestSet,
+    options: &PromoteOptions,
+    observer: &dyn Observer,
+) -> Result<PromoteOutcome, PromoteError> {
+    let mut set = set;
     restrict(&mut set, &options.dest);
     observer.phase(Phase::Reading);
-    let inventory = connection.read_inventory(&set).await?;
+    let read = connection.read_for_plan(&set).await;
+    if let Some(error) = read.registry_wide_error() {
+        return Err(PromoteError::Read(error.clone()));
+    }
     observer.phase(Phase::Planning);
-    let plan = cip_core::plan::plan(&set, &inventory, &PlanOptions { strict: options.strict });
+    let plan = cip_core::plan::plan(&set, &read.inventory, &PlanOptions { strict: options.strict });
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);
-        Some(execute(&plan, &connection.stores, options, observer).await)
+        Some(execute(&plan, connection.stores(), options, observer).await)
     } else {
         None
     };
     observer.phase(Phase::Done);
-    Ok(PromoteOutcome { set, plan, report })
+    Ok(PromoteOutcome { set, plan, report, read_errors: read.errors, read_notes: read.notes })
 }
 
 /// Runs the plan's actions, telling the observer about progress and each finished action.

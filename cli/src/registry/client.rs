@@ -1,38 +1,30 @@
-//! The registry client: one reqwest client per run (connection reuse, HTTP/2 where offered),
-//! per-host rate and concurrency limits, retries, and authentication, under small typed
-//! operations (list tags, check/read manifests, list repositories). Every failure comes back
-//! as a [`RegistryError`] naming registry, repository and operation.
+//! The registry client's state: one reqwest client per run (connection reuse, HTTP/2 where
+//! offered), what each host taught us (endpoint, challenge, listing style, refused credentials,
+//! outage clock), and the description of one call. The operations live beside it, one file per
+//! family: [`super::ping`] (reachability and challenge), [`super::auth`] (credentials and
+//! tokens), [`super::manifest`], [`super::blob`] (blobs and uploads), [`super::tags`],
+//! [`super::catalog`] and [`super::google`]; every request goes through the one send loop in
+//! [`super::send`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant};
 
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
-use sha2::{Digest as _, Sha256};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
 use tokio::sync::OnceCell;
-use tracing::{debug, info};
 
 use super::auth::{self, Challenge, Credential, Credentials, Scopes, TokenCache};
 use super::error::{ErrorKind, Operation, RegistryError};
-use super::google::TagsList;
 use super::host;
-use super::link;
-use super::media;
 use super::ratelimit::HostLimiter;
-use super::retry::{self, RetryPolicy, RetryState};
-use super::secret::Secret;
+use super::retry::RetryPolicy;
 use super::stats::Stats;
-use crate::store::{ManifestHead, RawManifest};
 
-/// Largest manifest or listing body cip accepts (manifests are small; this bounds memory).
-const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
-/// Repositories per batched token request (keeps the token URL well under common limits).
-pub const TOKEN_BATCH: usize = 50;
 /// Page size asked for in `tags/list` and `_catalog`.
-const PAGE_SIZE: u32 = 1000;
+pub(crate) const PAGE_SIZE: u32 = 1000;
 
 /// Settings of one run's client.
 #[derive(Clone, Debug)]
@@ -94,45 +86,55 @@ impl Default for ClientConfig {
 
 /// How a host is reached, learned once per run from `GET /v2/`.
 #[derive(Clone, Debug)]
-struct Endpoint {
+pub(crate) struct Endpoint {
     /// `https://host` or `http://host`.
-    base: String,
+    pub(crate) base: String,
     /// Whether certificate checks are off for this host.
-    unverified: bool,
+    pub(crate) unverified: bool,
     /// What the registry asked for.
-    challenge: Challenge,
+    pub(crate) challenge: Challenge,
 }
 
 /// Per-host state.
 #[derive(Debug)]
-struct HostState {
-    limiter: HostLimiter,
+pub(crate) struct HostState {
+    pub(crate) limiter: HostLimiter,
     /// Reachability and challenge; a failure is remembered too, so a dead registry is not
     /// pinged again for every repository.
-    endpoint: OnceCell<Result<Endpoint, ErrorKind>>,
+    pub(crate) endpoint: OnceCell<Result<Endpoint, ErrorKind>>,
     /// Identities whose credentials this host refused: later requests fail at once instead of
     /// asking again (no retry storm on a wrong password).
-    refused: Mutex<BTreeSet<String>>,
+    pub(crate) refused: Mutex<BTreeSet<String>>,
     /// Whether this host offers Google's `tags/list` extension, once known.
-    extension: Mutex<Option<bool>>,
+    pub(crate) extension: Mutex<Option<bool>>,
     /// A challenge learned from a 401 on a host whose `/v2/` was open.
-    late_challenge: Mutex<Option<Challenge>>,
+    pub(crate) late_challenge: Mutex<Option<Challenge>>,
+    /// When the host's current run of transient failures began (`None`: healthy). Every
+    /// request to the host shares it, so the retry budget is the host's, not the request's: a
+    /// registry that restarts for a few seconds delays the requests in flight instead of failing
+    /// them, and one that stays down fails them all once the budget is spent.
+    pub(crate) outage: Mutex<Option<Instant>>,
+    /// Whether the host ever answered in this run. A host never reached gets the policy's few
+    /// attempts only (a typo in a registry name fails in seconds, not after the whole budget).
+    pub(crate) reached: std::sync::atomic::AtomicBool,
+    /// When the host last answered (any non-retryable status).
+    pub(crate) last_answer: Mutex<Option<Instant>>,
 }
 
-struct Inner {
-    config: ClientConfig,
-    http: reqwest::Client,
-    http_unverified: reqwest::Client,
-    hosts: Mutex<HashMap<String, Arc<HostState>>>,
-    credentials: Credentials,
-    tokens: TokenCache,
-    stats: Arc<Stats>,
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    pub(crate) http: reqwest::Client,
+    pub(crate) http_unverified: reqwest::Client,
+    pub(crate) hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    pub(crate) credentials: Credentials,
+    pub(crate) tokens: TokenCache,
+    pub(crate) stats: Arc<Stats>,
 }
 
 /// A registry client. Cheap to clone; clones share connections, limits, tokens and counters.
 #[derive(Clone)]
 pub struct RegistryClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -142,36 +144,25 @@ impl std::fmt::Debug for RegistryClient {
 }
 
 /// One HTTP call, described so it can be re-sent on retry.
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     /// Registry host (as in image names; Docker Hub is mapped).
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// Full repository path for error messages and the credential's identity (or the host).
-    pub repository: Option<&'a str>,
+    pub(crate) repository: Option<&'a str>,
     /// What this is.
-    pub operation: Operation,
+    pub(crate) operation: Operation,
     /// Method.
-    pub method: Method,
+    pub(crate) method: Method,
     /// Path and query (`/v2/...`), or an absolute URL from a `Link` header.
-    pub target: String,
+    pub(crate) target: String,
     /// Extra headers.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     /// Body (re-sent on retry).
-    pub body: Option<bytes::Bytes>,
+    pub(crate) body: Option<bytes::Bytes>,
     /// Token scopes the call needs.
-    pub scopes: Scopes,
+    pub(crate) scopes: Scopes,
     /// Whole-request time limit; `None` for streams, which rely on the read timeout.
-    pub timeout: Option<Duration>,
-}
-
-/// `sha256:<hex>` of bytes.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl RegistryClient {
@@ -223,7 +214,7 @@ impl RegistryClient {
         &self.inner.config
     }
 
-    fn host_state(&self, host: &str) -> Arc<HostState> {
+    pub(crate) fn host_state(&self, host: &str) -> Arc<HostState> {
         let mut hosts = self.inner.hosts.lock().expect("hosts lock");
         hosts
             .entry(host.to_string())
@@ -236,22 +227,25 @@ impl RegistryClient {
                     refused: Mutex::new(BTreeSet::new()),
                     extension: Mutex::new(None),
                     late_challenge: Mutex::new(None),
+                    outage: Mutex::new(None),
+                    reached: std::sync::atomic::AtomicBool::new(false),
+                    last_answer: Mutex::new(None),
                 })
             })
             .clone()
     }
 
     /// Whether `host` is known to offer Google's `tags/list` extension.
-    pub fn extension(&self, host: &str) -> Option<bool> {
+    pub(crate) fn extension(&self, host: &str) -> Option<bool> {
         *self.host_state(host).extension.lock().expect("extension lock")
     }
 
     /// Records whether `host` offers Google's `tags/list` extension.
-    pub fn set_extension(&self, host: &str, offered: bool) {
+    pub(crate) fn set_extension(&self, host: &str, offered: bool) {
         *self.host_state(host).extension.lock().expect("extension lock") = Some(offered);
     }
 
-    fn insecure_allowed(&self, host: &str) -> bool {
+    pub(crate) fn insecure_allowed(&self, host: &str) -> bool {
         let insecure = &self.inner.config.insecure;
         host::is_loopback(host) || insecure.contains(host) || insecure.contains(host::host_name(host))
     }
@@ -260,12 +254,12 @@ impl RegistryClient {
     /// insecure), or when it is the registry's host name on another port and the registry may.
     /// Credentials sent to a realm travel in clear, so a registry allowed plain HTTP must not be
     /// able to send them to some other machine just by naming it in its challenge.
-    fn plain_realm_allowed(&self, host: &str, realm_host: &str) -> bool {
+    pub(crate) fn plain_realm_allowed(&self, host: &str, realm_host: &str) -> bool {
         let same_machine = host::host_name(realm_host).eq_ignore_ascii_case(host::host_name(host));
         self.insecure_allowed(realm_host) || (same_machine && self.insecure_allowed(host))
     }
 
-    fn error(
+    pub(crate) fn error(
         &self,
         call_host: &str,
         repository: Option<&str>,
@@ -280,512 +274,8 @@ impl RegistryClient {
         }
     }
 
-    /// Learns (once) how to reach `host` and what authentication it wants.
-    async fn endpoint(&self, host: &str) -> Result<Endpoint, RegistryError> {
-        let state = self.host_state(host);
-        let found =
-            state.endpoint.get_or_init(|| async { self.discover(host).await.map_err(|e| e.kind) }).await;
-        found.clone().map_err(|kind| self.error(host, None, Operation::Ping, kind))
-    }
-
-    async fn discover(&self, host: &str) -> Result<Endpoint, RegistryError> {
-        let api = host::api_host(host);
-        let fail = |kind| self.error(host, None, Operation::Ping, kind);
-        // Connection failures are retried only on the last scheme tried; before that they
-        // just mean "try the next scheme".
-        let secure_only = !self.insecure_allowed(host);
-        let verified = self.ping(host, &format!("https://{api}"), false, secure_only).await;
-        let https_error = match verified {
-            Ok(challenge) => {
-                return Ok(Endpoint { base: format!("https://{api}"), unverified: false, challenge });
-            }
-            Err(PingError::Kind(kind)) => return Err(fail(kind)),
-            Err(PingError::Transport(message)) => message,
-        };
-        if !self.insecure_allowed(host) {
-            let kind = if looks_like_tls(&https_error) {
-                ErrorKind::Insecure { host: host.to_string(), reason: https_error }
-            } else {
-                ErrorKind::Connect(format!(
-                    "{https_error} (over HTTPS; a registry without TLS must be marked --insecure-registry {host})"
-                ))
-            };
-            return Err(fail(kind));
-        }
-        if looks_like_certificate(&https_error) {
-            match self.ping(host, &format!("https://{api}"), true, false).await {
-                Ok(challenge) => {
-                    return Ok(Endpoint { base: format!("https://{api}"), unverified: true, challenge });
-                }
-                Err(PingError::Kind(kind)) => return Err(fail(kind)),
-                Err(PingError::Transport(_)) => {}
-            }
-        }
-        match self.ping(host, &format!("http://{api}"), false, true).await {
-            Ok(challenge) => Ok(Endpoint { base: format!("http://{api}"), unverified: false, challenge }),
-            Err(PingError::Kind(kind)) => Err(fail(kind)),
-            Err(PingError::Transport(message)) => {
-                Err(fail(ErrorKind::Connect(format!("HTTPS: {https_error}; HTTP: {message}"))))
-            }
-        }
-    }
-
-    /// `GET /v2/` on one base URL, with retries for transient trouble.
-    async fn ping(
-        &self,
-        host: &str,
-        base: &str,
-        unverified: bool,
-        last: bool,
-    ) -> Result<Challenge, PingError> {
-        let cfg = &self.inner.config;
-        let client = if unverified { &self.inner.http_unverified } else { &self.inner.http };
-        let state = self.host_state(host);
-        let mut retry = RetryState::new();
-        loop {
-            let _permit = state.limiter.admit().await;
-            let sent = client.get(format!("{base}/v2/")).timeout(cfg.timeout).send().await;
-            let mut transport = false;
-            let (delay_hint, problem) = match sent {
-                Ok(response) => {
-                    self.inner.stats.request(host);
-                    let status = response.status();
-                    debug!(registry = host, url = %format!("{base}/v2/"), status = status.as_u16(), "ping");
-                    if status.is_success() {
-                        return Ok(Challenge::Anonymous);
-                    }
-                    if status == StatusCode::UNAUTHORIZED {
-                        let header = response
-                            .headers()
-                            .get_all(header::WWW_AUTHENTICATE)
-                            .iter()
-                            .filter_map(|v| v.to_str().ok())
-                            .filter_map(auth::challenge::parse)
-                            .max_by_key(|c| matches!(c, Challenge::Bearer { .. }));
-                        return header.ok_or_else(|| {
-                            PingError::Kind(ErrorKind::Credentials(
-                                "the registry asks for an authentication scheme cip does not support".into(),
-                            ))
-                        });
-                    }
-                    if !retry::is_retryable_status(status.as_u16()) {
-                        return Err(PingError::Kind(if status == StatusCode::NOT_FOUND {
-                            ErrorKind::NotARegistry(format!("{base}/v2/ answered HTTP 404"))
-                        } else {
-                            status_kind(status.as_u16(), &body_text(response).await)
-                        }));
-                    }
-                    (retry_after(response.headers()), format!("HTTP {}", status.as_u16()))
-                }
-                Err(e) if e.is_connect() && (!last || looks_like_tls(&error_chain(&e))) => {
-                    // A refused or failed handshake is an answer about this scheme; the caller
-                    // decides whether to try another.
-                    return Err(PingError::Transport(error_chain(&e)));
-                }
-                Err(e) => {
-                    transport = e.is_connect();
-                    (None, error_chain(&e))
-                }
-            };
-            match retry.next_delay(&cfg.retry, delay_hint) {
-                Some(delay) => {
-                    self.inner.stats.retry();
-                    info!(registry = host, "connect: {problem}; retrying in {delay:?}");
-                    tokio::time::sleep(delay).await;
-                }
-                None if transport => {
-                    let attempts = retry.attempts();
-                    return Err(PingError::Kind(ErrorKind::Connect(format!(
-                        "{problem} ({attempts} attempts)"
-                    ))));
-                }
-                None => {
-                    return Err(PingError::Kind(ErrorKind::RetriesExhausted {
-                        attempts: retry.attempts(),
-                        elapsed: retry.elapsed(),
-                        last: problem,
-                    }));
-                }
-            }
-        }
-    }
-
-    /// Sends a call with rate limiting, authentication and retries. Returns the final
-    /// response whatever its status, except 401 (after one re-authentication) and exhausted
-    /// retries, which are errors.
-    pub async fn execute(&self, call: &Call<'_>) -> Result<reqwest::Response, RegistryError> {
-        self.execute_with(call, None).await
-    }
-
-    /// Sends a call whose body is a stream: one attempt only (a stream cannot be replayed), so
-    /// the caller authenticates first with a cheap retriable call on the same scopes.
-    pub async fn execute_stream(
-        &self,
-        call: &Call<'_>,
-        body: reqwest::Body,
-    ) -> Result<reqwest::Response, RegistryError> {
-        self.execute_with(call, Some(body)).await
-    }
-
-    async fn execute_with(
-        &self,
-        call: &Call<'_>,
-        mut stream: Option<reqwest::Body>,
-    ) -> Result<reqwest::Response, RegistryError> {
-        let one_shot = stream.is_some();
-        let cfg = &self.inner.config;
-        let fail = |kind| self.error(call.host, call.repository, call.operation, kind);
-        let endpoint = self.endpoint(call.host).await?;
-        let state = self.host_state(call.host);
-        let client = if endpoint.unverified { &self.inner.http_unverified } else { &self.inner.http };
-        let url = if call.target.starts_with('/') {
-            format!("{}{}", endpoint.base, call.target)
-        } else {
-            call.target.clone()
-        };
-        // Credentials go only to the registry itself, never to another origin a `Location`
-        // or `Link` header names.
-        let same_origin = url.starts_with(&format!("{}/", endpoint.base));
-        // Another origin's URL may be pre-signed: its query is not logged.
-        let shown = if same_origin { url.as_str() } else { url.split('?').next().unwrap_or_default() };
-        let mut retry = RetryState::new();
-        let mut reauthenticated = false;
-        loop {
-            let challenge = state
-                .late_challenge
-                .lock()
-                .expect("challenge lock")
-                .clone()
-                .unwrap_or(endpoint.challenge.clone());
-            let (authorization, identity) = if same_origin {
-                self.authorization(&state, call, &challenge, reauthenticated)
-                    .await
-                    .map_err(|k| self.error(call.host, call.repository, Operation::Authenticate, k))?
-            } else {
-                (None, None)
-            };
-            let mut request = client.request(call.method.clone(), &url).headers(call.headers.clone());
-            if let Some(value) = &authorization {
-                let mut v = HeaderValue::from_str(value.expose()).map_err(|_| {
-                    fail(ErrorKind::Credentials(
-                        "credential contains characters not allowed in a header".into(),
-                    ))
-                })?;
-                v.set_sensitive(true);
-                request = request.header(header::AUTHORIZATION, v);
-            }
-            if let Some(body) = stream.take() {
-                request = request.body(body);
-            } else if let Some(body) = &call.body {
-                request = request.body(body.clone());
-            }
-            if let Some(t) = call.timeout {
-                request = request.timeout(t);
-            }
-            let started = std::time::Instant::now();
-            let sent = {
-                let _permit = state.limiter.admit().await;
-                request.send().await
-            };
-            let (hint, problem) = match sent {
-                Ok(response) => {
-                    self.inner.stats.request(call.host);
-                    let status = response.status();
-                    debug!(
-                        registry = call.host,
-                        method = %call.method,
-                        url = %shown,
-                        status = status.as_u16(),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "request"
-                    );
-                    if status == StatusCode::UNAUTHORIZED {
-                        if reauthenticated || one_shot {
-                            if let Some(identity) = identity {
-                                state.refused.lock().expect("refused lock").insert(identity);
-                            }
-                            return Err(fail(ErrorKind::AuthRefused { status: 401 }));
-                        }
-                        // Once: the token may have expired, or an open `/v2/` hides a
-                        // protected repository. A second 401 is final (no retry storm).
-                        self.learn_challenge(&state, &endpoint, response.headers());
-                        reauthenticated = true;
-                        continue;
-                    }
-                    if !retry::is_retryable_status(status.as_u16()) || one_shot {
-                        return Ok(response);
-                    }
-                    (retry_after(response.headers()), format!("HTTP {}", status.as_u16()))
-                }
-                Err(e) if e.is_timeout() => {
-                    (None, format!("no response within {:?}", call.timeout.unwrap_or(cfg.timeout)))
-                }
-                Err(e) => (None, request_error(e)),
-            };
-            if one_shot {
-                return Err(fail(ErrorKind::Connect(problem)));
-            }
-            match retry.next_delay(&cfg.retry, hint) {
-                Some(delay) => {
-                    self.inner.stats.retry();
-                    info!(
-                        registry = call.host,
-                        repository = call.repository.unwrap_or(""),
-                        "{}: {problem}; retry {} in {delay:?}",
-                        call.operation,
-                        retry.attempts()
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                None => {
-                    return Err(fail(ErrorKind::RetriesExhausted {
-                        attempts: retry.attempts(),
-                        elapsed: retry.elapsed(),
-                        last: problem,
-                    }));
-                }
-            }
-        }
-    }
-
-    fn learn_challenge(&self, state: &HostState, endpoint: &Endpoint, headers: &HeaderMap) {
-        let parsed = headers
-            .get_all(header::WWW_AUTHENTICATE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(auth::challenge::parse)
-            .max_by_key(|c| matches!(c, Challenge::Bearer { .. }));
-        if let Some(c) = parsed
-            && c != endpoint.challenge
-        {
-            *state.late_challenge.lock().expect("challenge lock") = Some(c);
-        }
-    }
-
-    /// The `Authorization` value for a call under `challenge`.
-    /// Returns the header and the identity of the credential used (for the refusal latch).
-    async fn authorization(
-        &self,
-        state: &HostState,
-        call: &Call<'_>,
-        challenge: &Challenge,
-        refresh: bool,
-    ) -> Result<(Option<Secret>, Option<String>), ErrorKind> {
-        let repository = call.repository.unwrap_or(call.host);
-        if *challenge == Challenge::Anonymous {
-            return Ok((None, None));
-        }
-        let credential = self.credential(call.host, repository).await?;
-        let identity = credential.as_ref().map_or("anonymous".to_string(), |(_, id)| id.clone());
-        if state.refused.lock().expect("refused lock").contains(&identity) {
-            return Err(ErrorKind::AuthRefused { status: 401 });
-        }
-        let header = match challenge {
-            Challenge::Anonymous => None,
-            Challenge::Basic => match credential {
-                Some((Credential::Basic { username, password }, _)) => {
-                    Some(auth::basic_header(&username, &password))
-                }
-                Some((Credential::IdentityToken(token), _)) => {
-                    Some(Secret::new(format!("Bearer {}", token.expose())))
-                }
-                None => {
-                    return Err(ErrorKind::Credentials(format!(
-                        "{} requires a login and none is configured (use --auth-env {}=VAR or docker login)",
-                        call.host, call.host
-                    )));
-                }
-            },
-            Challenge::Bearer { realm, service } => {
-                let tokens = &self.inner.tokens;
-                let cached = if refresh {
-                    tokens.invalidate(call.host, &identity, &call.scopes).await;
-                    None
-                } else {
-                    tokens.get(call.host, &identity, &call.scopes).await
-                };
-                let token = match cached {
-                    Some(token) => token,
-                    None => {
-                        let wanted = tokens.widen(call.host, &identity, &call.scopes).await;
-                        let fetched = self
-                            .fetch_token(
-                                call.host,
-                                realm,
-                                service.as_deref(),
-                                &wanted,
-                                credential.map(|c| c.0),
-                            )
-                            .await;
-                        let (token, life) = match fetched {
-                            Err(kind @ ErrorKind::AuthRefused { .. }) => {
-                                state.refused.lock().expect("refused lock").insert(identity);
-                                return Err(kind);
-                            }
-                            other => other?,
-                        };
-                        tokens.put(call.host, &identity, wanted, token.clone(), life).await;
-                        token
-                    }
-                };
-                Some(Secret::new(format!("Bearer {}", token.expose())))
-            }
-        };
-        Ok((header, Some(identity)))
-    }
-
-    /// Fetches tokens covering the pull scope of many repositories at once (in batches of
-    /// [`TOKEN_BATCH`]), so reading N repositories of a token-flow registry costs N / batch
-    /// token requests instead of N. Best effort: failures are left to the per-request path,
-    /// which reports them.
-    pub async fn prefetch_pull_tokens(&self, host: &str, repositories: &[&str]) {
-        let Ok(endpoint) = self.endpoint(host).await else { return };
-        let state = self.host_state(host);
-        if !state.refused.lock().expect("refused lock").is_empty() {
-            return;
-        }
-        let challenge =
-            state.late_challenge.lock().expect("challenge lock").clone().unwrap_or(endpoint.challenge);
-        let Challenge::Bearer { realm, service } = challenge else { return };
-        // Repositories with different credentials (per-registry service accounts) never share a token.
-        let mut groups: BTreeMap<String, (Option<Credential>, Vec<String>)> = BTreeMap::new();
-        for full in repositories {
-            let Ok(credential) = self.credential(host, full).await else { return };
-            let identity = credential.as_ref().map_or("anonymous".to_string(), |(_, id)| id.clone());
-            let name = name_for(host, host::split_repository(full).1);
-            groups.entry(identity).or_insert_with(|| (credential.map(|c| c.0), Vec::new())).1.push(name);
-        }
-        for (identity, (credential, names)) in groups {
-            for chunk in names.chunks(TOKEN_BATCH) {
-                let mut scopes = Scopes::none();
-                for name in chunk {
-                    scopes.add(&format!("repository:{name}"), &["pull"]);
-                }
-                if self.inner.tokens.get(host, &identity, &scopes).await.is_some() {
-                    continue;
-                }
-                match self.fetch_token(host, &realm, service.as_deref(), &scopes, credential.clone()).await {
-                    Ok((token, life)) => self.inner.tokens.put(host, &identity, scopes, token, life).await,
-                    Err(error) => {
-                        debug!(registry = host, "batched token request failed: {error}");
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
-    async fn credential(
-        &self,
-        host: &str,
-        repository: &str,
-    ) -> Result<Option<(Credential, String)>, ErrorKind> {
-        self.inner.credentials.resolve(host, repository).await.map_err(ErrorKind::Credentials)
-    }
-
-    /// The Docker token flow: GET the realm (Basic credentials if any) or, for an identity
-    /// token, POST an OAuth2 refresh grant.
-    async fn fetch_token(
-        &self,
-        host: &str,
-        realm: &str,
-        service: Option<&str>,
-        scopes: &Scopes,
-        credential: Option<Credential>,
-    ) -> Result<(Secret, Duration), ErrorKind> {
-        let realm_url = reqwest::Url::parse(realm)
-            .map_err(|_| ErrorKind::InvalidResponse(format!("token realm {realm:?}")))?;
-        let realm_host = match realm_url.port() {
-            Some(p) => format!("{}:{p}", realm_url.host_str().unwrap_or("")),
-            None => realm_url.host_str().unwrap_or("").to_string(),
-        };
-        if realm_url.scheme() != "https" && !self.plain_realm_allowed(host, &realm_host) {
-            return Err(ErrorKind::Insecure {
-                reason: format!(
-                    "registry {host} names the token realm {realm_host} over plain HTTP, where \
-                     credentials would travel in clear"
-                ),
-                host: realm_host,
-            });
-        }
-        let cfg = &self.inner.config;
-        let state = self.host_state(&realm_host);
-        let mut retry = RetryState::new();
-        loop {
-            let mut query: Vec<(&str, String)> = Vec::new();
-            if let Some(s) = service {
-                query.push(("service", s.to_string()));
-            }
-            let request = match &credential {
-                Some(Credential::IdentityToken(refresh)) => {
-                    let mut form = query.clone();
-                    form.push(("grant_type", "refresh_token".into()));
-                    form.push(("refresh_token", refresh.expose().to_string()));
-                    form.push(("client_id", "cip".into()));
-                    form.push(("scope", scopes.to_params().join(" ")));
-                    self.inner.http.post(realm_url.clone()).form(&form)
-                }
-                other => {
-                    query.extend(scopes.to_params().into_iter().map(|s| ("scope", s)));
-                    let mut r = self.inner.http.get(realm_url.clone()).query(&query);
-                    if let Some(Credential::Basic { username, password }) = other {
-                        let mut v = HeaderValue::from_str(auth::basic_header(username, password).expose())
-                            .map_err(|_| {
-                                ErrorKind::Credentials("credential contains invalid characters".into())
-                            })?;
-                        v.set_sensitive(true);
-                        r = r.header(header::AUTHORIZATION, v);
-                    }
-                    r
-                }
-            };
-            let sent = {
-                let _permit = state.limiter.admit().await;
-                request.timeout(cfg.timeout).send().await
-            };
-            let (hint, problem) = match sent {
-                Ok(response) => {
-                    self.inner.stats.request(&realm_host);
-                    let status = response.status();
-                    debug!(registry = host, realm = %realm_url, status = status.as_u16(), "token");
-                    if status.is_success() {
-                        let bytes = read_limited(response).await?;
-                        let parsed: auth::token::TokenResponse =
-                            serde_json::from_slice(&bytes).map_err(|_| {
-                                ErrorKind::InvalidResponse("token endpoint answered non-JSON".into())
-                            })?;
-                        return parsed.into_token().ok_or_else(|| {
-                            ErrorKind::InvalidResponse("token endpoint answered no token".into())
-                        });
-                    }
-                    if matches!(status.as_u16(), 401 | 403) {
-                        return Err(ErrorKind::AuthRefused { status: status.as_u16() });
-                    }
-                    if !retry::is_retryable_status(status.as_u16()) {
-                        return Err(status_kind(status.as_u16(), &body_text(response).await));
-                    }
-                    (retry_after(response.headers()), format!("token endpoint HTTP {}", status.as_u16()))
-                }
-                Err(e) => (None, request_error(e)),
-            };
-            match retry.next_delay(&cfg.retry, hint) {
-                Some(delay) => {
-                    self.inner.stats.retry();
-                    tokio::time::sleep(delay).await;
-                }
-                None => {
-                    return Err(ErrorKind::RetriesExhausted {
-                        attempts: retry.attempts(),
-                        elapsed: retry.elapsed(),
-                        last: problem,
-                    });
-                }
-            }
-        }
-    }
-
     /// A GET/HEAD call on `/v2/<name>/...` for `full` (a full repository path).
-    pub fn repo_call<'a>(
+    pub(crate) fn repo_call<'a>(
         &self,
         full: &'a str,
         operation: Operation,
@@ -807,178 +297,10 @@ impl RegistryClient {
             timeout: Some(self.inner.config.timeout),
         }
     }
-
-    /// `tags/list` of a repository, following `Link` pagination (pages merged, Google's
-    /// `manifest` and `child` included). `None` when the repository does not exist.
-    pub async fn list_tags(&self, full: &str) -> Result<Option<TagsList>, RegistryError> {
-        let mut call = self.repo_call(
-            full,
-            Operation::ListTags,
-            Method::GET,
-            &format!("tags/list?n={PAGE_SIZE}"),
-            &["pull"],
-        );
-        let mut merged: Option<TagsList> = None;
-        let mut pages = 0;
-        loop {
-            let response = self.execute(&call).await?;
-            let status = response.status();
-            if status == StatusCode::NOT_FOUND {
-                return Ok(merged);
-            }
-            let next = next_page(&response);
-            let bytes = self.success_body(&call, response).await?;
-            let page = TagsList::parse(&bytes).map_err(|m| {
-                self.error(call.host, call.repository, call.operation, ErrorKind::InvalidResponse(m))
-            })?;
-            merged = Some(match merged {
-                None => page,
-                Some(acc) => merge_pages(acc, page),
-            });
-            pages += 1;
-            match next {
-                Some(target) if pages < 10_000 => call.target = target,
-                _ => return Ok(merged),
-            }
-        }
-    }
-
-    /// A pull request for a manifest by tag or digest, accepting every supported media type.
-    fn manifest_call<'a>(
-        &self,
-        full: &'a str,
-        operation: Operation,
-        method: Method,
-        reference: &str,
-    ) -> Call<'a> {
-        let mut call = self.repo_call(full, operation, method, &format!("manifests/{reference}"), &["pull"]);
-        call.headers.insert(header::ACCEPT, HeaderValue::from_static(media::ACCEPT_MANIFESTS));
-        call
-    }
-
-    /// `HEAD` on a manifest by tag or digest. `None` when absent.
-    pub async fn head_manifest(
-        &self,
-        full: &str,
-        reference: &str,
-    ) -> Result<Option<ManifestHead>, RegistryError> {
-        let call = self.manifest_call(full, Operation::HeadManifest, Method::HEAD, reference);
-        let response = self.execute(&call).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !response.status().is_success() {
-            let status = response.status().as_u16();
-            return Err(self.error(call.host, call.repository, call.operation, status_kind(status, "")));
-        }
-        let headers = response.headers();
-        let media_type = content_type(headers).unwrap_or_default();
-        let size =
-            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-        let digest = headers.get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string);
-        match (digest, size) {
-            (Some(digest), Some(size)) => Ok(Some(ManifestHead { digest, media_type, size })),
-            // Some registries omit the digest on HEAD: read the manifest and hash it.
-            _ => Ok(self.get_manifest(full, reference).await?.map(|m| ManifestHead {
-                digest: m.digest,
-                media_type: m.media_type,
-                size: m.bytes.len() as u64,
-            })),
-        }
-    }
-
-    /// `GET` a manifest (exact bytes). When `reference` is a digest the bytes are verified
-    /// against it. `None` when absent.
-    pub async fn get_manifest(
-        &self,
-        full: &str,
-        reference: &str,
-    ) -> Result<Option<RawManifest>, RegistryError> {
-        let call = self.manifest_call(full, Operation::GetManifest, Method::GET, reference);
-        let response = self.execute(&call).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        let media_type = content_type(response.headers()).unwrap_or_default();
-        let bytes = bytes::Bytes::from(self.success_body(&call, response).await?);
-        let digest = sha256_digest(&bytes);
-        if reference.starts_with("sha256:") && digest != reference {
-            return Err(self.error(
-                call.host,
-                call.repository,
-                call.operation,
-                ErrorKind::DigestMismatch { expected: reference.to_string(), actual: digest },
-            ));
-        }
-        Ok(Some(RawManifest { bytes, media_type, digest }))
-    }
-
-    /// Repository names under `host` from `_catalog` (pagination followed), as full paths.
-    pub async fn catalog(&self, host: &str) -> Result<Vec<String>, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct Catalog {
-            #[serde(default)]
-            repositories: Option<Vec<String>>,
-        }
-        let mut call = Call {
-            host,
-            repository: None,
-            operation: Operation::Catalog,
-            method: Method::GET,
-            target: format!("/v2/_catalog?n={PAGE_SIZE}"),
-            headers: HeaderMap::new(),
-            body: None,
-            scopes: Scopes::catalog(),
-            timeout: Some(self.inner.config.timeout),
-        };
-        let mut out = Vec::new();
-        for _ in 0..10_000 {
-            let response = self.execute(&call).await?;
-            let next = next_page(&response);
-            let bytes = self.success_body(&call, response).await?;
-            let page: Catalog = serde_json::from_slice(&bytes).map_err(|e| {
-                self.error(
-                    host,
-                    None,
-                    Operation::Catalog,
-                    ErrorKind::InvalidResponse(format!("_catalog body: {e}")),
-                )
-            })?;
-            out.extend(page.repositories.unwrap_or_default().into_iter().map(|r| format!("{host}/{r}")));
-            match next {
-                Some(target) => call.target = target,
-                None => break,
-            }
-        }
-        out.sort();
-        out.dedup();
-        Ok(out)
-    }
-
-    /// The body of a successful response (bounded), or the error its status means.
-    pub async fn success_body(
-        &self,
-        call: &Call<'_>,
-        response: reqwest::Response,
-    ) -> Result<Vec<u8>, RegistryError> {
-        let status = response.status();
-        if !status.is_success() {
-            let text = body_text(response).await;
-            return Err(self.error(
-                call.host,
-                call.repository,
-                call.operation,
-                status_kind(status.as_u16(), &text),
-            ));
-        }
-        read_limited(response)
-            .await
-            .map_err(|kind| self.error(call.host, call.repository, call.operation, kind))
-    }
 }
 
 /// Docker Hub's official images live under `library/`.
-fn name_for(host: &str, name: &str) -> String {
+pub(crate) fn name_for(host: &str, name: &str) -> String {
     if matches!(host, "docker.io" | "index.docker.io") && !name.contains('/') {
         format!("library/{name}")
     } else {
@@ -986,138 +308,9 @@ fn name_for(host: &str, name: &str) -> String {
     }
 }
 
-enum PingError {
-    /// No HTTP exchange happened (connection or TLS failure): another scheme may work.
-    Transport(String),
-    /// The registry answered, and the answer is final.
-    Kind(ErrorKind),
-}
-
-fn merge_pages(mut acc: TagsList, page: TagsList) -> TagsList {
-    if let Some(tags) = page.tags {
-        acc.tags.get_or_insert_with(Vec::new).extend(tags);
-    }
-    if let Some(m) = page.manifest {
-        acc.manifest.get_or_insert_with(BTreeMap::new).extend(m);
-    }
-    if let Some(c) = page.child {
-        acc.child.get_or_insert_with(Vec::new).extend(c);
-    }
-    acc
-}
-
-fn next_page(response: &reqwest::Response) -> Option<String> {
-    let value = response.headers().get(header::LINK)?.to_str().ok()?;
-    let target = link::next_link(value)?;
-    if target.starts_with('/') {
-        return Some(target);
-    }
-    // Absolute or relative-to-request targets are resolved against the request URL, and only
-    // followed on the same origin (a registry cannot redirect cip's credentials elsewhere).
-    let resolved = response.url().join(&target).ok()?;
-    (resolved.origin() == response.url().origin()).then(|| {
-        let mut path = resolved.path().to_string();
-        if let Some(q) = resolved.query() {
-            path.push('?');
-            path.push_str(q);
-        }
-        path
-    })
-}
-
-fn content_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| media::essence(v).to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
-    retry::parse_retry_after(value, SystemTime::now())
-}
-
-/// Reads a whole (small) response body, refusing more than [`MAX_DOCUMENT_BYTES`]. A connection
-/// lost mid-body is [`ErrorKind::Interrupted`] (worth another try); an oversized body is not.
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, ErrorKind> {
-    let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| ErrorKind::Interrupted(request_error(e)))? {
-        if out.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(ErrorKind::InvalidResponse(format!("body larger than {MAX_DOCUMENT_BYTES} bytes")));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-/// A short, single-line excerpt of an error body for messages.
-async fn body_text(response: reqwest::Response) -> String {
-    let text =
-        read_limited(response).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.chars().take(300).collect()
-}
-
-/// The error a final non-success status means.
-pub fn status_kind(status: u16, message: &str) -> ErrorKind {
-    match status {
-        401 => ErrorKind::AuthRefused { status },
-        403 => ErrorKind::Denied,
-        404 => ErrorKind::NotFound,
-        _ => ErrorKind::Status { status, message: message.to_string() },
-    }
-}
-
-/// A failed request's error chain with the URL's query removed: a redirect target or upload
-/// `Location` may be a pre-signed URL whose query is a credential of its own, and error messages
-/// must never carry one. The path still says which object failed.
-pub fn request_error(mut error: reqwest::Error) -> String {
-    if let Some(url) = error.url_mut() {
-        url.set_query(None);
-    }
-    error_chain(&error)
-}
-
-/// An error and its causes on one line (reqwest's own message is terse). cip's own URLs never
-/// carry secrets (tokens travel in headers only); URLs a registry hands out may, see
-/// [`request_error`].
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
-fn looks_like_tls(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    ["certificate", "tls", "handshake", "corrupt message", "invalidcontenttype", "received corrupt"]
-        .iter()
-        .any(|needle| m.contains(needle))
-}
-
-fn looks_like_certificate(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("certificate") || m.contains("unknownissuer") || m.contains("invalid peer")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digest_of_bytes() {
-        assert_eq!(
-            sha256_digest(b""),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-    }
 
     #[test]
     fn docker_hub_library() {

@@ -67,6 +67,19 @@ impl TagsList {
         repo
     }
 
+    /// What the listing tells of the repository: everything with the extension, tag names
+    /// otherwise.
+    pub(crate) fn into_listing(self) -> super::tags::Listing {
+        if self.has_extension() {
+            super::tags::Listing::Full(self.to_repository())
+        } else {
+            let mut tags = self.tags.unwrap_or_default();
+            tags.sort();
+            tags.dedup();
+            super::tags::Listing::Tags(tags)
+        }
+    }
+
     /// Nested repository names (sorted).
     pub fn children(&self) -> Vec<String> {
         let mut c = self.child.clone().unwrap_or_default();

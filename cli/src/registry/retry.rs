@@ -1,20 +1,21 @@
 //! When and how long to retry. Transient failures (connection errors, timeouts, 408, 429, 5xx)
 //! are retried with exponential backoff and jitter, honouring `Retry-After` in both of its forms;
-//! a total time budget bounds a request's retries so a sick registry cannot stall a run.
+//! a time budget per host, shared by every request of the run (see [`may_retry`]), bounds them
+//! so a sick registry cannot stall a run while one that restarts does not fail it.
 //! 401/403/404 are answers, not accidents, and are never retried blindly.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// Retry settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in total, the first included.
+    /// Attempts per request, the first included, for a host that never answered in this run.
     pub max_attempts: u32,
     /// Delay before the first retry (doubled each time, before jitter).
     pub base_delay: Duration,
     /// Upper bound for one delay.
     pub max_delay: Duration,
-    /// Upper bound for all waiting of one request.
+    /// How long a host that answered before may stay unreachable before its requests fail.
     pub budget: Duration,
 }
 
@@ -23,7 +24,8 @@ impl Default for RetryPolicy {
         Self {
             max_attempts: 6,
             base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(20),
+            // Short enough that a registry back from a restart is noticed within seconds.
+            max_delay: Duration::from_secs(5),
             budget: Duration::from_secs(90),
         }
     }
@@ -54,46 +56,22 @@ pub fn backoff(policy: &RetryPolicy, retry: u32) -> Duration {
     half + Duration::from_millis(jitter_ms)
 }
 
-/// The retry bookkeeping of one request.
-#[derive(Debug)]
-pub struct RetryState {
-    started: Instant,
+/// Whether one more attempt fits. During an outage of a host that answered earlier in the run
+/// (no answer from it since this request first failed, and the failures are refused or lost
+/// connections or 429/5xx answers) the request keeps trying until the outage (`outage`: time
+/// since the host's first failure after its last answer) plus the next `delay` exceeds the
+/// budget, whatever the attempt count: a registry that restarts delays requests instead of
+/// failing them. Otherwise (a host never reached, a failure only this request meets while the
+/// host answers others, a timeout) `max_attempts` bounds the request, so a wrong registry name or
+/// one bad object fails in seconds.
+pub(crate) fn may_retry(
+    policy: &RetryPolicy,
+    outage_mode: bool,
     attempts: u32,
-}
-
-impl Default for RetryState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl RetryState {
-    /// Starts counting now.
-    pub fn new() -> Self {
-        Self { started: Instant::now(), attempts: 0 }
-    }
-
-    /// Records a failed attempt; returns how long to wait before the next one, or `None` when
-    /// the attempts or the time budget are used up (including when the server asks to wait
-    /// longer than the budget allows).
-    pub fn next_delay(&mut self, policy: &RetryPolicy, retry_after: Option<Duration>) -> Option<Duration> {
-        self.attempts += 1;
-        if self.attempts >= policy.max_attempts {
-            return None;
-        }
-        let delay = retry_after.unwrap_or_else(|| backoff(policy, self.attempts - 1));
-        (self.started.elapsed() + delay <= policy.budget).then_some(delay)
-    }
-
-    /// Attempts made so far.
-    pub fn attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    /// Time since the first attempt.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
+    outage: Duration,
+    delay: Duration,
+) -> bool {
+    if outage_mode { outage + delay <= policy.budget } else { attempts < policy.max_attempts }
 }
 
 #[cfg(test)]
@@ -132,14 +110,14 @@ mod tests {
     }
 
     #[test]
-    fn budget_and_attempts_bound_retries() {
-        let p = RetryPolicy { max_attempts: 3, budget: Duration::from_secs(5), ..RetryPolicy::default() };
-        let mut s = RetryState::new();
-        assert!(s.next_delay(&p, Some(Duration::from_secs(1))).is_some());
-        assert!(s.next_delay(&p, Some(Duration::from_secs(60))).is_none(), "over budget");
-        let mut s = RetryState::new();
-        assert!(s.next_delay(&p, None).is_some());
-        assert!(s.next_delay(&p, None).is_some());
-        assert!(s.next_delay(&p, None).is_none(), "out of attempts");
+    fn budget_bounds_a_known_host_and_attempts_a_new_one() {
+        let p = RetryPolicy { max_attempts: 3, budget: Duration::from_secs(90), ..RetryPolicy::default() };
+        let second = Duration::from_secs(1);
+        // An outage of a host that answered before: attempts do not matter, the shared clock does.
+        assert!(may_retry(&p, true, 40, Duration::from_secs(80), second));
+        assert!(!may_retry(&p, true, 2, Duration::from_secs(89) + second, second), "over budget");
+        // A host never reached: the attempt count bounds it.
+        assert!(may_retry(&p, false, 2, Duration::ZERO, second));
+        assert!(!may_retry(&p, false, 3, Duration::ZERO, second), "out of attempts");
     }
 }

@@ -7,8 +7,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cip::registry::retry::RetryPolicy;
-use cip::registry::{ClientConfig, RegistryClient};
+use std::collections::BTreeMap;
+
+use cip::read::RepoNeeds;
+use cip::registry::{ClientConfig, RegistryClient, RetryPolicy};
+use cip::{Connection, ReadOutcome};
 
 /// A config for loopback test servers: fast retries, no Docker config, no rate limit.
 pub fn config() -> ClientConfig {
@@ -30,6 +33,25 @@ pub fn config() -> ClientConfig {
 /// A client with [`config`].
 pub fn client() -> RegistryClient {
     RegistryClient::new(config()).expect("client")
+}
+
+/// Reads exactly `request` (full repository paths) through the engine's reader, over `client`.
+pub async fn read(client: &RegistryClient, request: &BTreeMap<String, RepoNeeds>) -> ReadOutcome {
+    let hosts = request.keys().map(|r| r.split('/').next().unwrap_or_default().to_string()).collect();
+    Connection::with_client(hosts, client.clone()).read_repositories(request.clone()).await
+}
+
+/// Reads every repository under `target` (`host[/prefix]`) through the engine's reader.
+pub async fn read_prefix(client: &RegistryClient, target: &str) -> ReadOutcome {
+    Connection::with_client(vec![target.to_string()], client.clone())
+        .read_registries(&[target.to_string()])
+        .await
+}
+
+/// Reads what planning `set` needs, as `cip plan` does, over `client`.
+pub async fn read_for_plan(client: &RegistryClient, set: &cip_core::ManifestSet) -> ReadOutcome {
+    let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
+    Connection::with_client(names, client.clone()).read_for_plan(set).await
 }
 
 /// `host:port` of a wiremock server.

@@ -3,10 +3,11 @@
 //! only) Google credentials sent as `oauth2accesstoken`, impersonating the registry's declared
 //! service account when the manifest names one.
 
-pub mod challenge;
-pub mod credentials;
-pub mod google;
-pub mod token;
+pub(crate) mod challenge;
+pub(crate) mod credentials;
+mod flow;
+pub(crate) mod google;
+pub(crate) mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

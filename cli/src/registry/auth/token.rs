@@ -39,21 +39,9 @@ impl Scopes {
         self.0.entry(resource.to_string()).or_default().extend(actions.iter().map(|a| a.to_string()));
     }
 
-    /// Merges another set.
-    pub fn extend(&mut self, other: &Scopes) {
-        for (resource, actions) in &other.0 {
-            self.0.entry(resource.clone()).or_default().extend(actions.iter().cloned());
-        }
-    }
-
     /// True when every scope in `other` is covered.
     pub fn covers(&self, other: &Scopes) -> bool {
         other.0.iter().all(|(r, a)| self.0.get(r).is_some_and(|have| a.is_subset(have)))
-    }
-
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// The `scope` query values, one per resource.

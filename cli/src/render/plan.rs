@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use cip_core::audit::{AuditReport, DriftKind};
 use cip_core::{ActionKind, Files, Plan, PlanSummary};
 
-use crate::render::diagnostics_human;
+use super::diagnostics_human;
 
 /// The plan for people: findings, the actions, blocked edges, a table per destination registry
 /// and totals.

@@ -27,16 +27,18 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use cip_core::inventory::{ManifestInfo, Repository};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-use crate::store::{
-    BlobStream, ErrorKind, ManifestHead, MountOutcome, Operation, RawManifest, Store, StoreError,
+use super::{
+    BlobStream, ErrorKind, Listing, ManifestHead, MountOutcome, Operation, RawManifest, RegistryError, Store,
 };
+use crate::registry::digest::{StreamDigest, sha256_digest};
+use crate::registry::error::found;
 
 /// Annotation holding `repo:tag` (OCI image spec, read by skopeo and others).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -111,8 +113,13 @@ impl Layout {
         &self.root
     }
 
-    fn err(&self, repo: &str, op: Operation, kind: impl Into<ErrorKind>) -> StoreError {
-        StoreError::new(&self.name, repo, op, kind.into())
+    fn err(&self, repo: &str, op: Operation, kind: ErrorKind) -> RegistryError {
+        RegistryError::new(&self.name, repo, op, kind)
+    }
+
+    /// A file system error, naming the path.
+    fn io(&self, repo: &str, op: Operation, path: &Path, error: std::io::Error) -> RegistryError {
+        self.err(repo, op, ErrorKind::Io(format!("{}: {error}", path.display())))
     }
 
     fn blob_path(&self, digest: &str) -> Option<PathBuf> {
@@ -121,13 +128,13 @@ impl Layout {
             .then(|| self.root.join("blobs").join("sha256").join(hex))
     }
 
-    fn checked_blob_path(&self, repo: &str, op: Operation, digest: &str) -> Result<PathBuf, StoreError> {
+    fn checked_blob_path(&self, repo: &str, op: Operation, digest: &str) -> Result<PathBuf, RegistryError> {
         self.blob_path(digest).ok_or_else(|| {
             self.err(repo, op, ErrorKind::Invalid(format!("`{digest}` is not a sha256 digest")))
         })
     }
 
-    async fn read_index(&self, repo: &str, op: Operation) -> Result<Index, StoreError> {
+    async fn read_index(&self, repo: &str, op: Operation) -> Result<Index, RegistryError> {
         match tokio::fs::read(self.root.join("index.json")).await {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 self.err(repo, op, ErrorKind::Invalid(format!("{}/index.json: {e}", self.root.display())))
@@ -135,7 +142,7 @@ impl Layout {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Ok(Index { schema_version: 2, media_type: Some(OCI_INDEX.into()), ..Index::default() })
             }
-            Err(e) => Err(self.err(repo, op, e)),
+            Err(e) => Err(self.io(repo, op, &self.root.join("index.json"), e)),
         }
     }
 
@@ -155,7 +162,7 @@ impl Layout {
         repo: &str,
         descriptor: Descriptor,
         replaces: impl Fn(&Descriptor) -> bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let _guard = self.index_lock.lock().await;
         let mut index = self.read_index(repo, Operation::PutManifest).await?;
         index.manifests.retain(|d| !replaces(d));
@@ -164,7 +171,7 @@ impl Layout {
         text.push(b'\n');
         write_atomic(&self.root.join("index.json"), &text)
             .await
-            .map_err(|e| self.err(repo, Operation::PutManifest, e))
+            .map_err(|e| self.io(repo, Operation::PutManifest, &self.root.join("index.json"), e))
     }
 
     /// The media type of a stored manifest: from an index entry, else from its own `mediaType`
@@ -186,11 +193,11 @@ impl Layout {
         repo: &str,
         reference: &str,
         op: Operation,
-    ) -> Result<Option<(Index, String)>, StoreError> {
+    ) -> Result<Option<(Index, String)>, RegistryError> {
         let index = self.read_index(repo, op).await?;
         let digest = if reference.starts_with("sha256:") {
             let path = self.checked_blob_path(repo, op, reference)?;
-            if !tokio::fs::try_exists(&path).await.map_err(|e| self.err(repo, op, e))? {
+            if !tokio::fs::try_exists(&path).await.map_err(|e| self.io(repo, op, &path, e))? {
                 return Ok(None);
             }
             // A digest is in `repo` when the index names it for `repo`, or when the layout has no
@@ -243,35 +250,35 @@ fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".tmp-{}-{n}-{name}", std::process::id()))
 }
 
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
 #[async_trait]
 impl Store for Layout {
     fn name(&self) -> &str {
         &self.name
     }
 
-    async fn get_manifest(&self, repo: &str, reference: &str) -> Result<RawManifest, StoreError> {
+    async fn get_manifest(&self, repo: &str, reference: &str) -> Result<RawManifest, RegistryError> {
         let op = Operation::GetManifest;
         let Some((index, digest)) = self.resolve(repo, reference, op).await? else {
             return Err(self.err(repo, op, ErrorKind::NotFound(format!("manifest {reference}"))));
         };
         let path = self.checked_blob_path(repo, op, &digest)?;
-        let bytes = tokio::fs::read(path).await.map_err(|e| self.err(repo, op, e))?;
+        let bytes = tokio::fs::read(&path).await.map_err(|e| self.io(repo, op, &path, e))?;
         let media_type = Self::media_type_of(&index, &digest, &bytes);
         Ok(RawManifest { bytes: Bytes::from(bytes), media_type, digest })
     }
 
-    async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, StoreError> {
+    async fn head_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<ManifestHead>, RegistryError> {
         let op = Operation::HeadManifest;
         let Some((index, digest)) = self.resolve(repo, reference, op).await? else { return Ok(None) };
         let path = self.checked_blob_path(repo, op, &digest)?;
-        let bytes = match tokio::fs::read(path).await {
+        let bytes = match tokio::fs::read(&path).await {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.err(repo, op, e)),
+            Err(e) => return Err(self.io(repo, op, &path, e)),
         };
         let media_type = Self::media_type_of(&index, &digest, &bytes);
         Ok(Some(ManifestHead { digest, media_type, size: bytes.len() as u64 }))
@@ -282,17 +289,20 @@ impl Store for Layout {
         repo: &str,
         reference: &str,
         manifest: &RawManifest,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let op = Operation::PutManifest;
         let actual = sha256_digest(&manifest.bytes);
         if actual != manifest.digest {
-            let kind = ErrorKind::DigestMismatch { expected: manifest.digest.clone(), actual };
+            let kind = ErrorKind::Integrity {
+                object: format!("manifest {}", manifest.digest),
+                found: found(&actual, None),
+            };
             return Err(self.err(repo, op, kind));
         }
-        self.ensure_layout().await.map_err(|e| self.err(repo, op, e))?;
+        self.ensure_layout().await.map_err(|e| self.io(repo, op, &self.root, e))?;
         let path = self.checked_blob_path(repo, op, &manifest.digest)?;
-        if !tokio::fs::try_exists(&path).await.map_err(|e| self.err(repo, op, e))? {
-            write_atomic(&path, &manifest.bytes).await.map_err(|e| self.err(repo, op, e))?;
+        if !tokio::fs::try_exists(&path).await.map_err(|e| self.io(repo, op, &path, e))? {
+            write_atomic(&path, &manifest.bytes).await.map_err(|e| self.io(repo, op, &path, e))?;
         }
         let mut annotations = Map::new();
         let replaces: Box<dyn Fn(&Descriptor) -> bool + Send + Sync> = if reference.starts_with("sha256:") {
@@ -320,12 +330,12 @@ impl Store for Layout {
         self.record(repo, descriptor, replaces).await
     }
 
-    async fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool, StoreError> {
-        let path = self.checked_blob_path(repo, Operation::BlobExists, digest)?;
-        tokio::fs::try_exists(path).await.map_err(|e| self.err(repo, Operation::BlobExists, e))
+    async fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool, RegistryError> {
+        let path = self.checked_blob_path(repo, Operation::HeadBlob, digest)?;
+        tokio::fs::try_exists(&path).await.map_err(|e| self.io(repo, Operation::HeadBlob, &path, e))
     }
 
-    async fn get_blob(&self, repo: &str, digest: &str) -> Result<BlobStream, StoreError> {
+    async fn get_blob(&self, repo: &str, digest: &str) -> Result<BlobStream, RegistryError> {
         let op = Operation::GetBlob;
         let path = self.checked_blob_path(repo, op, digest)?;
         let file = match tokio::fs::File::open(&path).await {
@@ -333,9 +343,9 @@ impl Store for Layout {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(self.err(repo, op, ErrorKind::NotFound(format!("blob {digest}"))));
             }
-            Err(e) => return Err(self.err(repo, op, e)),
+            Err(e) => return Err(self.io(repo, op, &path, e)),
         };
-        let size = file.metadata().await.map_err(|e| self.err(repo, op, e))?.len();
+        let size = file.metadata().await.map_err(|e| self.io(repo, op, &path, e))?.len();
         let (name, repo_owned) = (self.name.clone(), repo.to_owned());
         // Hand-written rather than tokio-util's ReaderStream: one small loop, no extra dependency.
         let stream = futures_util::stream::unfold(Some(file), move |file| {
@@ -349,21 +359,23 @@ impl Store for Layout {
                         buf.truncate(n);
                         Some((Ok(Bytes::from(buf)), Some(file)))
                     }
-                    Err(e) => Some((Err(StoreError::new(&name, &repo, op, e.into())), None)),
+                    Err(e) => {
+                        Some((Err(RegistryError::new(&name, &repo, op, ErrorKind::Io(e.to_string()))), None))
+                    }
                 }
             }
         });
         Ok(BlobStream { size, stream: Box::pin(stream) })
     }
 
-    async fn put_blob(&self, repo: &str, digest: &str, blob: BlobStream) -> Result<(), StoreError> {
+    async fn put_blob(&self, repo: &str, digest: &str, blob: BlobStream) -> Result<(), RegistryError> {
         let op = Operation::PutBlob;
         let path = self.checked_blob_path(repo, op, digest)?;
-        self.ensure_layout().await.map_err(|e| self.err(repo, op, e))?;
+        self.ensure_layout().await.map_err(|e| self.io(repo, op, &self.root, e))?;
         let tmp = temp_sibling(&path);
         let result = self.write_blob(repo, digest, &tmp, blob).await;
         match result {
-            Ok(()) => tokio::fs::rename(&tmp, &path).await.map_err(|e| self.err(repo, op, e)),
+            Ok(()) => tokio::fs::rename(&tmp, &path).await.map_err(|e| self.io(repo, op, &path, e)),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
                 Err(e)
@@ -376,7 +388,7 @@ impl Store for Layout {
         repo: &str,
         _from_repo: &str,
         digest: &str,
-    ) -> Result<MountOutcome, StoreError> {
+    ) -> Result<MountOutcome, RegistryError> {
         // Blobs are shared by every repository of a layout: present means mounted.
         Ok(if self.blob_exists(repo, digest).await? {
             MountOutcome::Mounted
@@ -385,13 +397,49 @@ impl Store for Layout {
         })
     }
 
-    async fn list_tags(&self, repo: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, repo: &str) -> Result<Listing, RegistryError> {
         let index = self.read_index(repo, Operation::ListTags).await?;
-        let mut tags: Vec<String> =
-            index.manifests.iter().filter_map(|d| d.tag_of(repo)).map(str::to_owned).collect();
-        tags.sort();
-        tags.dedup();
-        Ok(tags)
+        let foreign = !index.manifests.iter().any(|d| d.annotation(REPOSITORY).is_some());
+        let mut repository = Repository::new();
+        for d in index
+            .manifests
+            .iter()
+            .filter(|d| d.belongs_to(repo) || (foreign && d.annotation(REF_NAME).is_none()))
+        {
+            let info = repository.entry(d.digest.clone()).or_insert_with(|| ManifestInfo {
+                tags: Vec::new(),
+                media_type: Some(d.media_type.clone()),
+                children: Vec::new(),
+            });
+            if let Some(tag) = d.tag_of(repo) {
+                info.tags.push(tag.to_owned());
+                info.tags.sort();
+                info.tags.dedup();
+            }
+        }
+        Ok(if repository.is_empty() { Listing::Missing } else { Listing::Full(repository) })
+    }
+
+    fn lists_fully(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn catalog(&self, prefix: &str) -> Result<Vec<(String, Option<Listing>)>, RegistryError> {
+        let index = self.read_index(prefix, Operation::Catalog).await?;
+        let prefix = prefix.trim_matches('/');
+        let mut repos: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| {
+                d.annotation(REPOSITORY).map(str::to_owned).or_else(|| {
+                    d.annotation(REF_NAME).and_then(|n| n.rsplit_once(':')).map(|(r, _)| r.to_owned())
+                })
+            })
+            .filter(|r| prefix.is_empty() || r == prefix || r.starts_with(&format!("{prefix}/")))
+            .collect();
+        repos.sort();
+        repos.dedup();
+        Ok(repos.into_iter().map(|r| (r, None)).collect())
     }
 }
 
@@ -404,29 +452,25 @@ impl Layout {
         digest: &str,
         tmp: &Path,
         blob: BlobStream,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), RegistryError> {
         let op = Operation::PutBlob;
-        let mut file = tokio::fs::File::create(tmp).await.map_err(|e| self.err(repo, op, e))?;
-        let mut hasher = Sha256::new();
+        let mut file = tokio::fs::File::create(tmp).await.map_err(|e| self.io(repo, op, tmp, e))?;
+        let mut hasher = StreamDigest::default();
         let mut written = 0u64;
         let mut stream = blob.stream;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.err(repo, op, ErrorKind::Aborted(e.to_string())))?;
             hasher.update(&chunk);
             written += chunk.len() as u64;
-            file.write_all(&chunk).await.map_err(|e| self.err(repo, op, e))?;
+            file.write_all(&chunk).await.map_err(|e| self.io(repo, op, tmp, e))?;
         }
-        file.flush().await.map_err(|e| self.err(repo, op, e))?;
-        let actual = format!("sha256:{:x}", hasher.finalize());
-        if actual != digest {
-            return Err(self.err(
-                repo,
-                op,
-                ErrorKind::DigestMismatch { expected: digest.to_owned(), actual },
-            ));
-        }
-        if written != blob.size {
-            return Err(self.err(repo, op, ErrorKind::SizeMismatch { expected: blob.size, actual: written }));
+        file.flush().await.map_err(|e| self.io(repo, op, tmp, e))?;
+        let actual = hasher.finish();
+        if actual != digest || written != blob.size {
+            let sizes = (written != blob.size).then_some((blob.size, written));
+            let kind =
+                ErrorKind::Integrity { object: format!("blob {digest}"), found: found(&actual, sizes) };
+            return Err(self.err(repo, op, kind));
         }
         Ok(())
     }
@@ -440,7 +484,7 @@ mod tests {
         Layout::open(&format!("oci:{}", dir.path().join("l").display())).expect("layout")
     }
 
-    fn stream(chunks: Vec<Result<Bytes, StoreError>>, size: u64) -> BlobStream {
+    fn stream(chunks: Vec<Result<Bytes, RegistryError>>, size: u64) -> BlobStream {
         BlobStream { size, stream: Box::pin(futures_util::stream::iter(chunks)) }
     }
 
@@ -451,7 +495,7 @@ mod tests {
         let digest = sha256_digest(b"layer");
         let aborted = vec![
             Ok(Bytes::from_static(b"lay")),
-            Err(StoreError::new("src", "r", Operation::GetBlob, ErrorKind::Aborted("bad".into()))),
+            Err(RegistryError::new("src", "r", Operation::GetBlob, ErrorKind::Aborted("bad".into()))),
         ];
         assert!(l.put_blob("r", &digest, stream(aborted, 5)).await.is_err());
         let wrong = vec![Ok(Bytes::from_static(b"LAYER"))];
@@ -479,8 +523,12 @@ mod tests {
         assert!(l.head_manifest("c", &digest).await.expect("head").is_none(), "other repository");
         l.put_manifest("a/b", "v1", &m).await.expect("tag");
         l.put_manifest("a/b", "v1", &m).await.expect("tag again is idempotent");
-        assert_eq!(l.list_tags("a/b").await.expect("tags"), ["v1"]);
-        assert!(l.list_tags("a").await.expect("tags").is_empty());
+        let Listing::Full(listed) = l.list("a/b").await.expect("list") else { panic!("a/b is listed") };
+        assert_eq!(listed[&digest].tags, ["v1"]);
+        assert_eq!(l.list("a").await.expect("list"), Listing::Missing);
+        let catalog: Vec<String> =
+            l.catalog("").await.expect("catalog").into_iter().map(|(r, _)| r).collect();
+        assert_eq!(catalog, ["a/b"]);
         let got = l.get_manifest("a/b", "v1").await.expect("get");
         assert_eq!((got.digest.as_str(), got.media_type.as_str()), (digest.as_str(), OCI_MANIFEST));
         let index: Value =

@@ -1,6 +1,9 @@
 //! Renders core findings for people and machines: rustc-style text with the source line and a
+
 //! caret, JSON (the core's own shape), SARIF 2.1.0 for code-scanning uploads, and GitHub workflow
 //! annotations. No rule logic here: only presentation of the core's values.
+
+pub(crate) mod plan;
 
 use std::fmt::Write as _;
 
@@ -232,4 +235,17 @@ fn escape_data(s: &str) -> String {
 
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// An error and its causes on one line, each cause once: `anyhow`'s `{:#}` repeats a cause whose
+/// text the outer message already contains (an IO error quoted in "cannot read X: ...").
+pub(crate) fn error_chain(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
 }

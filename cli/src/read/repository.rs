@@ -1,0 +1,251 @@
+//! Reading repositories through their stores, with as few requests as each store allows.
+//!
+//! - Where a store describes a whole repository in one call (a layout's `index.json`, Google's
+//!   `tags/list` extension), one listing per repository.
+//! - Elsewhere, one `HEAD` per tag the caller needs (not every tag in the repository) and one
+//!   `HEAD` per needed digest not already seen through a tag. The inventory then holds the
+//!   needed tags only, which is all planning looks at.
+//! - A repository without a listing is empty; on a store that does not list fully its needed
+//!   digests are still checked, since the distribution registry answers 404 for a repository
+//!   holding only untagged manifests.
+//! - Whether an HTTP host lists fully is learned from its first listing, read before the
+//!   host's other repositories; that listing also tells which needed tags exist.
+//! - Children of indexes are recorded (one `GET` each) only for digests named in
+//!   [`RepoNeeds::children_of`] (and for snapshots): a no-op run never reads an index body.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use cip_core::inventory::{ManifestInfo, Repository};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tracing::debug;
+
+use super::ReadOutcome;
+use crate::registry::media::{self, Kind};
+use crate::registry::stats::Stats;
+use crate::registry::{ErrorKind, Operation, RegistryError};
+use crate::store::{Listing, Location, Stores};
+
+/// What the caller needs to know about one repository.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepoNeeds {
+    /// Tags whose digests matter.
+    pub tags: BTreeSet<String>,
+    /// Digests whose presence matters.
+    pub digests: BTreeSet<String>,
+    /// Read every tag (snapshots, audits), not only `tags`.
+    pub everything: bool,
+    /// Digests whose index children must be recorded (when they are indexes).
+    pub children_of: BTreeSet<String>,
+    /// A listing already fetched while finding the repository (Google's `child` walk).
+    pub listing: Option<Listing>,
+}
+
+impl RepoNeeds {
+    /// Merges another set of needs.
+    pub fn merge(&mut self, other: &RepoNeeds) {
+        self.tags.extend(other.tags.iter().cloned());
+        self.digests.extend(other.digests.iter().cloned());
+        self.everything |= other.everything;
+        self.children_of.extend(other.children_of.iter().cloned());
+    }
+}
+
+type RepoResult = Result<(Repository, Vec<String>), RegistryError>;
+
+/// Reads the repositories of `request` (full paths -> needs). Stores are read in parallel;
+/// within a store, repositories are read in parallel once its listing style is known (the HTTP
+/// client bounds requests in flight per host).
+pub(crate) async fn read(
+    stores: &Stores,
+    stats: &Arc<Stats>,
+    request: BTreeMap<String, RepoNeeds>,
+) -> ReadOutcome {
+    let mut outcome = ReadOutcome::default();
+    let mut by_store: BTreeMap<String, Vec<(String, Location, RepoNeeds)>> = BTreeMap::new();
+    for (repo, needs) in request {
+        match stores.locate(&repo) {
+            Ok(at) => by_store.entry(at.key.clone()).or_default().push((repo, at, needs)),
+            Err(error) => outcome.errors.push(error),
+        }
+    }
+    stats.add_repositories(by_store.values().map(|v| v.len() as u64).sum());
+    let mut parts: FuturesUnordered<_> =
+        by_store.into_values().map(|repos| read_store(stats, repos)).collect();
+    while let Some(part) = parts.next().await {
+        outcome.merge(part);
+    }
+    outcome.errors.sort_by(|a, b| (&a.registry, &a.repository).cmp(&(&b.registry, &b.repository)));
+    outcome
+}
+
+async fn read_store(stats: &Arc<Stats>, repos: Vec<(String, Location, RepoNeeds)>) -> ReadOutcome {
+    let mut outcome = ReadOutcome::default();
+    let mut rest = repos.into_iter().peekable();
+    let Some(store) = rest.peek().map(|(_, at, _)| at.store.clone()) else { return outcome };
+    // Read one repository at a time until the listing style is known (a missing repository
+    // does not tell).
+    while store.lists_fully().is_none() {
+        let Some((repo, at, needs)) = rest.next() else { return outcome };
+        let result = read_repository(&at, &needs, true).await;
+        stats.repository_done();
+        match result {
+            Err(error) if error.is_registry_wide() => {
+                debug!(registry = store.name(), "{error}");
+                outcome.errors.push(error);
+                // Every other repository would fail the same way; do not hammer the registry.
+                return outcome;
+            }
+            result => record(&mut outcome, repo, result),
+        }
+    }
+    let rest: Vec<(String, Location, RepoNeeds)> = rest.collect();
+    let names: Vec<&str> = rest.iter().map(|(_, at, _)| at.repo.as_str()).collect();
+    store.prepare_reads(&names).await;
+    let mut reads: FuturesUnordered<_> = rest
+        .iter()
+        .map(|(repo, at, needs)| async move { (repo, read_repository(at, needs, false).await) })
+        .collect();
+    while let Some((repo, result)) = reads.next().await {
+        stats.repository_done();
+        record(&mut outcome, repo.clone(), result);
+    }
+    outcome
+}
+
+fn record(outcome: &mut ReadOutcome, repo: String, result: RepoResult) {
+    match result {
+        Ok((repository, notes)) => {
+            outcome.inventory.repositories.insert(repo, repository);
+            outcome.notes.extend(notes);
+        }
+        Err(error) => outcome.errors.push(error),
+    }
+}
+
+/// Reads one repository; `probe` lists it whatever the store's style (to learn the style).
+async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool) -> RepoResult {
+    let fully = at.store.lists_fully();
+    let listing = match &needs.listing {
+        Some(listing) => Some(listing.clone()),
+        None if probe || needs.everything || fully == Some(true) => Some(at.store.list(&at.repo).await?),
+        None => None,
+    };
+    let full = at.store.lists_fully() == Some(true);
+    let mut repository = Repository::new();
+    let mut notes = Vec::new();
+    match listing {
+        Some(Listing::Full(listed)) => repository = listed,
+        Some(Listing::Missing) if full => {}
+        Some(Listing::Missing) => {
+            debug!(repository = %at.repo, "no listing: checking the needed digests");
+            if !needs.everything {
+                head_digests(at, needs, &mut repository).await?;
+            }
+        }
+        Some(Listing::Tags(present)) => {
+            let present: BTreeSet<&String> = present.iter().collect();
+            let wanted: Vec<&String> = if needs.everything {
+                present.iter().copied().collect()
+            } else {
+                needs.tags.iter().filter(|t| present.contains(t)).collect()
+            };
+            head_tags(at, wanted.into_iter(), &mut repository).await?;
+            head_digests(at, needs, &mut repository).await?;
+            if needs.everything {
+                notes.push(format!(
+                    "{}/{}: the registry lists tags only, so untagged digests are not in the inventory",
+                    at.store.name(),
+                    at.repo
+                ));
+            }
+        }
+        None => {
+            head_tags(at, needs.tags.iter(), &mut repository).await?;
+            head_digests(at, needs, &mut repository).await?;
+        }
+    }
+    finish(at, needs, repository, notes).await
+}
+
+async fn head_tags<'a>(
+    at: &Location,
+    tags: impl Iterator<Item = &'a String>,
+    repository: &mut Repository,
+) -> Result<(), RegistryError> {
+    let mut heads: FuturesUnordered<_> =
+        tags.map(|tag| async move { (tag, at.store.head_manifest(&at.repo, tag).await) }).collect();
+    while let Some((tag, head)) = heads.next().await {
+        if let Some(head) = head? {
+            let info = repository.entry(head.digest).or_default();
+            info.tags.push(tag.clone());
+            info.tags.sort();
+            if info.media_type.is_none() && !head.media_type.is_empty() {
+                info.media_type = Some(head.media_type);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// HEAD each needed digest not already known.
+async fn head_digests(
+    at: &Location,
+    needs: &RepoNeeds,
+    repository: &mut Repository,
+) -> Result<(), RegistryError> {
+    let missing: Vec<&String> = needs.digests.iter().filter(|d| !repository.contains_key(*d)).collect();
+    let mut heads: FuturesUnordered<_> =
+        missing.into_iter().map(|d| async move { (d, at.store.head_manifest(&at.repo, d).await) }).collect();
+    while let Some((digest, head)) = heads.next().await {
+        if let Some(head) = head? {
+            let media_type = (!head.media_type.is_empty()).then_some(head.media_type);
+            repository
+                .insert(digest.clone(), ManifestInfo { tags: Vec::new(), media_type, children: Vec::new() });
+        }
+    }
+    Ok(())
+}
+
+/// Records index children where asked and notes unsupported media types.
+async fn finish(
+    at: &Location,
+    needs: &RepoNeeds,
+    mut repository: Repository,
+    mut notes: Vec<String>,
+) -> RepoResult {
+    let mut to_read = Vec::new();
+    for (digest, info) in &repository {
+        let Some(media_type) = info.media_type.as_deref() else { continue };
+        match media::kind(media_type) {
+            Kind::Index if needs.children_of.contains(digest) || needs.everything => {
+                to_read.push(digest.clone())
+            }
+            Kind::Unsupported => notes.push(format!(
+                "{}/{}@{digest}: unsupported manifest media type {media_type:?} (supported: Docker schema 2, \
+                 Docker manifest list, OCI manifest, OCI index)",
+                at.store.name(),
+                at.repo
+            )),
+            _ => {}
+        }
+    }
+    let mut gets: FuturesUnordered<_> =
+        to_read.into_iter().map(|d| async move { (at.store.get_manifest(&at.repo, &d).await, d) }).collect();
+    while let Some((manifest, digest)) = gets.next().await {
+        let manifest = match manifest {
+            Ok(m) => m,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        };
+        let children = media::index_children(&manifest.bytes).map_err(|m| {
+            let kind = ErrorKind::Invalid(format!("{digest}: {m}"));
+            RegistryError::new(at.store.name(), &at.repo, Operation::GetManifest, kind)
+        })?;
+        if let Some(info) = repository.get_mut(&digest) {
+            info.children = children.0;
+        }
+    }
+    Ok((repository, notes))
+}
