@@ -2,4 +2,4 @@
 // so `import { lint } from "cip-wasm"` and `require("cip-wasm")` share one instance.
 import cip from "./pkg/node/cip_wasm.js";
 
-export const { lint, lintJson, plan, planJson, snapshot, snapshotText, version } = cip;
+export const { defaultFileName, lint, lintJson, plan, planJson, snapshot, snapshotText, version } = cip;

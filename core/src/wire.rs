@@ -181,10 +181,18 @@ impl<'de> Deserialize<'de> for FilesArg {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<FilesArg, A::Error> {
                 let mut map = BTreeMap::new();
                 while let Some(path) = access.next_key::<String>()? {
-                    let text = access
-                        .next_value::<ManifestText>()
-                        .map_err(|e| de::Error::custom(format_args!("[{path:?}]: {e}")))?;
-                    map.insert(path, text.0);
+                    // Any value, so that the message names the path and says what was expected in
+                    // the same words through every deserializer (JS values, JSON).
+                    let text = match access.next_value::<serde_json::Value>()? {
+                        serde_json::Value::String(text) => text,
+                        other => {
+                            return Err(de::Error::custom(format_args!(
+                                "[{path:?}]: expected the text of a manifest file (a string); got {}",
+                                json_kind(&other)
+                            )));
+                        }
+                    };
+                    map.insert(path, text);
                 }
                 Ok(FilesArg::Map(map))
             }
@@ -193,25 +201,15 @@ impl<'de> Deserialize<'de> for FilesArg {
     }
 }
 
-/// One value of a `{path: text}` object, with a message that says what is expected.
-struct ManifestText(String);
-
-impl<'de> Deserialize<'de> for ManifestText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl Visitor<'_> for Text {
-            type Value = ManifestText;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("the text of a manifest file (a string)")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<ManifestText, E> {
-                Ok(ManifestText(text.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, text: String) -> Result<ManifestText, E> {
-                Ok(ManifestText(text))
-            }
-        }
-        deserializer.deserialize_string(Text)
+/// What a JSON value is, for messages ("got a number").
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -297,7 +295,10 @@ mod tests {
         let paths: Vec<_> = map.into_input().files.into_iter().map(|f| f.path).collect();
         assert_eq!(paths, ["a.yaml", "b.yaml"]);
         let err = serde_json::from_str::<FilesArg>(r#"{"a.yaml": 3}"#).unwrap_err().to_string();
-        assert!(err.contains("[\"a.yaml\"]") && err.contains("the text of a manifest file"), "{err}");
+        assert!(
+            err.starts_with("[\"a.yaml\"]: expected the text of a manifest file (a string); got a number"),
+            "{err}"
+        );
         let err = serde_json::from_str::<FilesArg>("3").unwrap_err().to_string();
         assert!(err.contains("a manifest text (string) or an object"), "{err}");
     }

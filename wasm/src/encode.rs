@@ -9,11 +9,3 @@ pub fn value<T: Serialize>(result: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     result.serialize(&serializer).map_err(|e| JsError::new(&format!("cannot encode the result: {e}")))
 }
-
-/// Pretty JSON with a trailing newline: the bytes the CLI prints.
-pub fn pretty<T: Serialize>(result: &T) -> String {
-    // Core results are plain structs with string keys; serde_json cannot fail on them.
-    let mut text = serde_json::to_string_pretty(result).expect("core results serialize to JSON");
-    text.push('\n');
-    text
-}

@@ -10,6 +10,7 @@ mod decode;
 mod encode;
 
 use cip_core::snapshot::Snapshot;
+use cip_core::wire::{self, SnapshotFormat};
 use wasm_bindgen::prelude::*;
 
 /// Installs the panic hook (once; later calls are a cheap check), so a core bug shows a Rust
@@ -23,6 +24,13 @@ fn panic_hook() {
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// The path a lone manifest text is linted under (`lint("...")` reports findings in this file),
+/// for pages that show or store such a text under a name.
+#[wasm_bindgen(js_name = defaultFileName)]
+pub fn default_file_name() -> String {
+    wire::DEFAULT_FILE_NAME.to_owned()
 }
 
 /// Lints manifests: `files` is `{path: text}` (or a `Map`) or one manifest text. Returns
@@ -40,7 +48,7 @@ pub fn lint(files: JsValue) -> Result<JsValue, JsError> {
 pub fn lint_json(files: JsValue) -> Result<String, JsError> {
     panic_hook();
     let input = decode::files("lintJson", &files)?;
-    Ok(encode::pretty(&cip_core::lint(input)))
+    Ok(wire::pretty_json(&cip_core::lint(input)))
 }
 
 /// Plans a promotion of `files` against `inventory` (the JSON `cip snapshot` writes, as text or
@@ -67,7 +75,7 @@ fn plan_for(
     panic_hook();
     let input = decode::files(function, files)?;
     let inventory = decode::inventory(function, inventory)?;
-    let (options, base) = decode::plan_options(function, options)?;
+    let (options, base) = decode::plan_options(function, options)?.into_parts();
     Ok(cip_core::plan_input(input, base, &inventory, &options))
 }
 
@@ -86,12 +94,8 @@ pub fn snapshot(inventory: JsValue, registry: JsValue, options: JsValue) -> Resu
 #[wasm_bindgen(js_name = snapshotText)]
 pub fn snapshot_text(inventory: JsValue, registry: JsValue, options: JsValue) -> Result<String, JsError> {
     panic_hook();
-    let (snapshot, output) = snapshot_for("snapshotText", &inventory, &registry, &options)?;
-    Ok(match output {
-        decode::SnapshotOutput::Yaml => snapshot.to_yaml(),
-        decode::SnapshotOutput::Csv => snapshot.to_csv(),
-        decode::SnapshotOutput::Json => snapshot.to_json(),
-    })
+    let (snapshot, format) = snapshot_for("snapshotText", &inventory, &registry, &options)?;
+    Ok(format.render(&snapshot))
 }
 
 fn snapshot_for(
@@ -99,9 +103,9 @@ fn snapshot_for(
     inventory: &JsValue,
     registry: &JsValue,
     options: &JsValue,
-) -> Result<(Snapshot, decode::SnapshotOutput), JsError> {
+) -> Result<(Snapshot, SnapshotFormat), JsError> {
     let inventory = decode::inventory(function, inventory)?;
     let registry = decode::registry(function, registry)?;
-    let (options, output) = decode::snapshot_options(function, options)?;
-    Ok((cip_core::snapshot::snapshot(&inventory, &registry, &options), output))
+    let (options, format) = decode::snapshot_options(function, options)?.into_parts();
+    Ok((cip_core::snapshot::snapshot(&inventory, &registry, &options), format))
 }

@@ -23,17 +23,20 @@ images:
 test("require and import give the same functions and version", () => {
   assert.equal(cjs.version(), esm.version());
   assert.equal(esm.version(), pkg.version);
-  for (const name of ["lint", "lintJson", "plan", "planJson", "snapshot", "snapshotText", "version"]) {
+  for (const name of ["defaultFileName", "lint", "lintJson", "plan", "planJson", "snapshot", "snapshotText", "version"]) {
     assert.equal(typeof esm[name], "function", `import is missing ${name}`);
     assert.equal(typeof cjs[name], "function", `require is missing ${name}`);
   }
 });
 
-test("a single string is linted as manifest.yaml and findings are data", () => {
+test("a single string is linted as defaultFileName() (manifest.yaml) and findings are data", () => {
+  assert.equal(esm.defaultFileName(), "manifest.yaml");
+  assert.equal(cjs.defaultFileName(), "manifest.yaml");
   const report = esm.lint(BAD);
   assert.ok(report.summary.errors >= 1, JSON.stringify(report));
   const d = report.diagnostics.find((x) => x.severity === "error");
-  assert.equal(d.file, "manifest.yaml");
+  assert.equal(d.file, esm.defaultFileName());
+  assert.equal(esm.lintJson(BAD), esm.lintJson({ [esm.defaultFileName()]: BAD }));
   assert.equal(d.line, 8);
   assert.equal(typeof d.columnUtf16, "number");
   assert.deepEqual(Object.keys(report), ["diagnostics", "summary"]);
@@ -67,10 +70,14 @@ test("unusable arguments throw with the function and the accepted shapes", () =>
   assert.throws(() => esm.lint(42), /lint\(files\): expected a manifest text .* got number/);
   assert.throws(() => esm.lint(null), /got null/);
   assert.throws(() => esm.lint(undefined), /got undefined/);
-  assert.throws(() => esm.lintJson({ "a.yaml": 1 }), /lintJson\(files\): every value must be the text/);
+  assert.throws(() => esm.lintJson({ "a.yaml": 1 }), /lintJson\(files\)\["a.yaml"\]: .*expected the text of a manifest file/);
+  assert.throws(() => esm.lint(new Map([["a.yaml", 1]])), /lint\(files\)\["a.yaml"\]/);
   assert.throws(() => esm.plan("", "{not json", {}), /plan\(files, inventory\): invalid inventory JSON at line 1/);
   assert.throws(() => esm.plan("", 7, {}), /expected the inventory JSON text or object/);
-  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { sttrict: true }), /unknown field `sttrict`/);
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { sttrict: true }), /plan\(files, inventory, options\): unknown field `sttrict`/);
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", 3), /plan\(files, inventory, options\): expected an options object/);
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { base: 3 }), /expected a manifest text \(string\) or an object/);
+  assert.throws(() => esm.snapshot("{\"repositories\": {}}", "gcr.io/x", { snapshot_tag: "v1" }), /unknown field `snapshot_tag`/);
 });
 
 test("plan takes the inventory as text or object and returns the CLI JSON", () => {
@@ -81,6 +88,14 @@ test("plan takes the inventory as text or object and returns the CLI JSON", () =
   const plan = esm.plan(BAD, inventory, { strict: true });
   assert.deepEqual(Object.keys(plan), ["actions", "blocked", "diagnostics", "summary"]);
   assert.equal(esm.planJson(BAD, inventory, { strict: true }), `${JSON.stringify(plan, null, 2)}\n`);
+});
+
+test("plan's base may be a text, an object or a Map, like files", () => {
+  const inventory = { repositories: {} };
+  const asObject = esm.planJson({ "a.yaml": BAD }, inventory, { base: { "a.yaml": BAD } });
+  assert.equal(esm.planJson({ "a.yaml": BAD }, inventory, { base: new Map([["a.yaml", BAD]]) }), asObject);
+  assert.equal(esm.planJson(BAD, inventory, { base: BAD }), esm.planJson(BAD, inventory, { base: { "manifest.yaml": BAD } }));
+  assert.equal(esm.planJson(BAD, inventory, { base: null }), esm.planJson(BAD, inventory));
 });
 
 test("snapshot lists a registry's images as object, YAML, CSV and JSON", () => {

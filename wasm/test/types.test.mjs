@@ -1,4 +1,4 @@
-// Type-checks the hand-written declarations (index.d.ts, web.d.ts) against a usage sample with
+// Type-checks the declarations (core.d.ts, index.d.ts, web.d.mts) against a usage sample with
 // the TypeScript compiler from wasm/node_modules (`npm ci` in wasm/).
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -8,8 +8,6 @@ import { renderPlan } from "./plan-view.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** The single-file name used when the user just types (the engine's name for a lone text). */
-const SCRATCH = "manifest.yaml";
 /** Diagnostics rendered at once; more would only slow the page without helping anyone. */
 const MAX_LISTED = 500;
 
@@ -25,8 +23,11 @@ images:
 `;
 
 const state = {
-  files: { [SCRATCH]: SAMPLE },
-  current: SCRATCH,
+  /** The name of the file the user types into: the engine's name for a lone manifest text
+   * (`defaultFileName()`), asked once the engine has started. */
+  scratch: undefined,
+  files: {},
+  current: undefined,
   report: null,
   generation: 0,
 };
@@ -43,19 +44,25 @@ start();
 
 async function start() {
   wireEvents();
-  showFiles(state.files, SCRATCH);
   try {
-    const { result } = await engine.call("version");
-    $("version").textContent = `v${result}`;
+    const [version, scratch] = await Promise.all([engine.call("version"), engine.call("defaultFileName")]);
+    $("version").textContent = `v${version.result}`;
+    state.scratch = scratch.result;
   } catch (err) {
     setStatus(`The linter could not start: ${err.message}`, true);
     return;
+  }
+  // Unless the user opened or dropped files while the engine started.
+  if (state.current === undefined) {
+    state.files = { [state.scratch]: editor.text || SAMPLE };
+    showFiles(state.files, state.scratch);
   }
   linter.request(true);
 }
 
 function wireEvents() {
   $("source").addEventListener("input", () => {
+    if (state.current === undefined) return; // typed before the engine started: start() keeps it
     state.files[state.current] = editor.text;
     linter.request();
   });
@@ -69,7 +76,8 @@ function wireEvents() {
     e.target.value = "";
   });
   $("new-file").addEventListener("click", () => {
-    loadFiles({ [SCRATCH]: "" });
+    if (state.scratch === undefined) return; // the engine has not started
+    loadFiles({ [state.scratch]: "" });
     $("source").focus();
   });
   $("inventory").addEventListener("input", () => planner.request());

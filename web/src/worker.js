@@ -5,7 +5,7 @@ import init, * as cip from "./pkg/cip_wasm.js";
 const ready = init({ module_or_path: new URL("./pkg/cip_wasm_bg.wasm", import.meta.url) });
 
 /** The exports the page may call; anything else is a programming error in the page. */
-const OPS = new Set(["lint", "plan", "version"]);
+const OPS = new Set(["lint", "plan", "version", "defaultFileName"]);
 
 self.onmessage = async (event) => {
   const { id, op, args } = event.data;

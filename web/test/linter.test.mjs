@@ -77,6 +77,9 @@ async function waitForLint() {
 test("the page loads the engine and lints the sample without errors", async () => {
   assert.match(await page.textContent("#version"), /^v\d+\.\d+\.\d+/);
   assert.equal(await page.textContent('#summary dd[data-key="errors"]'), "0");
+  // The file the user types into is named as the engine names a lone text (defaultFileName()).
+  assert.equal(await page.$eval("#file-select", (s) => s.value), "manifest.yaml");
+  assert.equal(await page.evaluate(() => window.cipApp.state.scratch), "manifest.yaml");
 });
 
 test("pasting an invalid manifest lists its diagnostics on the right lines", async () => {

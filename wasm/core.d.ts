@@ -1,0 +1,207 @@
+// The cip core's data shapes for TypeScript: the one declaration of them for every JS package.
+//
+// cip-wasm ships this file as is (its index.d.ts re-exports it); cip-node's build copies it next
+// to its index.d.ts (node/types/copy-core.mjs, run by `npm run typecheck` and `npm pack`), whose
+// generated header re-exports it. Edit it here only.
+//
+// The shapes are the JSON the CLI prints (`cip lint|plan|snapshot|audit --format json`), the
+// serde types of core/src (diagnostic.rs, lib.rs, inventory.rs, plan/, snapshot.rs, audit.rs),
+// and the option objects of core/src/wire.rs, named after the CLI's flags in camelCase.
+// tests/js/types.test.mjs compiles the real outputs of every test vector against them, through
+// both packages' declarations, with `strict` and `exactOptionalPropertyTypes`.
+
+/**
+ * Manifest files: one manifest text (linted as `manifest.yaml`, see `defaultFileName()` in
+ * cip-wasm), or paths mapped to texts (an object or a `Map`). Paths like
+ * `<root>/manifests/<name>/promoter-manifest.yaml` and `<root>/images/<name>/images.yaml` form a
+ * thin manifest directory; every other path is a plain manifest. Paths are sorted, so key order
+ * never changes a result.
+ */
+export type Files = string | Record<string, string> | Map<string, string>;
+
+/** How bad a finding is: errors block a promotion, warnings are advice. */
+export type Severity = "error" | "warning";
+
+/** Half-open byte range into a file's UTF-8 text. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** A position range in a file: 1-based lines, columns in characters and in UTF-16 units. */
+export interface Location {
+  /** The path the file was given under. */
+  file: string;
+  line: number;
+  /** 1-based column in Unicode characters. */
+  column: number;
+  endLine: number;
+  /** Exclusive end column in Unicode characters. */
+  endColumn: number;
+  /** 1-based column in UTF-16 code units (what browser editors and `String.prototype` count). */
+  columnUtf16: number;
+  /** Exclusive end column in UTF-16 code units. */
+  endColumnUtf16: number;
+  span: Span;
+}
+
+/** A secondary location of a finding ("first declared here"). */
+export interface Label extends Location {
+  message: string;
+}
+
+/** One finding. */
+export interface Diagnostic extends Location {
+  severity: Severity;
+  /** Stable kebab-case identifier, e.g. `digest-invalid` (the README lists every code). */
+  code: string;
+  /** What is wrong, lowercase, no trailing period. */
+  message: string;
+  /** What to do about it; absent when there is nothing to add. */
+  help?: string;
+  /** Related locations; absent when there are none. */
+  labels?: Label[];
+}
+
+/** Counts over all linted manifests. */
+export interface Summary {
+  errors: number;
+  warnings: number;
+  manifests: number;
+  images: number;
+  digests: number;
+  tags: number;
+}
+
+/** The result of `lint`: every finding, sorted by file and position, plus counts (`cip lint --format json`). */
+export interface LintReport {
+  diagnostics: Diagnostic[];
+  summary: Summary;
+}
+
+/** What a repository holds under one digest. */
+export interface ManifestInfo {
+  /** Tags pointing at this digest, sorted. */
+  tags?: string[];
+  /** The manifest's media type, when known. */
+  mediaType?: string;
+  /** For an index: the digests of the manifests it lists. */
+  children?: string[];
+}
+
+/**
+ * The state of registries: full repository path -> digest -> manifest info (the inventory JSON,
+ * core/inventory.schema.json). A repository absent here is unknown; present and empty means read
+ * and empty.
+ */
+export interface Inventory {
+  repositories: Record<string, Record<string, ManifestInfo>>;
+}
+
+/** Options of `plan` (`cip plan`'s flags). */
+export interface PlanOptions {
+  /** Any error blocks every action, not only the edges it concerns (`--strict`). */
+  strict?: boolean;
+  /** The manifests as of the last promotion: only what changed since then is planned (`--base`). */
+  base?: Files | null;
+}
+
+/** `copy`: the digest is missing in the destination; `tag`: it is there, tags are missing. */
+export type ActionKind = "copy" | "tag";
+
+/** One digest in one destination repository, with all its tags. */
+export interface Action {
+  action: ActionKind;
+  /** Source reference, `<repo>@<digest>`. */
+  src: string;
+  /** Destination repository. */
+  dst: string;
+  digest: string;
+  /** Tags to set, sorted; empty for a copy by digest only. */
+  tags: string[];
+  /** The manifest's media type when the inventory knows it, else null. */
+  mediaType: string | null;
+}
+
+/** Edges that will not be acted on, grouped by destination, digest and reasons. */
+export interface Blocked {
+  /** Source reference, or null when the manifests name no single source. */
+  src: string | null;
+  dst: string;
+  digest: string;
+  tags: string[];
+  /** Codes of the findings that block these edges (`lost`, `tag-move`, ...), or `strict`. */
+  reasons: string[];
+}
+
+/** Edge counts: every edge is exactly one of these. */
+export interface PlanSummary {
+  copy: number;
+  tag: number;
+  present: number;
+  blocked: number;
+}
+
+/** The result of `plan`, the JSON `cip plan --format json` prints. */
+export interface Plan {
+  /** Work in execution order. */
+  actions: Action[];
+  blocked: Blocked[];
+  /** Lint findings plus planning findings, sorted. */
+  diagnostics: Diagnostic[];
+  summary: PlanSummary;
+}
+
+/** A text format of a snapshot (`cip snapshot --output`); `yaml` is the Go promoter's format. */
+export type SnapshotFormat = "yaml" | "csv" | "json";
+
+/** Options of `snapshot` (`cip snapshot`'s flags). */
+export interface SnapshotOptions {
+  /** Leave out untagged digests that an index of the same repository lists (`--minimal`). */
+  minimal?: boolean;
+  /** Keep only digests carrying this tag, with all their tags (`--snapshot-tag`). */
+  snapshotTag?: string | null;
+}
+
+/** Options of `snapshotText`. */
+export interface SnapshotTextOptions extends SnapshotOptions {
+  /** Text format (`--output`); default `yaml`. */
+  output?: SnapshotFormat | null;
+}
+
+/** One image of a snapshot: its name relative to the registry, digest -> sorted tags. */
+export interface SnapshotImage {
+  name: string;
+  dmap: Record<string, string[]>;
+}
+
+/** The result of `snapshot`, the JSON `cip snapshot --output json` prints. */
+export interface Snapshot {
+  images: SnapshotImage[];
+}
+
+/** `digest`: no manifest declares the digest; `tags`: it is declared, but not with these tags. */
+export type DriftKind = "digest" | "tags";
+
+/** One drift entry of an audit. */
+export interface Drift {
+  kind: DriftKind;
+  /** Full repository path. */
+  repository: string;
+  digest: string;
+  /** The undeclared tags, sorted. */
+  tags: string[];
+}
+
+/** The JSON `cip audit --format json` prints: what production holds that no manifest declares. */
+export interface AuditReport {
+  /** Sorted by repository and digest. */
+  drift: Drift[];
+  /** Lint findings of the manifests. */
+  diagnostics: Diagnostic[];
+  summary: {
+    repositories: number;
+    digests: number;
+    drift: number;
+  };
+}
