@@ -19,13 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cip::connect::RegistryOptions;
-use cip::promote::progress::Progress;
-use cip::promote::report::{ActionReport, Outcome};
-use cip::promote::{self, Limits, Observer, Phase, PromoteError, PromoteOptions, Report};
-use cip::registry::Secret;
-use cip::registry::auth::Credential;
-use cip::store::StoreError;
+use cip::promote::{
+    self, ActionReport, Limits, Observer, Outcome, Phase, Progress, PromoteError, PromoteOptions,
+    PromoteOutcome,
+};
+use cip::{ConnectError, Connection, Credential, ErrorKind, RegistryError, RegistryOptions, Secret};
 use cip_core::inventory::Inventory;
 use cip_core::{ActionKind, Input, ManifestSet, Plan};
 use napi::bindgen_prelude::{FnArgs, Function, JsObjectValue, Object, PromiseRaw, Unknown};
@@ -150,14 +148,6 @@ pub enum Event {
     },
 }
 
-/// What `promote` resolves to: the JSON `cip promote --format json` prints.
-#[derive(Debug, Serialize)]
-pub struct PromoteOutput {
-    plan: Plan,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    report: Option<Report>,
-}
-
 /// The `onProgress` callback as a threadsafe function taking one event (errors it throws are
 /// Node's uncaught exceptions, not the engine's: `CalleeHandled = false`).
 type EventSink = ThreadsafeFunction<Json<Event>, Unknown<'static>, Json<Event>, napi::Status, false>;
@@ -271,7 +261,7 @@ pub fn promote<'env>(
     env: &'env Env,
     files: Unknown<'env>,
     options: Option<Unknown<'env>>,
-) -> napi::Result<PromiseRaw<'env, Json<PromoteOutput>>> {
+) -> napi::Result<PromiseRaw<'env, Json<PromoteOutcome>>> {
     let decoded = args::files(env, files).and_then(|input| Ok((input, decode_options(env, options)?)));
     spawn(env, decoded, |(input, (options, events, abort))| async move {
         let work = run(input, &options, &events, true);
@@ -318,25 +308,28 @@ where
     })
 }
 
-/// Reads registries in full and/or what the manifests need.
+/// Reads registries in full and/or what the manifests need, with the engine's one reader (as
+/// `cip snapshot` and `cip plan` read). Any repository that cannot be read rejects: a script
+/// asking for an inventory gets all of it or an error naming what failed.
 async fn read_all(options: &EngineOptions, set: Option<&ManifestSet>) -> Result<Inventory, CipError> {
     let registry = options.registry()?;
     let mut inventory = Inventory::default();
     if !options.registries.is_empty() {
-        let client = registry.client(set).map_err(|e| CipError::new("CIP_CONFIG", e.to_string()))?;
-        for prefix in &options.registries {
-            let outcome = cip::registry::snapshot::read_prefix(&client, prefix).await;
-            if let Some(error) = outcome.errors.into_iter().next() {
-                return Err(registry_error(&error));
-            }
-            inventory.repositories.extend(outcome.inventory.repositories);
+        let connection =
+            Connection::open(options.registries.clone(), set, &registry).map_err(connect_error)?;
+        let outcome = connection.read_registries(&options.registries).await;
+        if let Some(error) = outcome.registry_wide_error().or(outcome.errors.first()) {
+            return Err(registry_error(error));
         }
+        inventory.repositories.extend(outcome.inventory.repositories);
     }
     if let Some(set) = set {
-        let connection = promote::session::Connection::open(set, &registry)
-            .map_err(|e| CipError::new("CIP_CONFIG", e.to_string()))?;
-        let read = connection.read_inventory(set).await.map_err(|e| store_error(&e))?;
-        inventory.repositories.extend(read.repositories);
+        let connection = Connection::for_set(set, &registry).map_err(connect_error)?;
+        let outcome = connection.read_for_plan(set).await;
+        if let Some(error) = outcome.registry_wide_error().or(outcome.errors.first()) {
+            return Err(registry_error(error));
+        }
+        inventory.repositories.extend(outcome.inventory.repositories);
     }
     Ok(inventory)
 }
@@ -347,15 +340,15 @@ async fn run(
     options: &EngineOptions,
     events: &Events,
     execute: bool,
-) -> Result<PromoteOutput, CipError> {
+) -> Result<PromoteOutcome, CipError> {
     let options = options.promote(execute)?;
     match promote::run(input, &options, events).await {
-        Ok(outcome) => Ok(PromoteOutput { plan: outcome.plan, report: outcome.report }),
+        Ok(outcome) => Ok(outcome),
         Err(PromoteError::UnknownDest(unknown)) => {
             Err(CipError::arg_value(format!("dest: no manifest names the registry {unknown}")))
         }
-        Err(PromoteError::Connect(e)) => Err(CipError::new("CIP_CONFIG", e.to_string())),
-        Err(PromoteError::Read(e)) => Err(store_error(&e)),
+        Err(PromoteError::Connect(e)) => Err(connect_error(e)),
+        Err(PromoteError::Read(e)) => Err(registry_error(&e)),
     }
 }
 
@@ -377,63 +370,57 @@ impl EngineOptions {
         })
     }
 
-    /// The registry options, configured as the CLI's flags configure them (environment
-    /// variables of `authEnv` read here).
+    /// The registry options, in the CLI's words (the library reads `authEnv` variables).
     fn registry(&self) -> Result<RegistryOptions, CipError> {
-        let mut registry = RegistryOptions {
-            rate: self.rate,
-            host_rates: self.host_rates.clone(),
-            max_concurrency: self.max_concurrency,
-            request_timeout: self.request_timeout.map(Duration::from_secs),
-            google_key_file: self.google_credentials.as_ref().map(Into::into),
-            insecure: self.insecure_registries.iter().cloned().collect(),
-            docker_config_dir: self.docker_config_dir.as_ref().map(Into::into),
-            no_docker_config: self.no_docker_config,
-            credentials: BTreeMap::new(),
-            upload_chunk_bytes: self.chunk_size.map(|mib| mib.saturating_mul(1024 * 1024)),
-        };
-        for (host, var) in &self.auth_env {
-            let value = std::env::var(var)
-                .map_err(|_| CipError::arg_value(format!("authEnv[{host:?}]: ${var} is not set")))?;
-            let credential = Credential::from_user_colon_password(&value).ok_or_else(|| {
-                CipError::arg_value(format!("authEnv[{host:?}]: ${var} must hold USER:PASSWORD"))
-            })?;
-            registry.credentials.insert(host.clone(), credential);
-        }
-        for (host, c) in &self.credentials {
+        let credentials = self.credentials.iter().map(|(host, c)| {
             let credential =
                 Credential::Basic { username: c.username.clone(), password: Secret::new(c.password.clone()) };
-            registry.credentials.insert(host.clone(), credential);
-        }
-        Ok(registry)
+            (host.clone(), credential)
+        });
+        Ok(RegistryOptions {
+            registry_rate: self.rate,
+            host_rate: self.host_rates.clone(),
+            max_concurrency: self.max_concurrency,
+            request_timeout: self.request_timeout,
+            google_credentials: self.google_credentials.as_ref().map(Into::into),
+            insecure_registry: self.insecure_registries.iter().cloned().collect(),
+            docker_config: self.docker_config_dir.as_ref().map(Into::into),
+            no_docker_config: self.no_docker_config,
+            auth_env: self.auth_env.clone(),
+            credentials: credentials.collect(),
+            chunk_size: self.chunk_size,
+        })
     }
 }
 
-/// A store failure as a JS error with the registry and repository.
-fn store_error(error: &StoreError) -> CipError {
-    use cip::store::ErrorKind as K;
+/// A registry or store failure as a JS error: the one mapping from the engine's error kinds to
+/// Node error codes, with the registry and repository.
+fn registry_error(error: &RegistryError) -> CipError {
     let code = match &error.kind {
-        K::NotFound(_) => "CIP_NOT_FOUND",
-        K::DigestMismatch { .. } | K::SizeMismatch { .. } => "CIP_INTEGRITY",
-        K::Status { .. } => "CIP_REGISTRY_STATUS",
-        K::Auth(_) => "CIP_AUTH",
-        K::Transport(_) => "CIP_TRANSPORT",
-        K::Io(_) => "CIP_IO",
-        K::Invalid(_) => "CIP_INVALID",
-        K::Aborted(_) => "CIP_ABORTED",
+        ErrorKind::NotFound(_) => "CIP_NOT_FOUND",
+        ErrorKind::Integrity { .. } => "CIP_INTEGRITY",
+        ErrorKind::Status { .. } | ErrorKind::RetriesExhausted { .. } => "CIP_REGISTRY_STATUS",
+        ErrorKind::AuthRefused { .. } | ErrorKind::Denied | ErrorKind::Credentials(_) => "CIP_AUTH",
+        ErrorKind::Connect(_) | ErrorKind::Timeout(_) | ErrorKind::Interrupted(_) | ErrorKind::Aborted(_) => {
+            "CIP_TRANSPORT"
+        }
+        ErrorKind::Io(_) => "CIP_IO",
+        ErrorKind::Invalid(_) | ErrorKind::UnsupportedMediaType(_) => "CIP_INVALID",
+        ErrorKind::Insecure { .. } => "CIP_CONFIG",
+        _ => "CIP_REGISTRY",
     };
     let mut e = CipError::new(code, format!("reading the registries: {error}"));
     e.registry = Some(error.registry.clone());
-    e.repository = (!error.repository.is_empty()).then(|| error.repository.clone());
+    e.repository = error.repository.clone();
     e
 }
 
-/// A registry-client failure as a JS error with the registry and repository.
-fn registry_error(error: &cip::registry::RegistryError) -> CipError {
-    let mut e = CipError::new("CIP_REGISTRY", format!("reading the registries: {error}"));
-    e.registry = Some(error.registry.clone());
-    e.repository = error.repository.clone();
-    e
+/// A connection that could not be configured: a bad option value or a client setup failure.
+fn connect_error(error: ConnectError) -> CipError {
+    match error {
+        ConnectError::Option(message) => CipError::arg_value(message),
+        other => CipError::new("CIP_CONFIG", other.to_string()),
+    }
 }
 
 /// Decodes the engine options: `onProgress` becomes a threadsafe function, `signal` an abort
