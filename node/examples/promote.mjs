@@ -23,7 +23,7 @@ const { values: opts, positionals } = parseArgs({
     yes: { type: 'boolean', short: 'y', default: false },
     report: { type: 'string', default: 'promotion-report.json' },
     dest: { type: 'string', multiple: true, default: [] },
-    concurrency: { type: 'string', default: '16' },
+    jobs: { type: 'string', default: '16' },
     strict: { type: 'boolean', default: false },
     'insecure-registry': { type: 'string', multiple: true, default: [] },
   },
@@ -57,7 +57,7 @@ console.error(`${s.manifests} manifests, ${s.images} images, ${s.digests} digest
 if (s.errors > 0) fail('fix the errors above first', 1)
 
 // 3. Plan against the registries (reads only: one HEAD per tag at the destinations).
-const engine = { dest: opts.dest, strict: opts.strict, insecureRegistries: opts['insecure-registry'] }
+const engine = { dest: opts.dest, strict: opts.strict, insecureRegistry: opts['insecure-registry'] }
 const plan = await planOnline(files, engine).catch(registryFailure)
 for (const a of plan.actions) console.log(`${a.action.padEnd(4)} ${a.dst}@${a.digest.slice(0, 19)}… ${a.tags.join(', ') || '(untagged)'}`)
 for (const b of plan.blocked) console.log(`BLOCKED ${b.dst}@${b.digest.slice(0, 19)}… ${b.tags.join(', ')}: ${b.reasons.join(', ')}`)
@@ -87,7 +87,7 @@ const live = process.stderr.isTTY
 const result = await promote(files, {
   ...engine,
   confirm: true,
-  concurrency: Number(opts.concurrency),
+  jobs: Number(opts.jobs),
   signal: controller.signal,
   onProgress(e) {
     if (e.type === 'phase' && !live) console.error(`phase: ${e.phase}`)
@@ -122,7 +122,7 @@ function safeIsFile(p) {
 }
 
 function usage(message) {
-  console.error(`promote.mjs: ${message}\nusage: node promote.mjs THIN-MANIFEST-DIR [--yes] [--report FILE] [--dest REGISTRY]... [--concurrency N] [--strict] [--insecure-registry HOST]...`)
+  console.error(`promote.mjs: ${message}\nusage: node promote.mjs THIN-MANIFEST-DIR [--yes] [--report FILE] [--dest REGISTRY]... [--jobs N] [--strict] [--insecure-registry HOST]...`)
   process.exit(2)
 }
 

@@ -1,38 +1,36 @@
 //! Decoding JavaScript arguments into core inputs. Anything unusable (wrong type, malformed
 //! inventory, unknown option) becomes a [`CipError`] with a Node-style `code` and a message naming
-//! the argument and the accepted shapes; manifest content is never judged here.
+//! the argument and the accepted shapes; manifest content is never judged here. The shapes
+//! themselves (files, plan and snapshot options, their JS names) are `cip_core::wire`'s, shared
+//! with the wasm package.
 
-use std::collections::BTreeMap;
-
+use cip_core::Input;
 use cip_core::inventory::Inventory;
-use cip_core::snapshot::SnapshotOptions;
-use cip_core::{Input, PlanOptions, SourceFile};
-use napi::bindgen_prelude::{Function, JsObjectValue, JsValue, Unknown};
+use cip_core::wire::{FilesArg, PlanArgs, SnapshotArgs};
+use napi::bindgen_prelude::{Function, JsObjectValue, JsValue, Object, Unknown};
 use napi::{Env, ValueType};
 use serde::de::DeserializeOwned;
 
 use crate::error::CipError;
 
-/// The path a lone manifest text is linted under (a single string has no name of its own); the
-/// wasm package uses the same.
-pub const SINGLE_FILE_PATH: &str = "manifest.yaml";
-
-/// Reads `files`: one manifest text, or `{path: text}` / `Map<path, text>`. Paths are sorted (a
-/// `BTreeMap`) so the result never depends on JavaScript key order; thin directories are inferred
+/// Reads `files`: one manifest text, or `{path: text}` / `Map<path, text>` (`FilesArg`). Paths
+/// are sorted, so the result never depends on JavaScript key order; thin directories are inferred
 /// from the paths.
 pub fn files(env: &Env, files: Unknown) -> Result<Input, CipError> {
-    let files = match kind(&files)? {
-        ValueType::String => vec![SourceFile::new(SINGLE_FILE_PATH, string(&files)?)],
-        ValueType::Object => {
-            let files =
-                map_to_object(env, files).map_err(|e| CipError::arg_type(format!("files: {}", e.reason)))?;
-            let map: BTreeMap<String, serde_json::Value> = decode(env, files)
-                .map_err(|e| CipError::arg_type(format!("files: expected {{path: text}}: {}", e.message)))?;
-            map.into_iter().map(|(path, text)| file(path, text)).collect::<Result<_, _>>()?
-        }
+    match kind(&files)? {
+        ValueType::String | ValueType::Object => {}
         other => return Err(files_shape(type_word(other))),
-    };
-    Ok(Input { files, thin_dirs: None })
+    }
+    let files = map_to_object(env, files).map_err(|e| CipError::arg_type(format!("files: {}", e.reason)))?;
+    let files: FilesArg = decode(env, files).map_err(|e| files_error(&e.message))?;
+    Ok(files.into_input())
+}
+
+/// Files that are not a text or `{path: text}`; `message` is serde's, from `FilesArg`, which
+/// starts with the offending path when one value is not a text (`["a.yaml"]: expected ...`).
+fn files_error(message: &str) -> CipError {
+    let sep = if message.starts_with('[') { "" } else { ": " };
+    CipError::arg_type(format!("files{sep}{message}"))
 }
 
 /// A `Map` as a plain object (`Object.fromEntries`), so both shapes decode alike; anything else
@@ -47,16 +45,6 @@ fn map_to_object<'env>(env: &Env, value: Unknown<'env>) -> napi::Result<Unknown<
     let from_entries: Function<Unknown<'env>, Unknown<'env>> =
         object_class.get_named_property("fromEntries")?;
     from_entries.call(value)
-}
-
-fn file(path: String, text: serde_json::Value) -> Result<SourceFile, CipError> {
-    match text {
-        serde_json::Value::String(text) => Ok(SourceFile::new(path, text)),
-        other => Err(CipError::arg_type(format!(
-            "files[{path:?}]: expected the text of a manifest file (a string); got {}",
-            json_word(&other)
-        ))),
-    }
 }
 
 fn files_shape(got: &str) -> CipError {
@@ -82,62 +70,51 @@ pub fn inventory(env: &Env, value: Unknown) -> Result<Inventory, CipError> {
     }
 }
 
-/// Reads the `options` of `plan`: the core's plan options plus `base`, the files of the
-/// manifests as of the last promotion. `undefined`/`null` mean the defaults.
-pub fn plan_options(env: &Env, value: Option<Unknown>) -> Result<(PlanOptions, Option<Input>), CipError> {
-    let Some(mut fields) = options_object(env, value)? else { return Ok((PlanOptions::default(), None)) };
-    // `base` is files, not a core option: take it out and decode it like `files`.
-    let base = match fields.remove("base") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(base) => Some(files_from_value(base)?),
-    };
-    let options = serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|e| CipError::arg_value(format!("options: {e}")))?;
-    Ok((options, base))
+/// Reads the `options` of `plan` (`{strict?, base?}`); `undefined`/`null` mean the defaults.
+pub fn plan_options(env: &Env, value: Option<Unknown>) -> Result<PlanArgs, CipError> {
+    let Some(object) = options_object(value)? else { return Ok(PlanArgs::default()) };
+    // `base` takes the shapes of `files`, a `Map` included, which serde sees as an empty object.
+    let object =
+        base_map_to_object(env, object).map_err(|e| CipError::arg_value(format!("options: {}", e.reason)))?;
+    decode(env, object.to_unknown()).map_err(|e| CipError::arg_value(format!("options: {}", e.message)))
 }
 
-/// Reads an options object as JSON fields; `None` for `undefined`/`null`.
-pub fn options_object(
-    env: &Env,
-    value: Option<Unknown>,
-) -> Result<Option<serde_json::Map<String, serde_json::Value>>, CipError> {
+/// Reads the `options` of `snapshot` (`{minimal?, snapshotTag?, output?}`; `output` matters to
+/// `snapshotText` only); `undefined`/`null` mean the defaults.
+pub fn snapshot_options(env: &Env, value: Option<Unknown>) -> Result<SnapshotArgs, CipError> {
+    let Some(object) = options_object(value)? else { return Ok(SnapshotArgs::default()) };
+    decode(env, object.to_unknown()).map_err(|e| CipError::arg_value(format!("options: {}", e.message)))
+}
+
+/// An options argument as an object; `None` for a missing argument, `undefined` or `null`.
+fn options_object(value: Option<Unknown>) -> Result<Option<Object>, CipError> {
     let Some(value) = value else { return Ok(None) };
     match kind(&value)? {
         ValueType::Undefined | ValueType::Null => Ok(None),
+        // SAFETY: checked to be an object just above.
         ValueType::Object => {
-            decode(env, value).map(Some).map_err(|e| CipError::arg_value(format!("options: {}", e.message)))
+            unsafe { value.cast::<Object>() }.map(Some).map_err(|e| CipError::arg_type(e.reason))
         }
         other => Err(CipError::arg_type(format!("options: expected an object; got {}", type_word(other)))),
     }
 }
 
-/// Text formats of `snapshotText` (those of `cip snapshot --output`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SnapshotOutput {
-    /// The Go promoter's YAML.
-    #[default]
-    Yaml,
-    /// `name@digest,name:tag` lines.
-    Csv,
-    /// `{"images": [...]}`.
-    Json,
-}
-
-/// Reads the `options` of `snapshot`: the core's snapshot options plus `output` (text forms only).
-pub fn snapshot_options(
-    env: &Env,
-    value: Option<Unknown>,
-) -> Result<(SnapshotOptions, SnapshotOutput), CipError> {
-    let Some(mut fields) = options_object(env, value)? else { return Ok(Default::default()) };
-    let output = match fields.remove("output") {
-        None | Some(serde_json::Value::Null) => SnapshotOutput::default(),
-        Some(output) => serde_json::from_value(output)
-            .map_err(|_| CipError::arg_value("options.output: expected \"yaml\", \"csv\" or \"json\""))?,
-    };
-    let options = serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|e| CipError::arg_value(format!("options: {e}")))?;
-    Ok((options, output))
+/// `options` with `base` as a plain object when it is a `Map` (a copy; the caller's object is
+/// left alone); otherwise `options` itself.
+fn base_map_to_object<'env>(env: &'env Env, options: Object<'env>) -> napi::Result<Object<'env>> {
+    let base: Unknown = options.get_named_property("base")?;
+    if base.get_type()? != ValueType::Object {
+        return Ok(options);
+    }
+    let mut copy = Object::new(env)?;
+    let names = options.get_property_names()?;
+    for i in 0..names.get_array_length()? {
+        let name: String = names.get_element(i)?;
+        let value: Unknown = options.get_named_property(&name)?;
+        copy.set_named_property(&name, value)?;
+    }
+    copy.set_named_property("base", map_to_object(env, base)?)?;
+    Ok(copy)
 }
 
 /// Reads a registry name argument (a non-empty string).
@@ -157,18 +134,10 @@ pub fn registry(value: Unknown) -> Result<String, CipError> {
     }
 }
 
-/// Reads files given as JSON (`base` of `plan`, `manifests` of `readInventory`).
+/// Reads files given as JSON (`manifests` of `readInventory`).
 pub fn files_from_value(value: serde_json::Value) -> Result<Input, CipError> {
-    let files = match value {
-        serde_json::Value::String(text) => vec![SourceFile::new(SINGLE_FILE_PATH, text)],
-        serde_json::Value::Object(map) => {
-            map.into_iter().map(|(path, text)| file(path, text)).collect::<Result<Vec<_>, _>>()?
-        }
-        other => return Err(files_shape(json_word(&other))),
-    };
-    let mut files = files;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Input { files, thin_dirs: None })
+    let files: FilesArg = serde_json::from_value(value).map_err(|e| files_error(&e.to_string()))?;
+    Ok(files.into_input())
 }
 
 fn kind(value: &Unknown) -> Result<ValueType, CipError> {
@@ -197,16 +166,5 @@ fn type_word(t: ValueType) -> &'static str {
         ValueType::Object => "an object",
         ValueType::Function => "a function",
         _ => "an unsupported value",
-    }
-}
-
-fn json_word(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
     }
 }

@@ -4,6 +4,7 @@
 
 use cip_core::inventory::Inventory;
 use cip_core::snapshot::{Snapshot, SnapshotOptions};
+use cip_core::wire::{self, SnapshotFormat};
 use cip_core::{Input, LintReport, Plan, PlanOptions};
 use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Unknown};
@@ -28,7 +29,7 @@ pub fn lint(env: Env, files: Unknown) -> napi::Result<Json<LintReport>> {
 #[napi(ts_args_type = "files: Files")]
 pub fn lint_json(env: Env, files: Unknown) -> napi::Result<String> {
     let input = args::files(&env, files).map_err(|e| e.into_napi(&env))?;
-    Ok(pretty(&cip_core::lint(input)))
+    Ok(wire::pretty_json(&cip_core::lint(input)))
 }
 
 /// `lint` off the event loop: resolves to the same report.
@@ -90,16 +91,8 @@ fn plan_work(
 ) -> Result<impl FnOnce() -> Plan + Send + 'static, CipError> {
     let input: Input = args::files(env, files)?;
     let inventory: Inventory = args::inventory(env, inventory)?;
-    let (options, base): (PlanOptions, Option<Input>) = args::plan_options(env, options)?;
+    let (options, base): (PlanOptions, Option<Input>) = args::plan_options(env, options)?.into_parts();
     Ok(move || cip_core::plan_input(input, base, &inventory, &options))
-}
-
-/// Pretty JSON with a trailing newline: the bytes the CLI prints.
-fn pretty<T: serde::Serialize>(value: &T) -> String {
-    // Core results are plain structs with string keys; serde_json cannot fail on them.
-    let mut text = serde_json::to_string_pretty(value).expect("core results serialize to JSON");
-    text.push('\n');
-    text
 }
 
 /// The `images:` list of `registry` (a prefix such as `gcr.io/k8s-artifacts-prod`) as
@@ -130,13 +123,8 @@ pub fn snapshot_text(
     registry: Unknown,
     options: Option<Unknown>,
 ) -> napi::Result<String> {
-    let (work, output) = snapshot_work(&env, inventory, registry, options).map_err(|e| e.into_napi(&env))?;
-    let snapshot = work();
-    Ok(match output {
-        args::SnapshotOutput::Yaml => snapshot.to_yaml(),
-        args::SnapshotOutput::Csv => snapshot.to_csv(),
-        args::SnapshotOutput::Json => snapshot.to_json(),
-    })
+    let (work, format) = snapshot_work(&env, inventory, registry, options).map_err(|e| e.into_napi(&env))?;
+    Ok(format.render(&work()))
 }
 
 /// `snapshot` off the event loop: resolves to the same object.
@@ -158,9 +146,10 @@ fn snapshot_work(
     inventory: Unknown,
     registry: Unknown,
     options: Option<Unknown>,
-) -> Result<(impl FnOnce() -> Snapshot + Send + 'static, args::SnapshotOutput), CipError> {
+) -> Result<(impl FnOnce() -> Snapshot + Send + 'static, SnapshotFormat), CipError> {
     let inventory: Inventory = args::inventory(env, inventory)?;
     let registry = args::registry(registry)?;
-    let (options, output): (SnapshotOptions, args::SnapshotOutput) = args::snapshot_options(env, options)?;
-    Ok((move || cip_core::snapshot::snapshot(&inventory, &registry, &options), output))
+    let (options, format): (SnapshotOptions, SnapshotFormat) =
+        args::snapshot_options(env, options)?.into_parts();
+    Ok((move || cip_core::snapshot::snapshot(&inventory, &registry, &options), format))
 }

@@ -3,7 +3,11 @@
 // off the event loop.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 // CIP_NODE_ADDON may name a built addon (.node) or loader to test instead of this package.
@@ -86,6 +90,21 @@ test('plan: malformed inventory and unknown options are argument errors', async 
   await assert.rejects(cip.planAsync(files, { nope: 1 }), { code: 'ERR_INVALID_ARG_VALUE' })
 })
 
+test('plan: base takes every shape of files, a Map included', () => {
+  const files = { 'promoter-manifest.yaml': MANIFEST }
+  const inventory = { repositories: {} }
+  const asObject = cip.planJson(files, inventory, { base: files })
+  assert.equal(cip.planJson(files, inventory, { base: new Map(Object.entries(files)) }), asObject)
+  assert.notEqual(asObject, cip.planJson(files, inventory, { base: {} }), 'base is used')
+  assert.equal(cip.planJson(MANIFEST, inventory, { base: MANIFEST }), cip.planJson(MANIFEST, inventory, { base: { 'manifest.yaml': MANIFEST } }))
+  assert.equal(cip.planJson(files, inventory, { base: null }), cip.planJson(files, inventory))
+  const options = { strict: true, base: new Map(Object.entries(files)) }
+  cip.plan(files, inventory, options)
+  assert.ok(options.base instanceof Map, "the caller's options are left alone")
+  assert.throws(() => cip.plan(files, inventory, { base: 3 }), { code: 'ERR_INVALID_ARG_VALUE', message: /options: .*expected a manifest text/ })
+  assert.throws(() => cip.plan(files, inventory, { base: { 'a.yaml': 3 } }), { code: 'ERR_INVALID_ARG_VALUE', message: /\["a.yaml"\]: expected the text of a manifest file/ })
+})
+
 test('plan: sync, async and text forms agree', async () => {
   const files = { 'promoter-manifest.yaml': MANIFEST }
   const inventory = {
@@ -157,5 +176,45 @@ test('snapshot: object, text forms and async agree', async () => {
   const tagged = cip.snapshot(inventory, 'gcr.io/prod', { snapshotTag: '1.0' })
   assert.deepEqual(tagged.images.map((i) => i.name), ['sub/tool'])
   assert.throws(() => cip.snapshot(inventory, 3), { code: 'ERR_INVALID_ARG_TYPE', message: /registry/ })
-  assert.throws(() => cip.snapshotText(inventory, 'gcr.io/prod', { output: 'xml' }), { code: 'ERR_INVALID_ARG_VALUE' })
+  assert.throws(() => cip.snapshotText(inventory, 'gcr.io/prod', { output: 'xml' }), { code: 'ERR_INVALID_ARG_VALUE', message: /output must be "yaml", "csv" or "json"/ })
+  assert.throws(() => cip.snapshot(inventory, 'gcr.io/prod', { snapshot_tag: '1.0' }), { code: 'ERR_INVALID_ARG_VALUE', message: /unknown field `snapshot_tag`/ })
+})
+
+test('engine options are the CLI flags in camelCase; the earlier names are deprecated aliases', async () => {
+  // Local OCI layouts: the engine reads them without a network.
+  const staging = fileURLToPath(new URL('../../examples/staging', import.meta.url))
+  const dir = mkdtempSync(path.join(tmpdir(), 'cip-node-options-'))
+  try {
+    const files = {
+      'promote.yaml': `registries:\n- name: oci:${staging}\n  src: true\n- name: oci:${dir}/prod\nimages:\n- name: plain\n  dmap:\n` +
+        '    "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f": ["1.0"]\n',
+    }
+    const plan = await cip.planOnline(files)
+    assert.deepEqual(plan.summary, { copy: 1, tag: 0, present: 0, blocked: 0 })
+    // --jobs, --blob-jobs, --registry-rate, --host-rate, --insecure-registry, ...
+    const current = {
+      jobs: 2, blobJobs: 3, registryRate: 0, hostRate: { 'gcr.io': 5 }, insecureRegistry: ['registry.internal:5000'],
+      maxConcurrency: 4, requestTimeout: 30, chunkSize: 8, authEnv: {}, noDockerConfig: true,
+    }
+    const deprecated = {
+      concurrency: 2, blobConcurrency: 3, rate: 0, hostRates: { 'gcr.io': 5 }, insecureRegistries: ['registry.internal:5000'],
+    }
+    for (const options of [current, deprecated]) {
+      assert.deepEqual(await cip.planOnline(files, options), plan)
+      assert.deepEqual(await cip.promote(files, options), { plan }, 'a dry run: the plan, no report')
+    }
+    // One knob, one value: a name and its deprecated alias together are an error, as is a typo.
+    for (const [options, message] of [
+      [{ jobs: 1, concurrency: 1 }, /duplicate field `jobs`/],
+      [{ blobJobs: 1, blobConcurrency: 1 }, /duplicate field `blobJobs`/],
+      [{ registryRate: 1, rate: 1 }, /duplicate field `registryRate`/],
+      [{ hostRate: {}, hostRates: {} }, /duplicate field `hostRate`/],
+      [{ insecureRegistry: [], insecureRegistries: [] }, /duplicate field `insecureRegistry`/],
+      [{ job: 1 }, /unknown field `job`/],
+    ]) {
+      await assert.rejects(cip.promote(files, options), { code: 'ERR_INVALID_ARG_VALUE', message }, JSON.stringify(options))
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -189,7 +189,7 @@ describe('abort and resume', { skip }, () => {
       const events = []
       const run = cip.promote(files, {
         confirm: true,
-        concurrency: 1,
+        jobs: 1,
         signal: controller.signal,
         onProgress: (e) => {
           events.push(e)
@@ -212,6 +212,7 @@ describe('abort and resume', { skip }, () => {
       const timer = setInterval(() => { ticks++ }, 10)
       let result
       try {
+        // `concurrency`: the deprecated name of `jobs`, still accepted.
         result = await cip.promote(files, { confirm: true, concurrency: 1 })
       } finally {
         clearInterval(timer)

@@ -95,7 +95,7 @@ test('promote.mjs stops cleanly on Ctrl-C (SIGINT) and a re-run finishes', { ski
   try {
     const index = await staging.client.pushIndex('staging/app', ['amd64', 'arm64', 'ppc64le', 's390x'])
     thinDir(path.join(work, 'release'), `${slow.host}/staging`, `${prod.host}/prod`, index.digest, ['v1.0'])
-    const child = spawn(process.execPath, [path.join(examples, 'promote.mjs'), 'release', '--yes', '--concurrency', '1'], {
+    const child = spawn(process.execPath, [path.join(examples, 'promote.mjs'), 'release', '--yes', '--jobs', '1'], {
       cwd: work,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -1,0 +1,23 @@
+// What `npm pack` puts in the cip-node tarball: the loaders and the declarations, among them
+// core.d.ts, which the prepack script copies from wasm/core.d.ts (the one source of the core
+// types) and index.d.ts re-exports.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const nodeDir = fileURLToPath(new URL('..', import.meta.url))
+
+test('npm pack ships index.d.ts and the core declarations it re-exports', () => {
+  const run = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: nodeDir, encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  // Lifecycle scripts (prepack) may print to stdout before the JSON.
+  const json = run.stdout.slice(run.stdout.search(/^\[/m))
+  const files = new Set(JSON.parse(json)[0].files.map((f) => f.path))
+  for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'core.d.ts']) {
+    assert.ok(files.has(f), `the tarball lacks ${f}: ${[...files].join(', ')}`)
+  }
+  const core = (p) => readFileSync(new URL(p, new URL('..', import.meta.url)), 'utf8')
+  assert.equal(core('core.d.ts'), core('../wasm/core.d.ts'), 'core.d.ts is the copy of wasm/core.d.ts')
+})
