@@ -9,7 +9,7 @@ use cip_core::{Input, SourceFile, ThinDir};
 
 /// Why the PATH arguments could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     /// The path does not exist or cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -31,7 +31,7 @@ pub enum InputError {
 const THIN_FILES: &[&str] = &["promoter-manifest.yaml", "images.yaml"];
 
 /// Reads every PATH into one input (all manifests of a run are validated together).
-pub fn read_paths<P: AsRef<str>>(paths: &[P]) -> Result<Input, InputError> {
+pub(crate) fn read_paths<P: AsRef<str>>(paths: &[P]) -> Result<Input, InputError> {
     let mut files = Vec::new();
     let mut thin_dirs = Vec::new();
     for path in paths {

@@ -10,7 +10,7 @@ use super::plan::{PlanFormat, color};
 
 /// Arguments of `cip audit`.
 #[derive(Debug, clap::Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: PlanFormat,
@@ -26,7 +26,7 @@ pub struct AuditArgs {
 }
 
 /// Runs `cip audit`.
-pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
     let set = planning::load_paths(&args.paths).context("reading manifests")?;
     let inventory = match &args.inventory {
         Some(file) => planning::read_inventory(file)?,
@@ -35,7 +35,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
     let report = cip_core::audit::audit(&set, &inventory);
     let text = match args.format {
         PlanFormat::Json => report.to_json(),
-        PlanFormat::Human => crate::render::plan::audit_human(&report, &set.files, color(true)),
+        PlanFormat::Human => crate::render::tables::audit_human(&report, &set.files, color(true)),
     };
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
     let problems = !report.drift.is_empty() || report.diagnostics.iter().any(|d| d.is_error());

@@ -9,7 +9,7 @@ use super::ExitStatus;
 
 /// Arguments of `cip lint`.
 #[derive(Debug, clap::Args)]
-pub struct LintArgs {
+pub(crate) struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
@@ -19,7 +19,7 @@ pub struct LintArgs {
 }
 
 /// Runs `cip lint`.
-pub fn run(args: LintArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: LintArgs) -> anyhow::Result<ExitStatus> {
     let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
     let set = cip_core::load(input);
     let summary = set.summary();

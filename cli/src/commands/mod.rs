@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
+pub(crate) enum ExitStatus {
     /// Nothing to report (exit 0).
     Clean,
     /// Error findings or blocked work (exit 1).
@@ -34,7 +34,7 @@ impl From<ExitStatus> for ExitCode {
 /// cip: promote container images by digest from staging to production registries.
 #[derive(Debug, Parser)]
 #[command(name = "cip", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -56,7 +56,7 @@ enum Command {
 }
 
 /// Runs the chosen command.
-pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
         Command::Plan(args) => plan::run(args),

@@ -13,7 +13,7 @@ use crate::display;
 
 /// Registry options of the commands that read registries.
 #[derive(Debug, Clone, clap::Args)]
-pub struct OnlineArgs {
+pub(crate) struct OnlineArgs {
     /// Registry (HOST or HOST:PORT) allowed plain HTTP and unverified TLS (repeatable). Loopback
     /// addresses always are.
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
@@ -53,7 +53,7 @@ pub struct OnlineArgs {
 
 impl OnlineArgs {
     /// The registry options these flags describe.
-    pub fn registry_options(&self) -> anyhow::Result<RegistryOptions> {
+    pub(crate) fn registry_options(&self) -> anyhow::Result<RegistryOptions> {
         let mut options = RegistryOptions {
             registry_rate: Some(self.registry_rate),
             max_concurrency: Some(self.max_concurrency),
@@ -78,7 +78,7 @@ impl OnlineArgs {
     }
 
     /// Starts logging at the chosen level (stderr).
-    pub fn init_tracing(&self) {
+    pub(crate) fn init_tracing(&self) {
         let filter = match self.verbose {
             0 => "cip=warn",
             1 => "cip=info",
@@ -94,14 +94,18 @@ impl OnlineArgs {
     }
 
     /// Connects to `registries` (`set` supplies service accounts), with logging started.
-    pub fn connect(&self, registries: Vec<String>, set: Option<&ManifestSet>) -> anyhow::Result<Connection> {
+    pub(crate) fn connect(
+        &self,
+        registries: Vec<String>,
+        set: Option<&ManifestSet>,
+    ) -> anyhow::Result<Connection> {
         self.init_tracing();
         Ok(Connection::open(registries, set, &self.registry_options()?)?)
     }
 }
 
 /// Which registries to read and what to ask them.
-pub enum Read<'a> {
+pub(crate) enum Read<'a> {
     /// What planning a manifest set needs.
     Plan(&'a ManifestSet),
     /// Every repository under each destination registry of a manifest set.
@@ -113,7 +117,7 @@ pub enum Read<'a> {
 /// Reads the registries (see [`Read`]) with a progress line on a terminal. Registry-wide failures
 /// end the command (exit 2, one line each); a failed repository is a warning, and the planner
 /// then reports its edges as missing from the inventory.
-pub fn read(args: &OnlineArgs, what: Read<'_>) -> anyhow::Result<Inventory> {
+pub(crate) fn read(args: &OnlineArgs, what: Read<'_>) -> anyhow::Result<Inventory> {
     let connection = match what {
         Read::Plan(set) | Read::Audit(set) => {
             let names =

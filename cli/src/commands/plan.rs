@@ -10,7 +10,7 @@ use super::ExitStatus;
 
 /// Output formats of `cip plan` and `cip audit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     /// Findings, actions and a table per destination.
     Human,
     /// The plan as JSON (`{"actions", "blocked", "diagnostics", "summary"}`).
@@ -19,7 +19,7 @@ pub enum PlanFormat {
 
 /// Arguments of `cip plan`.
 #[derive(Debug, clap::Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: PlanFormat,
@@ -41,12 +41,12 @@ pub struct PlanArgs {
 }
 
 /// True when human output goes to a terminal that accepts colour.
-pub fn color(human: bool) -> bool {
+pub(crate) fn color(human: bool) -> bool {
     human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// Runs `cip plan`.
-pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let base = (!args.base.is_empty()).then_some(args.base.as_slice());
     let options = PlanOptions { strict: args.strict };
     let set = planning::load_paths(&args.paths).context("reading manifests")?;
@@ -58,7 +58,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let plan = cip_core::plan::plan_delta(&set, base.as_ref(), &inventory, &options);
     let text = match args.format {
         PlanFormat::Json => plan.to_json(),
-        PlanFormat::Human => crate::render::plan::plan_human(&plan, &set.files, color(true)),
+        PlanFormat::Human => crate::render::tables::plan_human(&plan, &set.files, color(true)),
     };
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
     Ok(if plan.has_problems() { ExitStatus::Findings } else { ExitStatus::Clean })

@@ -12,7 +12,7 @@ use crate::display;
 
 /// Output formats of `cip promote`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PromoteFormat {
+pub(crate) enum PromoteFormat {
     /// The plan, failures and a summary table.
     Human,
     /// `{"plan": ..., "report": ...}`: every action with its result and timing.
@@ -21,7 +21,7 @@ pub enum PromoteFormat {
 
 /// Arguments of `cip promote`.
 #[derive(Debug, clap::Args)]
-pub struct PromoteArgs {
+pub(crate) struct PromoteArgs {
     /// Execute the plan. Without it nothing is written (dry run).
     #[arg(long)]
     pub confirm: bool,
@@ -62,7 +62,7 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
 }
 
 /// Runs `cip promote`.
-pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
     args.online.init_tracing();
     let options = options(&args)?;
     let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
@@ -83,7 +83,7 @@ pub fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
     let mut out = String::new();
     match args.format {
         PromoteFormat::Human => {
-            out.push_str(&crate::render::plan::plan_human(
+            out.push_str(&crate::render::tables::plan_human(
                 plan,
                 &outcome.set.files,
                 super::plan::color(true),

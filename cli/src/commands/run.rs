@@ -20,7 +20,7 @@ use super::{Cli, ExitStatus};
 
 /// Arguments of `cip run` (Go promoter flags, taken verbatim).
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The Go promoter's flags: --manifest, --thin-manifest-dir, --confirm, --parse-only,
     /// --snapshot, --snapshot-tag, --minimal-snapshot, --output, --manifest-based-snapshot-of.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO-FLAGS")]
@@ -153,7 +153,7 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
 }
 
 /// Runs `cip run`.
-pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     let go = parse(&args.flags)?;
     for note in &go.notes {
         #[allow(clippy::print_stderr)]

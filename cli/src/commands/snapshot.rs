@@ -11,7 +11,7 @@ use super::ExitStatus;
 
 /// Output formats of `cip snapshot`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SnapshotOutput {
+pub(crate) enum SnapshotOutput {
     /// `- name: foo` / `  dmap:` / `    "sha256:...": ["1.0"]`.
     Yaml,
     /// `name@digest,name:tag` lines (`-` when untagged).
@@ -22,7 +22,7 @@ pub enum SnapshotOutput {
 
 /// Arguments of `cip snapshot`.
 #[derive(Debug, clap::Args)]
-pub struct SnapshotArgs {
+pub(crate) struct SnapshotArgs {
     /// Registry state as an inventory JSON document.
     #[arg(long, value_name = "FILE", conflicts_with = "from_manifests")]
     inventory: Option<String>,
@@ -47,7 +47,7 @@ pub struct SnapshotArgs {
 }
 
 /// Runs `cip snapshot`.
-pub fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
     let options = SnapshotOptions { minimal: args.minimal, snapshot_tag: args.snapshot_tag.clone() };
     let (snapshot, status) = match (&args.inventory, &args.from_manifests) {
         (Some(file), None) => {

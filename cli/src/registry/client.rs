@@ -77,7 +77,7 @@ impl Default for ClientConfig {
             docker_config_dir: auth::credentials::default_docker_config_dir(),
             service_accounts: BTreeMap::new(),
             google_key_file: None,
-            iam_endpoint: auth::google::DEFAULT_IAM_ENDPOINT.to_string(),
+            iam_endpoint: auth::gcp::DEFAULT_IAM_ENDPOINT.to_string(),
             resolve: Vec::new(),
             upload_chunk_bytes: None,
         }
@@ -183,7 +183,7 @@ impl RegistryClient {
         };
         let http = build(false)?;
         let http_unverified = build(true)?;
-        let google = auth::google::GoogleAuth::new(
+        let google = auth::gcp::GoogleAuth::new(
             config.google_key_file.clone(),
             config.iam_endpoint.clone(),
             http.clone(),

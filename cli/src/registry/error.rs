@@ -94,8 +94,8 @@ impl RegistryError {
         RegistryError { registry: registry.to_owned(), repository, operation, kind }
     }
 
-    /// True when the whole registry is unusable (unreachable, refused, misconfigured), as
-    /// opposed to one repository or one object failing.
+    /// True when the whole registry is unusable (unreachable, refused, misconfigured, its
+    /// repositories cannot be listed), as opposed to one repository or one object failing.
     pub fn is_registry_wide(&self) -> bool {
         matches!(
             self.kind,
@@ -104,7 +104,7 @@ impl RegistryError {
                 | ErrorKind::Insecure { .. }
                 | ErrorKind::Credentials(_)
                 | ErrorKind::NotARegistry(_)
-        ) || self.operation == Operation::Ping
+        ) || matches!(self.operation, Operation::Ping | Operation::Catalog | Operation::Open)
     }
 
     /// True for a missing manifest, blob or repository.

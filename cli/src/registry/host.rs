@@ -3,13 +3,13 @@
 
 /// A full repository path split into the registry host (with port) and the repository name
 /// the Distribution API uses (`gcr.io/foo/bar` -> `gcr.io`, `foo/bar`).
-pub fn split_repository(full: &str) -> (&str, &str) {
+pub(crate) fn split_repository(full: &str) -> (&str, &str) {
     full.split_once('/').unwrap_or((full, ""))
 }
 
 /// The host the API is actually served from. Docker Hub's image names use `docker.io`, its API
 /// lives elsewhere.
-pub fn api_host(host: &str) -> &str {
+pub(crate) fn api_host(host: &str) -> &str {
     match host {
         "docker.io" | "index.docker.io" => "registry-1.docker.io",
         other => other,
@@ -17,7 +17,7 @@ pub fn api_host(host: &str) -> &str {
 }
 
 /// The host name without a port (`[::1]:5000` -> `[::1]`, `localhost:5000` -> `localhost`).
-pub fn host_name(host: &str) -> &str {
+pub(crate) fn host_name(host: &str) -> &str {
     if host.starts_with('[') {
         return host.find(']').map_or(host, |end| &host[..=end]);
     }
@@ -25,7 +25,7 @@ pub fn host_name(host: &str) -> &str {
 }
 
 /// Loopback hosts may use plain HTTP without being marked insecure: they never leave the machine.
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let name = host_name(host);
     let bare = name.trim_start_matches('[').trim_end_matches(']');
     name.eq_ignore_ascii_case("localhost")
@@ -35,7 +35,7 @@ pub fn is_loopback(host: &str) -> bool {
 /// Google registry hosts (Container Registry and Artifact Registry). Only these may ask
 /// gcp_auth for credentials: without credentials it would fall back to a metadata server that
 /// is not on loopback.
-pub fn is_google(host: &str) -> bool {
+pub(crate) fn is_google(host: &str) -> bool {
     let name = host_name(host).to_ascii_lowercase();
     name == "gcr.io" || name.ends_with(".gcr.io") || name.ends_with("-docker.pkg.dev")
 }

@@ -3,24 +3,24 @@
 use serde::Deserialize;
 
 /// Docker image manifest, schema 2.
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub(crate) const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// Docker manifest list.
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub(crate) const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// OCI image manifest.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 /// OCI image index.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub(crate) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// The `Accept` header for manifest requests: every supported type, so the registry never
 /// down-converts and digests stay those of the stored bytes.
-pub const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
+pub(crate) const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
 /// What a media type denotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A single-platform image manifest.
     Image,
     /// An index / manifest list.
@@ -30,7 +30,7 @@ pub enum Kind {
 }
 
 /// Classifies a media type (parameters such as `; charset=utf-8` are ignored).
-pub fn kind(media_type: &str) -> Kind {
+pub(crate) fn kind(media_type: &str) -> Kind {
     match media_type.split(';').next().unwrap_or("").trim() {
         DOCKER_MANIFEST | OCI_MANIFEST => Kind::Image,
         DOCKER_MANIFEST_LIST | OCI_INDEX => Kind::Index,
@@ -39,7 +39,7 @@ pub fn kind(media_type: &str) -> Kind {
 }
 
 /// The media type without parameters.
-pub fn essence(media_type: &str) -> &str {
+pub(crate) fn essence(media_type: &str) -> &str {
     media_type.split(';').next().unwrap_or("").trim()
 }
 
@@ -57,7 +57,7 @@ struct Descriptor {
 }
 
 /// The digests an index lists, sorted and deduplicated, plus the `mediaType` it declares.
-pub fn index_children(bytes: &[u8]) -> Result<(Vec<String>, Option<String>), String> {
+pub(crate) fn index_children(bytes: &[u8]) -> Result<(Vec<String>, Option<String>), String> {
     let doc: IndexDoc = serde_json::from_slice(bytes).map_err(|e| format!("index is not valid JSON: {e}"))?;
     let mut children: Vec<String> = doc.manifests.into_iter().map(|d| d.digest).collect();
     children.sort();

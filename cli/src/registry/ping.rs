@@ -11,7 +11,7 @@ use super::client::{Endpoint, RegistryClient};
 use super::error::{ErrorKind, Operation, RegistryError};
 use super::host;
 use super::response::{body_text, looks_like_certificate, looks_like_tls, status_kind};
-use super::send::{Send, SendError};
+use super::send::{SendError, SendSpec};
 
 /// Why one scheme failed.
 enum PingError {
@@ -87,7 +87,7 @@ impl RegistryClient {
             e.is_connect() && (!last || looks_like_tls(&super::response::error_chain(e)))
         };
         let what = format!("ping {url}");
-        let how = Send { host, what: &what, once: false, give_up: &give_up };
+        let how = SendSpec { host, what: &what, once: false, give_up: &give_up };
         let timeout = self.inner.config.timeout;
         let response = match self.send(&how, || client.get(&url).timeout(timeout)).await {
             Ok(response) => response,

@@ -13,7 +13,7 @@ const PACING_MARGIN: f64 = 0.98;
 
 /// A token bucket. `rate` tokens per second, holding at most `burst`.
 #[derive(Debug)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     rate: f64,
     burst: f64,
     state: Mutex<(f64, Instant)>,
@@ -21,13 +21,13 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A bucket that starts full. A rate that is not positive and finite means unlimited.
-    pub fn new(rate: f64, burst: f64) -> Self {
+    pub(crate) fn new(rate: f64, burst: f64) -> Self {
         let burst = burst.max(1.0);
         Self { rate, burst, state: Mutex::new((burst, Instant::now())) }
     }
 
     /// Waits until one request may be sent.
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         if !(self.rate.is_finite() && self.rate > 0.0) {
             return;
         }
@@ -50,7 +50,7 @@ impl TokenBucket {
 
 /// Rate and concurrency limits of one host.
 #[derive(Debug)]
-pub struct HostLimiter {
+pub(crate) struct HostLimiter {
     bucket: TokenBucket,
     in_flight: Arc<Semaphore>,
 }
@@ -62,7 +62,7 @@ impl HostLimiter {
     /// burst plus a second of refill, up to 2R-1 requests in one window. Requests are paced 2%
     /// under the limit because a wake-up that comes late shortens the gap to a later request,
     /// and the limit must hold for the times the registry sees, not the times we scheduled.
-    pub fn new(rate: f64, concurrency: usize) -> Self {
+    pub(crate) fn new(rate: f64, concurrency: usize) -> Self {
         Self {
             bucket: TokenBucket::new(rate * PACING_MARGIN, 1.0),
             in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -70,7 +70,7 @@ impl HostLimiter {
     }
 
     /// Waits for a concurrency slot and a rate token; the slot is held until the permit drops.
-    pub async fn admit(&self) -> OwnedSemaphorePermit {
+    pub(crate) async fn admit(&self) -> OwnedSemaphorePermit {
         let permit = self.in_flight.clone().acquire_owned().await.expect("semaphore never closed");
         self.bucket.acquire().await;
         permit

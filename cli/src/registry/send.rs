@@ -23,7 +23,7 @@ use super::response::{read_limited, request_error};
 use super::retry;
 
 /// How the send loop treats one request.
-pub(crate) struct Send<'a> {
+pub(crate) struct SendSpec<'a> {
     /// The host whose limits, counters and budget apply (a token realm's host for token fetches).
     pub(crate) host: &'a str,
     /// What the request is, for logs.
@@ -85,7 +85,7 @@ impl RegistryClient {
     /// answer that is not worth retrying, whatever its status.
     pub(crate) async fn send(
         &self,
-        how: &Send<'_>,
+        how: &SendSpec<'_>,
         mut build: impl FnMut() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, SendError> {
         let state = self.host_state(how.host);
@@ -217,7 +217,7 @@ impl RegistryClient {
                 None => None,
             };
             let mut body = stream.take();
-            let how = Send { host: call.host, what: &what, once: body.is_some(), give_up: &never };
+            let how = SendSpec { host: call.host, what: &what, once: body.is_some(), give_up: &never };
             let build = || {
                 let mut request = client.request(call.method.clone(), &url).headers(call.headers.clone());
                 if let Some(v) = &auth_value {

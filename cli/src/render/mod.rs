@@ -3,7 +3,7 @@
 //! caret, JSON (the core's own shape), SARIF 2.1.0 for code-scanning uploads, and GitHub workflow
 //! annotations. No rule logic here: only presentation of the core's values.
 
-pub(crate) mod plan;
+pub(crate) mod tables;
 
 use std::fmt::Write as _;
 
@@ -12,7 +12,7 @@ use serde_json::json;
 
 /// Output formats of `cip lint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// rustc-style text with source lines.
     Human,
     /// `{"diagnostics": [...], "summary": {...}}`.
@@ -24,7 +24,7 @@ pub enum Format {
 }
 
 /// Renders a lint report in the given format.
-pub fn lint_report(report: &LintReport, files: &Files, format: Format, color: bool) -> String {
+pub(crate) fn lint_report(report: &LintReport, files: &Files, format: Format, color: bool) -> String {
     match format {
         Format::Human => human(report, files, color),
         Format::Json => json(report),
@@ -34,7 +34,7 @@ pub fn lint_report(report: &LintReport, files: &Files, format: Format, color: bo
 }
 
 /// The JSON every front end prints for a lint: pretty, with a trailing newline.
-pub fn json(report: &LintReport) -> String {
+pub(crate) fn json(report: &LintReport) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("lint report serializes");
     s.push('\n');
     s
@@ -49,7 +49,7 @@ impl Paint {
 }
 
 /// rustc-style text.
-pub fn human(report: &LintReport, files: &Files, color: bool) -> String {
+pub(crate) fn human(report: &LintReport, files: &Files, color: bool) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     for d in &report.diagnostics {
@@ -73,7 +73,7 @@ pub fn human(report: &LintReport, files: &Files, color: bool) -> String {
 }
 
 /// Findings alone in rustc-style text, for commands with their own summary (plan, audit).
-pub fn diagnostics_human(diagnostics: &[Diagnostic], files: &Files, color: bool) -> String {
+pub(crate) fn diagnostics_human(diagnostics: &[Diagnostic], files: &Files, color: bool) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     for d in diagnostics {
@@ -142,7 +142,7 @@ fn snippet(
 }
 
 /// SARIF 2.1.0 log with one run.
-pub fn sarif(diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn sarif(diagnostics: &[Diagnostic]) -> String {
     let mut rules: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
     rules.sort_unstable();
     rules.dedup();
@@ -201,7 +201,7 @@ fn sarif_location(at: &Location, message: Option<&str>) -> serde_json::Value {
 }
 
 /// GitHub Actions `::error`/`::warning` workflow commands, one per finding.
-pub fn github(diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn github(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
         let level = match d.severity {

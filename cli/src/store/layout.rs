@@ -425,6 +425,12 @@ impl Store for Layout {
     }
 
     async fn catalog(&self, prefix: &str) -> Result<Vec<(String, Option<Listing>)>, RegistryError> {
+        // Listing a layout that is not there is a mistake (a wrong path), not an empty registry;
+        // a destination layout that does not exist yet is still read as empty by `list`.
+        if !tokio::fs::try_exists(self.root.join("index.json")).await.unwrap_or(false) {
+            let kind = ErrorKind::NotFound(self.root.join("index.json").display().to_string());
+            return Err(self.err(prefix, Operation::Catalog, kind));
+        }
         let index = self.read_index(prefix, Operation::Catalog).await?;
         let prefix = prefix.trim_matches('/');
         let mut repos: Vec<String> = index

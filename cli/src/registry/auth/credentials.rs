@@ -22,21 +22,21 @@ pub enum Credential {
 
 impl Credential {
     /// Parses `USER:PASSWORD` (as stored in an environment variable).
-    pub fn from_user_colon_password(value: &str) -> Option<Self> {
+    pub(crate) fn from_user_colon_password(value: &str) -> Option<Self> {
         let (user, pass) = value.split_once(':')?;
         Some(Credential::Basic { username: user.to_string(), password: Secret::new(pass) })
     }
 }
 
 /// Docker's configuration directory: `$DOCKER_CONFIG`, else `~/.docker`.
-pub fn default_docker_config_dir() -> Option<PathBuf> {
+pub(crate) fn default_docker_config_dir() -> Option<PathBuf> {
     std::env::var_os("DOCKER_CONFIG")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker")))
 }
 
 /// Looks `host` up in `dir/config.json`. `Ok(None)` when there is no config or no entry.
-pub fn from_docker_config(dir: &Path, host: &str) -> Result<Option<Credential>, String> {
+pub(crate) fn from_docker_config(dir: &Path, host: &str) -> Result<Option<Credential>, String> {
     use docker_credential::{CredentialRetrievalError as E, DockerCredential};
     let mut keys = vec![host.to_string(), format!("https://{host}")];
     if matches!(host, "docker.io" | "index.docker.io" | "registry-1.docker.io") {

@@ -16,7 +16,7 @@ use crate::registry::error::ErrorKind;
 use crate::registry::host;
 use crate::registry::response::{body_text, read_limited, status_kind};
 use crate::registry::secret::Secret;
-use crate::registry::send::Send;
+use crate::registry::send::SendSpec;
 
 /// Repositories per batched token request (keeps the token URL well under common limits).
 pub(crate) const TOKEN_BATCH: usize = 50;
@@ -217,7 +217,7 @@ impl RegistryClient {
         };
         let never = |_: &reqwest::Error| false;
         let what = format!("token for {host}");
-        let how = Send { host: &realm_host, what: &what, once: false, give_up: &never };
+        let how = SendSpec { host: &realm_host, what: &what, once: false, give_up: &never };
         let response = self.send(&how, build).await.map_err(|e| e.into_kind(timeout))?;
         let status = response.status();
         if status.is_success() {

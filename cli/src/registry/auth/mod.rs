@@ -6,7 +6,7 @@
 pub(crate) mod challenge;
 pub(crate) mod credentials;
 mod flow;
-pub(crate) mod google;
+pub(crate) mod gcp;
 pub(crate) mod token;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 
 pub use challenge::Challenge;
 pub use credentials::Credential;
-pub use token::{Scopes, TokenCache};
+pub(crate) use token::{Scopes, TokenCache};
 
 use super::host;
 use super::secret::Secret;
@@ -26,20 +26,20 @@ const GOOGLE_USER: &str = "oauth2accesstoken";
 
 /// Resolves credentials per host (and, for Google, per repository's service account).
 #[derive(Debug)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     explicit: BTreeMap<String, Credential>,
     docker_config_dir: Option<PathBuf>,
     docker_cache: Mutex<HashMap<String, Option<Credential>>>,
-    google: google::GoogleAuth,
+    google: gcp::GoogleAuth,
     service_accounts: BTreeMap<String, String>,
 }
 
 impl Credentials {
     /// `explicit`: host -> credential; `service_accounts`: registry name -> account e-mail.
-    pub fn new(
+    pub(crate) fn new(
         explicit: BTreeMap<String, Credential>,
         docker_config_dir: Option<PathBuf>,
-        google: google::GoogleAuth,
+        google: gcp::GoogleAuth,
         service_accounts: BTreeMap<String, String>,
     ) -> Self {
         Self {
@@ -53,7 +53,7 @@ impl Credentials {
 
     /// The service account declared for the registry containing `full_repository`
     /// (longest matching registry name).
-    pub fn service_account_for(&self, full_repository: &str) -> Option<&str> {
+    pub(crate) fn service_account_for(&self, full_repository: &str) -> Option<&str> {
         self.service_accounts
             .iter()
             .filter(|(registry, _)| {
@@ -68,7 +68,7 @@ impl Credentials {
 
     /// The credential for a request to `host` about `full_repository`, with an identity label
     /// that keys the token cache (so different accounts never share tokens).
-    pub async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         host: &str,
         full_repository: &str,
@@ -101,7 +101,7 @@ impl Credentials {
 }
 
 /// `Authorization` value for HTTP Basic.
-pub fn basic_header(username: &str, password: &Secret) -> Secret {
+pub(crate) fn basic_header(username: &str, password: &Secret) -> Secret {
     use base64::Engine;
     let raw = format!("{username}:{}", password.expose());
     Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
@@ -112,8 +112,7 @@ mod tests {
     use super::*;
 
     fn creds(accounts: &[(&str, &str)]) -> Credentials {
-        let google =
-            google::GoogleAuth::new(None, google::DEFAULT_IAM_ENDPOINT.into(), reqwest::Client::new());
+        let google = gcp::GoogleAuth::new(None, gcp::DEFAULT_IAM_ENDPOINT.into(), reqwest::Client::new());
         let sa = accounts.iter().map(|(r, a)| (r.to_string(), a.to_string())).collect();
         Credentials::new(BTreeMap::new(), None, google, sa)
     }

@@ -12,40 +12,40 @@ use super::super::secret::Secret;
 
 /// A set of scopes: resource (`repository:a/b`, `registry:catalog`) -> actions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Scopes(BTreeMap<String, BTreeSet<String>>);
+pub(crate) struct Scopes(BTreeMap<String, BTreeSet<String>>);
 
 impl Scopes {
     /// No scopes (the `/v2/` ping).
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self::default()
     }
 
     /// `repository:<name>:<actions>`.
-    pub fn repository(name: &str, actions: &[&str]) -> Self {
+    pub(crate) fn repository(name: &str, actions: &[&str]) -> Self {
         let mut s = Self::default();
         s.add(&format!("repository:{name}"), actions);
         s
     }
 
     /// `registry:catalog:*`.
-    pub fn catalog() -> Self {
+    pub(crate) fn catalog() -> Self {
         let mut s = Self::default();
         s.add("registry:catalog", &["*"]);
         s
     }
 
     /// Adds actions on a resource.
-    pub fn add(&mut self, resource: &str, actions: &[&str]) {
+    pub(crate) fn add(&mut self, resource: &str, actions: &[&str]) {
         self.0.entry(resource.to_string()).or_default().extend(actions.iter().map(|a| a.to_string()));
     }
 
     /// True when every scope in `other` is covered.
-    pub fn covers(&self, other: &Scopes) -> bool {
+    pub(crate) fn covers(&self, other: &Scopes) -> bool {
         other.0.iter().all(|(r, a)| self.0.get(r).is_some_and(|have| a.is_subset(have)))
     }
 
     /// The `scope` query values, one per resource.
-    pub fn to_params(&self) -> Vec<String> {
+    pub(crate) fn to_params(&self) -> Vec<String> {
         self.0
             .iter()
             .map(|(r, a)| format!("{r}:{}", a.iter().cloned().collect::<Vec<_>>().join(",")))
@@ -64,7 +64,7 @@ impl Scopes {
 
 /// A token endpoint's answer.
 #[derive(Deserialize)]
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     /// Docker's field.
     #[serde(default)]
     pub token: Option<String>,
@@ -78,7 +78,7 @@ pub struct TokenResponse {
 
 impl TokenResponse {
     /// The token and how long to reuse it.
-    pub fn into_token(self) -> Option<(Secret, Duration)> {
+    pub(crate) fn into_token(self) -> Option<(Secret, Duration)> {
         let token = self.token.filter(|t| !t.is_empty()).or(self.access_token)?;
         let life = Duration::from_secs(self.expires_in.unwrap_or(60).max(1));
         // Stop using a token a little before it expires: requests take time to arrive.
@@ -96,13 +96,13 @@ struct Entry {
 
 /// Tokens per (host, identity), each with the scopes it was granted.
 #[derive(Debug, Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     entries: Mutex<BTreeMap<(String, String), Vec<Entry>>>,
 }
 
 impl TokenCache {
     /// A live token covering `scopes`.
-    pub async fn get(&self, host: &str, identity: &str, scopes: &Scopes) -> Option<Secret> {
+    pub(crate) async fn get(&self, host: &str, identity: &str, scopes: &Scopes) -> Option<Secret> {
         let entries = self.entries.lock().await;
         let now = Instant::now();
         entries
@@ -113,7 +113,7 @@ impl TokenCache {
     }
 
     /// The scopes to ask for: `scopes` plus whatever was granted before on the same resources.
-    pub async fn widen(&self, host: &str, identity: &str, scopes: &Scopes) -> Scopes {
+    pub(crate) async fn widen(&self, host: &str, identity: &str, scopes: &Scopes) -> Scopes {
         let mut wanted = scopes.clone();
         if let Some(list) = self.entries.lock().await.get(&(host.to_string(), identity.to_string())) {
             for e in list {
@@ -124,7 +124,14 @@ impl TokenCache {
     }
 
     /// Stores a token; expired entries and entries the new one covers are dropped.
-    pub async fn put(&self, host: &str, identity: &str, scopes: Scopes, token: Secret, life: Duration) {
+    pub(crate) async fn put(
+        &self,
+        host: &str,
+        identity: &str,
+        scopes: Scopes,
+        token: Secret,
+        life: Duration,
+    ) {
         let mut entries = self.entries.lock().await;
         let list = entries.entry((host.to_string(), identity.to_string())).or_default();
         let now = Instant::now();
@@ -133,7 +140,7 @@ impl TokenCache {
     }
 
     /// Forgets tokens covering `scopes` (the registry refused one).
-    pub async fn invalidate(&self, host: &str, identity: &str, scopes: &Scopes) {
+    pub(crate) async fn invalidate(&self, host: &str, identity: &str, scopes: &Scopes) {
         if let Some(list) = self.entries.lock().await.get_mut(&(host.to_string(), identity.to_string())) {
             list.retain(|e| !e.scopes.covers(scopes));
         }

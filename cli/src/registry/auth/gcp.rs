@@ -20,14 +20,14 @@ use super::super::secret::Secret;
 /// OAuth scope for registry access.
 const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// Default IAM Credentials API endpoint.
-pub const DEFAULT_IAM_ENDPOINT: &str = "https://iamcredentials.googleapis.com";
+pub(crate) const DEFAULT_IAM_ENDPOINT: &str = "https://iamcredentials.googleapis.com";
 /// Lifetime requested for impersonated tokens; cached a little shorter so a token is never used
 /// right at its expiry (this avoids parsing the RFC 3339 `expireTime`).
 const IMPERSONATED_LIFETIME: Duration = Duration::from_secs(3600);
 const IMPERSONATED_REUSE: Duration = Duration::from_secs(3000);
 
 /// Google token source.
-pub struct GoogleAuth {
+pub(crate) struct GoogleAuth {
     key_file: Option<PathBuf>,
     iam_endpoint: String,
     http: reqwest::Client,
@@ -50,7 +50,7 @@ struct GenerateAccessTokenResponse {
 impl GoogleAuth {
     /// `key_file`: a service-account key to use instead of gcp_auth's discovery;
     /// `iam_endpoint`: base URL of the IAM Credentials API.
-    pub fn new(key_file: Option<PathBuf>, iam_endpoint: String, http: reqwest::Client) -> Self {
+    pub(crate) fn new(key_file: Option<PathBuf>, iam_endpoint: String, http: reqwest::Client) -> Self {
         Self {
             key_file,
             iam_endpoint,
@@ -80,7 +80,7 @@ impl GoogleAuth {
     }
 
     /// The caller's own access token.
-    pub async fn source_token(&self) -> Result<Secret, String> {
+    pub(crate) async fn source_token(&self) -> Result<Secret, String> {
         let token = self
             .provider()
             .await?
@@ -91,7 +91,7 @@ impl GoogleAuth {
     }
 
     /// An access token for `service_account` (impersonated) or for the caller.
-    pub async fn access_token(&self, service_account: Option<&str>) -> Result<Secret, String> {
+    pub(crate) async fn access_token(&self, service_account: Option<&str>) -> Result<Secret, String> {
         let Some(account) = service_account else { return self.source_token().await };
         if let Some((token, at)) = self.impersonated.lock().await.get(account)
             && at.elapsed() < IMPERSONATED_REUSE

@@ -10,7 +10,7 @@ use super::diagnostics_human;
 
 /// The plan for people: findings, the actions, blocked edges, a table per destination registry
 /// and totals.
-pub fn plan_human(plan: &Plan, files: &Files, color: bool) -> String {
+pub(crate) fn plan_human(plan: &Plan, files: &Files, color: bool) -> String {
     let mut out = diagnostics_human(&plan.diagnostics, files, color);
     for a in &plan.actions {
         let tags = tag_list(&a.tags);
@@ -70,7 +70,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The audit for people: findings, then one line per drift entry and a count line.
-pub fn audit_human(report: &AuditReport, files: &Files, color: bool) -> String {
+pub(crate) fn audit_human(report: &AuditReport, files: &Files, color: bool) -> String {
     let mut out = diagnostics_human(&report.diagnostics, files, color);
     for d in &report.drift {
         let what = match d.kind {
