@@ -1,12 +1,12 @@
 //! The copy executor: turns a core [`Plan`](cip_core::Plan) into registry writes.
 //!
 //! - the stores ([`crate::store`]) and the inventory reader ([`crate::read`]) are the layers below;
-//! - [`execute`]: copies (children before indexes, blobs before manifests, digests before tags),
+//! - `execute`: copies (children before indexes, blobs before manifests, digests before tags),
 //!   verifying every byte read against its digest, one blob transfer per destination and digest;
-//! - [`verify`]: the streaming digest check;
-//! - [`report`] and [`progress`]: what happened, for people and for machines (the progress
+//! - `verify`: the streaming digest check;
+//! - `report` and `progress`: what happened, for people and for machines (the progress
 //!   counters are read by an [`Observer`]; drawing them is the front end's business);
-//! - [`session`]: the whole run (read, plan, execute) that every front end calls.
+//! - `session`: the whole run (read, plan, execute) that every front end calls.
 //!
 //! Nothing here decides *what* to promote: that is the core planner's job. Tag moves never reach
 //! the executor (the planner blocks them) and nothing is ever deleted.

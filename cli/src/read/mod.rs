@@ -9,7 +9,7 @@
 //!   audits).
 //!
 //! How each repository is read (one listing, or one `HEAD` per needed tag) is
-//! [`repository`]'s business. A repository that fails is left out of the inventory and its
+//! `repository`'s business. A repository that fails is left out of the inventory and its
 //! error returned, so the planner blocks exactly its edges as `inventory-missing`.
 
 mod prefix;

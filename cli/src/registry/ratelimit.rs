@@ -93,12 +93,21 @@ mod tests {
         assert!(took >= Duration::from_millis(1990) && took <= Duration::from_millis(2100), "{took:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn unlimited_rate_never_waits() {
+        // On a paused clock, any sleep advances tokio's time: an unlimited bucket must not move
+        // it, while a limited one must (so the check can fail).
+        let started = Instant::now();
         let bucket = TokenBucket::new(0.0, 1.0);
         for _ in 0..1000 {
             bucket.acquire().await;
         }
+        assert_eq!(Instant::now(), started, "no waiting at rate 0 (unlimited)");
+        let limited = TokenBucket::new(10.0, 1.0);
+        for _ in 0..3 {
+            limited.acquire().await;
+        }
+        assert!(Instant::now() - started >= Duration::from_millis(190), "10/s paces 3 requests over 0.2 s");
     }
 
     #[tokio::test]

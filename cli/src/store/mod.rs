@@ -1,6 +1,6 @@
 //! The storage abstraction the inventory reader and the copy executor work against: one [`Store`]
-//! per registry host ([`http`], over the registry client) or per local OCI image layout directory
-//! (`oci:DIR`, [`layout`]); [`locate`] maps a run's full repository paths to them.
+//! per registry host (`http`, over the registry client) or per local OCI image layout directory
+//! (`oci:DIR`, `layout`); `locate` maps a run's full repository paths to them.
 //!
 //! # Contract
 //!
