@@ -5,20 +5,10 @@ use std::io::Write;
 
 use crate::planning;
 use anyhow::{Context, bail};
-use cip_core::snapshot::{Snapshot, SnapshotOptions};
+use cip_core::snapshot::SnapshotOptions;
+use cip_core::wire::SnapshotFormat;
 
 use super::ExitStatus;
-
-/// Output formats of `cip snapshot`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum SnapshotOutput {
-    /// `- name: foo` / `  dmap:` / `    "sha256:...": ["1.0"]`.
-    Yaml,
-    /// `name@digest,name:tag` lines (`-` when untagged).
-    Csv,
-    /// `{"images": [{"name", "dmap"}]}`.
-    Json,
-}
 
 /// Arguments of `cip snapshot`.
 #[derive(Debug, clap::Args)]
@@ -30,8 +20,8 @@ pub(crate) struct SnapshotArgs {
     #[arg(long, value_name = "DEST")]
     from_manifests: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value = "yaml")]
-    output: SnapshotOutput,
+    #[arg(long, default_value = "yaml", value_parser = output_format())]
+    output: SnapshotFormat,
     /// Leave out untagged digests that an index lists.
     #[arg(long)]
     minimal: bool,
@@ -82,15 +72,14 @@ pub(crate) fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
         }
         _ => bail!("cip snapshot needs either --inventory FILE REGISTRY or --from-manifests DEST PATH..."),
     };
-    let text = render(&snapshot, args.output);
+    let text = args.output.render(&snapshot);
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
     Ok(status)
 }
 
-fn render(snapshot: &Snapshot, output: SnapshotOutput) -> String {
-    match output {
-        SnapshotOutput::Yaml => snapshot.to_yaml(),
-        SnapshotOutput::Csv => snapshot.to_csv(),
-        SnapshotOutput::Json => snapshot.to_json(),
-    }
+/// The `--output` values: the formats every front end names alike (`cip_core::wire`).
+fn output_format() -> impl clap::builder::TypedValueParser<Value = SnapshotFormat> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(SnapshotFormat::NAMES)
+        .map(|name| name.parse::<SnapshotFormat>().expect("one of the names"))
 }

@@ -35,9 +35,7 @@ pub(crate) fn lint_report(report: &LintReport, files: &Files, format: Format, co
 
 /// The JSON every front end prints for a lint: pretty, with a trailing newline.
 pub(crate) fn json(report: &LintReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("lint report serializes");
-    s.push('\n');
-    s
+    cip_core::wire::pretty_json(report)
 }
 
 struct Paint(bool);
@@ -177,9 +175,7 @@ pub(crate) fn sarif(diagnostics: &[Diagnostic]) -> String {
             "results": results,
         }],
     });
-    let mut s = serde_json::to_string_pretty(&log).expect("sarif serializes");
-    s.push('\n');
-    s
+    cip_core::wire::pretty_json(&log)
 }
 
 fn sarif_location(at: &Location, message: Option<&str>) -> serde_json::Value {
