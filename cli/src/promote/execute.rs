@@ -26,12 +26,12 @@ use std::time::Instant;
 use cip_core::plan::{Action, ActionKind};
 use futures_util::future::{BoxFuture, FutureExt, try_join_all};
 use futures_util::{StreamExt, stream};
-use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::progress::Progress;
 use super::report::{ActionReport, Counters, Outcome};
 use super::verify::{check_manifest, verifying};
+use crate::registry::media::References;
 use crate::registry::retry::{RetryPolicy, backoff};
 use crate::store::{ErrorKind, Location, MountOutcome, Operation, RawManifest, RegistryError, Stores};
 
@@ -207,7 +207,8 @@ impl<'s> Executor<'s> {
         depth: usize,
     ) -> BoxFuture<'a, Result<(), RegistryError>> {
         async move {
-            let content = References::of(raw).map_err(|m| wrap(src, Operation::GetManifest, m))?;
+            let content =
+                References::of(&raw.bytes, &raw.digest).map_err(|m| wrap(src, Operation::GetManifest, m))?;
             if depth > 4 && !content.children.is_empty() {
                 return Err(wrap(src, Operation::GetManifest, "indexes nested too deeply".into()));
             }
@@ -366,55 +367,4 @@ async fn read_manifest(at: &Location, digest: &str) -> Result<RawManifest, Regis
 
 fn wrap(at: &Location, operation: Operation, message: String) -> RegistryError {
     RegistryError::new(at.store.name(), &at.repo, operation, ErrorKind::Invalid(message))
-}
-
-/// What a manifest references: child manifests (index) or blobs with sizes (image).
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct References {
-    /// Child manifest digests of an index.
-    pub(crate) children: Vec<String>,
-    /// Config and layer digests with their sizes.
-    pub(crate) blobs: Vec<(String, u64)>,
-}
-
-impl References {
-    /// Reads the references of a manifest (Docker schema 2, manifest list, OCI manifest, OCI
-    /// index, and OCI artifacts with a `blobs` list).
-    pub(crate) fn of(raw: &RawManifest) -> Result<Self, String> {
-        let value: Value = serde_json::from_slice(&raw.bytes)
-            .map_err(|e| format!("manifest {} is not JSON: {e}", raw.digest))?;
-        if value.get("schemaVersion").and_then(Value::as_u64) == Some(1) {
-            return Err(format!("manifest {} is Docker schema 1, which cip does not copy", raw.digest));
-        }
-        let descriptor = |d: &Value| -> Result<(String, u64), String> {
-            let digest = d.get("digest").and_then(Value::as_str);
-            let size = d.get("size").and_then(Value::as_u64);
-            match (digest, size) {
-                (Some(digest), Some(size)) if cip_core::reference::is_valid_digest(digest) => {
-                    Ok((digest.to_owned(), size))
-                }
-                _ => {
-                    Err(format!("manifest {} has a descriptor without a sha256 digest and size", raw.digest))
-                }
-            }
-        };
-        let list = |key: &str| value.get(key).and_then(Value::as_array).into_iter().flatten();
-        let mut refs = References::default();
-        for child in list("manifests") {
-            refs.children.push(descriptor(child)?.0);
-        }
-        if let Some(config) = value.get("config") {
-            refs.blobs.push(descriptor(config)?);
-        }
-        for layer in list("layers").chain(list("blobs")) {
-            // Foreign layers (Windows base images) are not distributable: leave them where they are.
-            let foreign = layer.get("urls").is_some_and(|u| u.as_array().is_some_and(|a| !a.is_empty()));
-            if !foreign {
-                refs.blobs.push(descriptor(layer)?);
-            }
-        }
-        refs.blobs.sort();
-        refs.blobs.dedup();
-        Ok(refs)
-    }
 }

@@ -43,26 +43,93 @@ pub(crate) fn essence(media_type: &str) -> &str {
     media_type.split(';').next().unwrap_or("").trim()
 }
 
+/// A manifest or index document, as far as cip reads it: cip's own small types rather than
+/// `oci-spec`'s, because cip copies manifests byte for byte and only needs the references, and
+/// must accept every shape registries serve (Docker schema 2 and manifest lists, OCI manifests,
+/// indexes and artifacts) without validating fields it does not use.
 #[derive(Deserialize)]
-struct IndexDoc {
+struct ManifestDoc {
+    #[serde(rename = "schemaVersion")]
+    schema_version: Option<u64>,
     #[serde(rename = "mediaType")]
     media_type: Option<String>,
+    manifests: Option<Vec<Descriptor>>,
+    config: Option<Descriptor>,
     #[serde(default)]
-    manifests: Vec<Descriptor>,
+    layers: Vec<Descriptor>,
+    /// OCI artifacts (the artifact manifest draft) list `blobs`.
+    #[serde(default)]
+    blobs: Vec<Descriptor>,
 }
 
+/// A content descriptor (only the fields cip uses).
 #[derive(Deserialize)]
 struct Descriptor {
-    digest: String,
+    digest: Option<String>,
+    size: Option<u64>,
+    /// Foreign layers (Windows base images) name where they live instead.
+    #[serde(default)]
+    urls: Vec<String>,
+}
+
+fn parse(bytes: &[u8]) -> Result<ManifestDoc, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("not a manifest (invalid JSON: {e})"))
 }
 
 /// The digests an index lists, sorted and deduplicated, plus the `mediaType` it declares.
 pub(crate) fn index_children(bytes: &[u8]) -> Result<(Vec<String>, Option<String>), String> {
-    let doc: IndexDoc = serde_json::from_slice(bytes).map_err(|e| format!("index is not valid JSON: {e}"))?;
-    let mut children: Vec<String> = doc.manifests.into_iter().map(|d| d.digest).collect();
+    let doc = parse(bytes)?;
+    let mut children: Vec<String> = doc.manifests.into_iter().flatten().filter_map(|d| d.digest).collect();
     children.sort();
     children.dedup();
     Ok((children, doc.media_type))
+}
+
+/// The media type of stored manifest bytes: their own `mediaType`, else guessed from the shape
+/// (OCI manifests and indexes may omit the field; an index has `manifests`).
+pub(crate) fn media_type_of(bytes: &[u8]) -> String {
+    match parse(bytes) {
+        Ok(ManifestDoc { media_type: Some(media_type), .. }) => media_type,
+        Ok(ManifestDoc { manifests: Some(_), .. }) => OCI_INDEX.to_owned(),
+        _ => OCI_MANIFEST.to_owned(),
+    }
+}
+
+/// What a manifest references: child manifests (index) or blobs with sizes (image).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct References {
+    /// Child manifest digests of an index.
+    pub(crate) children: Vec<String>,
+    /// Config and layer digests with their sizes, sorted, foreign layers left out (they are
+    /// not distributable: they stay where their `urls` say).
+    pub(crate) blobs: Vec<(String, u64)>,
+}
+
+impl References {
+    /// Reads the references of the manifest `bytes` whose digest is `digest` (Docker schema 2,
+    /// manifest list, OCI manifest, OCI index, OCI artifacts with a `blobs` list).
+    pub(crate) fn of(bytes: &[u8], digest: &str) -> Result<Self, String> {
+        let doc = parse(bytes).map_err(|e| format!("manifest {digest}: {e}"))?;
+        if doc.schema_version == Some(1) {
+            return Err(format!("manifest {digest} is Docker schema 1, which cip does not copy"));
+        }
+        let described = |d: &Descriptor| match (&d.digest, d.size) {
+            (Some(blob), Some(size)) if cip_core::reference::is_valid_digest(blob) => {
+                Ok((blob.clone(), size))
+            }
+            _ => Err(format!("manifest {digest} has a descriptor without a sha256 digest and size")),
+        };
+        let mut refs = References::default();
+        for child in doc.manifests.iter().flatten() {
+            refs.children.push(described(child)?.0);
+        }
+        for blob in doc.config.iter().chain(&doc.layers).chain(&doc.blobs).filter(|d| d.urls.is_empty()) {
+            refs.blobs.push(described(blob)?);
+        }
+        refs.blobs.sort();
+        refs.blobs.dedup();
+        Ok(refs)
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +141,20 @@ mod tests {
         assert_eq!(kind(OCI_INDEX), Kind::Index);
         assert_eq!(kind("application/vnd.docker.distribution.manifest.v2+json; charset=utf-8"), Kind::Image);
         assert_eq!(kind("application/vnd.docker.distribution.manifest.v1+prettyjws"), Kind::Unsupported);
+    }
+
+    #[test]
+    fn references_of_images_indexes_and_schema_1() {
+        let image = br#"{"schemaVersion":2,"config":{"digest":"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc","size":3},
+            "layers":[{"digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","size":1},
+                      {"digest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","size":2,"urls":["https://x"]}]}"#;
+        let refs = References::of(image, "sha256:m").unwrap();
+        assert!(refs.children.is_empty());
+        let digests: Vec<&str> = refs.blobs.iter().map(|(d, _)| &d[7..8]).collect();
+        assert_eq!(digests, ["a", "c"], "foreign layers stay where they are");
+        assert!(References::of(br#"{"schemaVersion":1}"#, "sha256:m").unwrap_err().contains("schema 1"));
+        assert!(References::of(br#"{"layers":[{"digest":"md5:x","size":1}]}"#, "sha256:m").is_err());
+        assert!(References::of(b"not json", "sha256:m").unwrap_err().contains("invalid JSON"));
     }
 
     #[test]

@@ -39,14 +39,13 @@ use super::{
 };
 use crate::registry::digest::{StreamDigest, sha256_digest};
 use crate::registry::error::found;
+use crate::registry::media;
 
 /// Annotation holding `repo:tag` (OCI image spec, read by skopeo and others).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Annotation recording the repository of a manifest stored by digest.
 pub const REPOSITORY: &str = "dev.cip.repository";
 
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const READ_CHUNK: usize = 256 * 1024;
 
 /// An OCI image layout directory.
@@ -140,7 +139,7 @@ impl Layout {
                 self.err(repo, op, ErrorKind::Invalid(format!("{}/index.json: {e}", self.root.display())))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(Index { schema_version: 2, media_type: Some(OCI_INDEX.into()), ..Index::default() })
+                Ok(Index { schema_version: 2, media_type: Some(media::OCI_INDEX.into()), ..Index::default() })
             }
             Err(e) => Err(self.io(repo, op, &self.root.join("index.json"), e)),
         }
@@ -180,12 +179,7 @@ impl Layout {
         if let Some(d) = index.manifests.iter().find(|d| d.digest == digest) {
             return d.media_type.clone();
         }
-        let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-        match value.get("mediaType").and_then(Value::as_str) {
-            Some(m) => m.to_owned(),
-            None if value.get("manifests").is_some() => OCI_INDEX.to_owned(),
-            None => OCI_MANIFEST.to_owned(),
-        }
+        media::media_type_of(bytes)
     }
 
     async fn resolve(
@@ -225,9 +219,8 @@ impl Layout {
         {
             let Some(path) = self.blob_path(&parent.digest) else { continue };
             let Ok(bytes) = tokio::fs::read(path).await else { continue };
-            let Ok(value) = serde_json::from_slice::<Value>(&bytes) else { continue };
-            let children = value.get("manifests").and_then(Value::as_array).into_iter().flatten();
-            if children.filter_map(|c| c.get("digest")?.as_str()).any(|d| d == digest) {
+            let Ok((children, _)) = media::index_children(&bytes) else { continue };
+            if children.iter().any(|d| d == digest) {
                 return true;
             }
         }
@@ -521,7 +514,7 @@ mod tests {
             br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#,
         );
         let digest = sha256_digest(&bytes);
-        let m = RawManifest { bytes, media_type: OCI_MANIFEST.into(), digest: digest.clone() };
+        let m = RawManifest { bytes, media_type: media::OCI_MANIFEST.into(), digest: digest.clone() };
         let forged = RawManifest { digest: sha256_digest(b"x"), ..m.clone() };
         assert!(l.put_manifest("a/b", &forged.digest, &forged).await.is_err(), "bytes must match the digest");
         l.put_manifest("a/b", &digest, &m).await.expect("by digest");
@@ -536,7 +529,7 @@ mod tests {
             l.catalog("").await.expect("catalog").into_iter().map(|(r, _)| r).collect();
         assert_eq!(catalog, ["a/b"]);
         let got = l.get_manifest("a/b", "v1").await.expect("get");
-        assert_eq!((got.digest.as_str(), got.media_type.as_str()), (digest.as_str(), OCI_MANIFEST));
+        assert_eq!((got.digest.as_str(), got.media_type.as_str()), (digest.as_str(), media::OCI_MANIFEST));
         let index: Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("l/index.json")).expect("index"))
                 .expect("json");
