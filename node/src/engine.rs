@@ -62,6 +62,10 @@ struct EngineOptions {
     /// Blob transfers in parallel per destination registry; `--blob-jobs`.
     #[serde(default, rename = "blobJobs", alias = "blobConcurrency")]
     blob_concurrency: Option<usize>,
+    /// With source and destination in one registry, read and hash each blob from the source
+    /// before mounting it; `--verify-mounts`.
+    #[serde(default)]
+    verify_mounts: bool,
     /// Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS; `--insecure-registry`.
     #[serde(default, rename = "insecureRegistry", alias = "insecureRegistries")]
     insecure_registries: Vec<String>,
@@ -361,12 +365,13 @@ impl EngineOptions {
             strict: self.strict,
             dest: self.dest.clone(),
             limits: Limits {
-                images: self.concurrency.unwrap_or(defaults.images).max(1),
-                blobs_per_registry: self.blob_concurrency.unwrap_or(defaults.blobs_per_registry).max(1),
+                jobs: self.concurrency.unwrap_or(defaults.jobs).max(1),
+                blob_jobs: self.blob_concurrency.unwrap_or(defaults.blob_jobs).max(1),
                 ..defaults
             },
             registry: self.registry()?,
             progress_every: PROGRESS_EVERY,
+            verify_mounts: self.verify_mounts,
         })
     }
 

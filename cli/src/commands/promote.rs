@@ -41,6 +41,10 @@ pub(crate) struct PromoteArgs {
     /// Blob transfers in parallel per destination registry.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub blob_jobs: usize,
+    /// When source and destination are one registry, read and hash every blob from the source
+    /// before mounting it (a mount moves no bytes and is otherwise not read).
+    #[arg(long)]
+    pub verify_mounts: bool,
     /// How registries are reached: credentials, insecure hosts, rates, timeouts, verbosity.
     #[command(flatten)]
     pub online: super::online::OnlineArgs,
@@ -55,9 +59,10 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
         confirm: args.confirm,
         strict: args.strict,
         dest: args.dest.clone(),
-        limits: Limits { images: args.jobs, blobs_per_registry: args.blob_jobs, ..Limits::default() },
+        limits: Limits { jobs: args.jobs, blob_jobs: args.blob_jobs, ..Limits::default() },
         registry: args.online.registry_options()?,
         progress_every: Duration::from_millis(200),
+        verify_mounts: args.verify_mounts,
     })
 }
 

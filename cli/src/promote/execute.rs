@@ -17,6 +17,16 @@
 //! a blob checks the destination (HEAD), then mounts it from the source repository when source and
 //! destination are one store, else streams it; later repositories mount from that repository,
 //! and upload only when the store declines.
+//!
+//! What is verified when: every manifest read from a source (index children included) is hashed
+//! before it is used; every streamed blob is hashed on its way and never committed when it does
+//! not match. Two kinds of blob are not read, because no bytes move: a blob the destination
+//! repository already holds (HEAD), and a blob mounted from the source repository of the same
+//! store. The store holds those bytes under that digest already, and reading them to check costs
+//! exactly the source egress a mount saves. With [`Executor::verify_mounts`] (`cip promote
+//! --verify-mounts`), a same-store copy reads and hashes every blob from the source before it is
+//! mounted or counted present (a mismatch is an integrity failure of the image; nothing of it is
+//! tagged).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -33,22 +43,24 @@ use super::report::{ActionReport, Counters, Outcome};
 use super::verify::{check_manifest, verifying};
 use crate::registry::media::References;
 use crate::registry::retry::{RetryPolicy, backoff};
-use crate::store::{ErrorKind, Location, MountOutcome, Operation, RawManifest, RegistryError, Stores};
+use crate::store::{
+    BlobStream, ErrorKind, Location, MountOutcome, Operation, RawManifest, RegistryError, Stores,
+};
 
 /// Parallelism bounds.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Actions (images) in flight.
-    pub images: usize,
+    pub jobs: usize,
     /// Blob transfers in flight, all registries together.
     pub blobs: usize,
     /// Blob transfers in flight per destination registry.
-    pub blobs_per_registry: usize,
+    pub blob_jobs: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { images: 16, blobs: 24, blobs_per_registry: 12 }
+        Limits { jobs: 16, blobs: 24, blob_jobs: 12 }
     }
 }
 
@@ -76,6 +88,8 @@ pub(crate) struct Executor<'s> {
     progress: Arc<Progress>,
     /// Told about every finished action (done or failed), with its index in the plan.
     on_action: Option<&'s ActionHook<'s>>,
+    /// Read and hash blobs of a same-store copy before mounting them (see the module docs).
+    verify_mounts: bool,
 }
 
 /// Called once per finished action: its index in the plan and its record.
@@ -98,7 +112,15 @@ impl<'s> Executor<'s> {
             manifests: Mutex::new(HashMap::new()),
             progress,
             on_action: None,
+            verify_mounts: false,
         }
+    }
+
+    /// With `on`, a copy within one store reads and hashes each blob from the source before
+    /// mounting it (or counting it present), instead of taking the store's word for it.
+    pub(crate) fn verify_mounts(mut self, on: bool) -> Self {
+        self.verify_mounts = on;
+        self
     }
 
     /// Calls `hook` as each action finishes (after its retries), in completion order.
@@ -118,7 +140,7 @@ impl<'s> Executor<'s> {
                 }
                 (i, report)
             })
-            .buffer_unordered(self.limits.images.max(1))
+            .buffer_unordered(self.limits.jobs.max(1))
             .collect()
             .await;
         reports.sort_by_key(|(i, _)| *i);
@@ -253,7 +275,7 @@ impl<'s> Executor<'s> {
         let mut pools = self.per_registry.lock().expect("semaphore map lock");
         pools
             .entry(key.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.limits.blobs_per_registry.max(1))))
+            .or_insert_with(|| Arc::new(Semaphore::new(self.limits.blob_jobs.max(1))))
             .clone()
     }
 
@@ -309,28 +331,30 @@ impl<'s> Executor<'s> {
     ) -> Result<(), RegistryError> {
         let pool = self.permit_pool(&dst.key);
         let _permits = (pool.acquire().await, self.global.acquire().await);
+        let same_store = src.key == dst.key;
+        if same_store && self.verify_mounts {
+            // In one store the destination's copy is the source's bytes (a registry keeps one
+            // blob per digest; a layout one file): check those bytes before relying on them.
+            self.read_verified(src, digest, size).await?;
+        }
         if dst.store.blob_exists(&dst.repo, digest).await? {
             Counters::bump(&counters.present);
             return Ok(());
         }
-        if src.key == dst.key
-            && dst.store.mount_blob(&dst.repo, &src.repo, digest).await? == MountOutcome::Mounted
-        {
+        if same_store && dst.store.mount_blob(&dst.repo, &src.repo, digest).await? == MountOutcome::Mounted {
             Counters::bump(&counters.mounted);
             return Ok(());
         }
         self.upload(src, dst, digest, size, counters).await
     }
 
-    /// Streams a blob from the source to the destination, verified on the way.
-    async fn upload(
+    /// Opens a source blob, holding it to the size its manifest gives.
+    async fn open_source(
         &self,
         src: &Location,
-        dst: &Location,
         digest: &str,
         size: u64,
-        counters: &Counters,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<BlobStream, RegistryError> {
         let mut blob = src.store.get_blob(&src.repo, digest).await?;
         // A source that did not announce a length (0) is held to the descriptor's size.
         if blob.size == 0 {
@@ -343,6 +367,31 @@ impl<'s> Executor<'s> {
             };
             return Err(RegistryError::new(src.store.name(), &src.repo, Operation::GetBlob, kind));
         }
+        Ok(blob)
+    }
+
+    /// Reads a source blob to its end and checks it against its digest (`--verify-mounts`).
+    async fn read_verified(&self, src: &Location, digest: &str, size: u64) -> Result<(), RegistryError> {
+        let blob = self.open_source(src, digest, size).await?;
+        let (mut verified, source_failure) = verifying(blob, digest, src.store.name(), &src.repo, |_| {});
+        while let Some(chunk) = verified.stream.next().await {
+            if let Err(error) = chunk {
+                return Err(source_failure.take().unwrap_or(error));
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams a blob from the source to the destination, verified on the way.
+    async fn upload(
+        &self,
+        src: &Location,
+        dst: &Location,
+        digest: &str,
+        size: u64,
+        counters: &Counters,
+    ) -> Result<(), RegistryError> {
+        let blob = self.open_source(src, digest, size).await?;
         let progress = self.progress.clone();
         let (verified, source_failure) = verifying(blob, digest, src.store.name(), &src.repo, move |n| {
             progress.bytes.fetch_add(n, Ordering::Relaxed);

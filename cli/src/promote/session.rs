@@ -1,8 +1,9 @@
 //! One promotion from manifests to report, as every front end runs it: load the manifests, keep
 //! the `dest` registries, read what planning needs through the stores, plan (core), and with
 //! `confirm` execute. The read is the one every command uses ([`crate::read`]): `cip plan` and
-//! `cip promote`'s dry run print identical plans for the same manifests. The CLI and the Node addon call [`run`] and only decode their arguments and
-//! encode its [`PromoteOutcome`], so both plan and promote identically.
+//! `cip promote`'s dry run print identical plans for the same manifests. The CLI and the Node
+//! addon call [`run`] and only decode their arguments and encode its [`PromoteOutcome`], so both
+//! plan and promote identically.
 //!
 //! Front ends watch a run through an [`Observer`]: phases, the plan, progress counters at a fixed
 //! pace while executing, and one call per finished action (done or failed, with destination and
@@ -35,6 +36,10 @@ pub struct PromoteOptions {
     pub registry: RegistryOptions,
     /// Pace of [`Observer::progress`] calls while executing.
     pub progress_every: Duration,
+    /// When source and destination are one registry (or one layout), read and hash every blob
+    /// from the source before mounting it, instead of trusting the registry's copy (`cip promote
+    /// --verify-mounts`). Costs the source egress a mount saves; off by default.
+    pub verify_mounts: bool,
 }
 
 impl Default for PromoteOptions {
@@ -46,6 +51,7 @@ impl Default for PromoteOptions {
             limits: Limits::default(),
             registry: RegistryOptions::default(),
             progress_every: Duration::from_millis(100),
+            verify_mounts: false,
         }
     }
 }
@@ -194,7 +200,9 @@ async fn execute(plan: &Plan, stores: &Stores, options: &PromoteOptions, observe
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
     let on_action = |index: usize, report: &ActionReport| observer.action(index, report);
-    let executor = Executor::new(stores, options.limits.clone(), progress.clone()).on_action(&on_action);
+    let executor = Executor::new(stores, options.limits.clone(), progress.clone())
+        .verify_mounts(options.verify_mounts)
+        .on_action(&on_action);
     let work = executor.run(&plan.actions);
     tokio::pin!(work);
     let mut tick = tokio::time::interval(options.progress_every.max(Duration::from_millis(10)));

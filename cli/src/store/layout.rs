@@ -22,8 +22,22 @@
 //! or partial manifest (the executor sets tags only after the digest is complete). Writers within
 //! one process are serialized by a mutex; two cip processes writing one layout at once are not
 //! supported (the last `index.json` rename wins).
+//!
+//! # Stray temporary files
+//!
+//! Temporary files are named `.tmp-<pid>-<n>-<name>` (in the layout directory for `index.json`
+//! and `oci-layout`, in `blobs/sha256/` for blobs). A killed run (`kill -9`, a crash, a power
+//! cut) leaves the ones it was writing. The first write of the next run removes every such file
+//! that cannot belong to a writer still at work: one last modified before this layout was opened
+//! and written by another process (its pid is not ours), or last modified before this process
+//! first opened any layout (a previous run with the same pid, as in a container where cip is
+//! always pid 1); "before" with 2 s of slack for file-time granularity. A temporary file of this
+//! process's own writers, or one another process modified after the layout was opened, is left
+//! alone. Reading a layout never deletes anything.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -32,7 +46,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::{
     BlobStream, ErrorKind, Listing, ManifestHead, MountOutcome, Operation, RawManifest, RegistryError, Store,
@@ -55,7 +69,22 @@ pub struct Layout {
     root: PathBuf,
     /// Serializes `index.json` read-modify-write cycles.
     index_lock: Mutex<()>,
+    /// When this layout was opened: older temporary files of other processes are stale.
+    opened: SystemTime,
+    /// Stray temporary files are removed once, at the first write.
+    swept: OnceCell<()>,
 }
+
+/// When this process first opened a layout: temporary files older than that are stale whatever
+/// the pid in their name.
+static FIRST_OPENED: OnceLock<SystemTime> = OnceLock::new();
+
+/// Prefix of every temporary file a layout writes.
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// File times come from a coarser clock than `SystemTime::now()`: a file must be this much older
+/// than a moment to count as written before it.
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
 
 /// `index.json`: unknown fields are kept so layouts written by other tools survive a rewrite.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -104,7 +133,15 @@ impl Layout {
     /// `oci:DIR`.
     pub fn open(registry_name: &str) -> Option<Self> {
         let dir = registry_name.strip_prefix(cip_core::reference::OCI_LAYOUT_PREFIX)?;
-        Some(Layout { name: registry_name.to_owned(), root: PathBuf::from(dir), index_lock: Mutex::new(()) })
+        let opened = SystemTime::now();
+        FIRST_OPENED.get_or_init(|| opened);
+        Some(Layout {
+            name: registry_name.to_owned(),
+            root: PathBuf::from(dir),
+            index_lock: Mutex::new(()),
+            opened,
+            swept: OnceCell::new(),
+        })
     }
 
     /// The layout directory.
@@ -145,14 +182,45 @@ impl Layout {
         }
     }
 
-    /// Creates `oci-layout` and `blobs/sha256` when missing.
+    /// Creates `oci-layout` and `blobs/sha256` when missing; the first time, removes the stray
+    /// temporary files of killed runs.
     async fn ensure_layout(&self) -> std::io::Result<()> {
-        tokio::fs::create_dir_all(self.root.join("blobs").join("sha256")).await?;
+        let blobs = self.root.join("blobs").join("sha256");
+        tokio::fs::create_dir_all(&blobs).await?;
+        self.swept
+            .get_or_init(|| async {
+                for dir in [&self.root, &blobs] {
+                    self.sweep(dir).await;
+                }
+            })
+            .await;
         let marker = self.root.join("oci-layout");
         if !tokio::fs::try_exists(&marker).await? {
             write_atomic(&marker, br#"{"imageLayoutVersion":"1.0.0"}"#).await?;
         }
         Ok(())
+    }
+
+    /// Removes the stale temporary files of `dir` (see the module documentation). Best effort:
+    /// a file that cannot be removed is left for the next run.
+    async fn sweep(&self, dir: &Path) {
+        let Ok(mut entries) = tokio::fs::read_dir(dir).await else { return };
+        let before = |at: SystemTime| at.checked_sub(CLOCK_SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+        let (opened, first_opened) = (before(self.opened), before(*FIRST_OPENED.get_or_init(|| self.opened)));
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(temp_pid) else { continue };
+            let Ok(modified) = entry.metadata().await.and_then(|m| m.modified()) else { continue };
+            let stale = (pid != std::process::id() && modified < opened) || modified < first_opened;
+            if stale {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Ok(()) => {
+                        tracing::debug!(path = %entry.path().display(), "removed a stale temporary file")
+                    }
+                    Err(e) => tracing::debug!(path = %entry.path().display(), "cannot remove: {e}"),
+                }
+            }
+        }
     }
 
     /// Adds or replaces an index entry under the index lock.
@@ -240,7 +308,17 @@ fn temp_sibling(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".tmp-{}-{n}-{name}", std::process::id()))
+    path.with_file_name(format!("{TEMP_PREFIX}{}-{n}-{name}", std::process::id()))
+}
+
+/// The pid in a temporary file's name (`.tmp-<pid>-<n>-<name>`); `None` for any other file.
+fn temp_pid(name: &str) -> Option<u32> {
+    let (pid, rest) = name.strip_prefix(TEMP_PREFIX)?.split_once('-')?;
+    let (n, _) = rest.split_once('-')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
 }
 
 #[async_trait]
@@ -504,6 +582,17 @@ mod tests {
         assert_eq!(leftovers, 0, "no temporary file survives a failed upload");
         l.put_blob("r", &digest, stream(vec![Ok(Bytes::from_static(b"layer"))], 5)).await.expect("put");
         assert!(l.blob_exists("other/repo", &digest).await.expect("exists"), "blobs are layout-wide");
+    }
+
+    #[test]
+    fn temporary_names() {
+        let tmp = temp_sibling(Path::new("/l/blobs/sha256/abc"));
+        let name = tmp.file_name().and_then(|n| n.to_str()).expect("name");
+        assert_eq!(temp_pid(name), Some(std::process::id()));
+        assert_eq!(temp_pid(".tmp-12-0-index.json"), Some(12));
+        for other in ["abc", ".tmp-x-0-a", ".tmp-12-a", ".tmp-12-", ".tmp-"] {
+            assert_eq!(temp_pid(other), None, "{other}");
+        }
     }
 
     #[tokio::test]

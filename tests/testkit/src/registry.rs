@@ -4,7 +4,9 @@
 //! `apt-get install -y docker-registry`); set `CIP_TEST_REGISTRY_BIN` to use another binary. Each
 //! [`Registry`] gets a random free port on 127.0.0.1, its own temporary storage and config, deletes
 //! disabled (cip never deletes), and writes its access log (Apache combined format, one line per request)
-//! to a file that [`Registry::request_log`] parses. The process is killed when the value is dropped.
+//! to a file that [`Registry::request_log`] parses. The process is killed when the value is dropped;
+//! [`Registry::stop`] and [`Registry::restart`] take it down and bring it back on the same port with
+//! the same storage (a registry restart, an outage).
 
 use crate::client::{Client, Credentials};
 use crate::error::Error;
@@ -117,20 +119,31 @@ impl Registry {
         };
         let auth_yaml = auth_config(&options.auth, dir.path(), token_server.as_ref())?;
         let config = registry_config(port, &dir.path().join("storage"), &auth_yaml);
-        let config_path = dir.path().join("config.yml");
-        fs::write(&config_path, config)?;
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            // The access log goes to stdout, application logs to stderr.
-            .stdout(fs::File::create(dir.path().join("access.log"))?)
-            .stderr(fs::File::create(dir.path().join("registry.log"))?)
-            .spawn()
-            .map_err(|e| Error(format!("cannot run {}: {e}", bin.display())))?;
+        fs::write(dir.path().join("config.yml"), config)?;
+        let child = spawn(bin, dir.path())?;
         let mut registry = Registry { child, port, auth: options.auth.clone(), dir, token_server };
         registry.wait_ready().await?;
         Ok(registry)
+    }
+
+    /// Stops the registry process (SIGKILL, like a crash or a pod eviction), keeping its port,
+    /// configuration and storage: clients get "connection refused" until [`Registry::restart`].
+    /// Stopping a stopped registry does nothing.
+    pub fn stop(&mut self) -> Result<(), Error> {
+        if self.child.try_wait()?.is_none() {
+            self.child.kill()?;
+            self.child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Starts the registry again after [`Registry::stop`]: the same port, configuration and
+    /// storage (everything pushed before is there), logs appended; waits until `/v2/` answers.
+    /// Fails if another process took the port meanwhile.
+    pub async fn restart(&mut self) -> Result<(), Error> {
+        self.stop()?;
+        self.child = spawn(&registry_binary()?, self.dir.path())?;
+        self.wait_ready().await
     }
 
     async fn wait_ready(&mut self) -> Result<(), Error> {
@@ -238,6 +251,20 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `bin serve DIR/config.yml`, appending the access log (stdout) to `DIR/access.log` and the
+/// application log (stderr) to `DIR/registry.log`.
+fn spawn(bin: &Path, dir: &Path) -> Result<Child, Error> {
+    let log = |name: &str| fs::OpenOptions::new().create(true).append(true).open(dir.join(name));
+    Command::new(bin)
+        .arg("serve")
+        .arg(dir.join("config.yml"))
+        .stdin(Stdio::null())
+        .stdout(log("access.log")?)
+        .stderr(log("registry.log")?)
+        .spawn()
+        .map_err(|e| Error(format!("cannot run {}: {e}", bin.display())))
 }
 
 fn registry_binary() -> Result<PathBuf, Error> {
