@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use cip_testkit::{MediaKind, Registry, random_layer};
+use cip_testkit::{MediaKind, Registry, copy_dir, random_layer};
 use serde_json::Value;
 
 fn cip(dir: &Path, args: &[&str]) -> Output {
@@ -41,19 +41,6 @@ fn plans(dir: &Path, manifest: &str, extra: &[&str]) -> (Value, Value) {
     let promote = cip(dir, &args);
     assert_eq!(plan.status.code(), promote.status.code(), "{}\n{}", text(&plan), text(&promote));
     (json(&plan), json(&promote)["plan"].clone())
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }
 
 #[test]

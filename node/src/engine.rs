@@ -57,27 +57,27 @@ struct EngineOptions {
     #[serde(default)]
     dest: Vec<String>,
     /// Images promoted in parallel; `--jobs`.
-    #[serde(default, rename = "jobs", alias = "concurrency")]
-    concurrency: Option<usize>,
+    #[serde(default, alias = "concurrency")]
+    jobs: Option<usize>,
     /// Blob transfers in parallel per destination registry; `--blob-jobs`.
-    #[serde(default, rename = "blobJobs", alias = "blobConcurrency")]
-    blob_concurrency: Option<usize>,
+    #[serde(default, alias = "blobConcurrency")]
+    blob_jobs: Option<usize>,
     /// With source and destination in one registry, read and hash each blob from the source
     /// before mounting it; `--verify-mounts`.
     #[serde(default)]
     verify_mounts: bool,
     /// Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS; `--insecure-registry`.
-    #[serde(default, rename = "insecureRegistry", alias = "insecureRegistries")]
-    insecure_registries: Vec<String>,
+    #[serde(default, alias = "insecureRegistries")]
+    insecure_registry: Vec<String>,
     /// Docker config directory holding `config.json` (default: as the CLI).
     #[serde(default)]
     docker_config_dir: Option<String>,
     /// Requests per second per host (0 = unlimited); `--registry-rate`.
-    #[serde(default, rename = "registryRate", alias = "rate")]
-    rate: Option<f64>,
+    #[serde(default, alias = "rate")]
+    registry_rate: Option<f64>,
     /// Requests per second for single hosts; `--host-rate HOST=N`.
-    #[serde(default, rename = "hostRate", alias = "hostRates")]
-    host_rates: BTreeMap<String, f64>,
+    #[serde(default, alias = "hostRates")]
+    host_rate: BTreeMap<String, f64>,
     /// Requests in flight per host; `--max-concurrency`.
     #[serde(default)]
     max_concurrency: Option<usize>,
@@ -365,8 +365,8 @@ impl EngineOptions {
             strict: self.strict,
             dest: self.dest.clone(),
             limits: Limits {
-                jobs: self.concurrency.unwrap_or(defaults.jobs).max(1),
-                blob_jobs: self.blob_concurrency.unwrap_or(defaults.blob_jobs).max(1),
+                jobs: self.jobs.unwrap_or(defaults.jobs).max(1),
+                blob_jobs: self.blob_jobs.unwrap_or(defaults.blob_jobs).max(1),
                 ..defaults
             },
             registry: self.registry()?,
@@ -383,12 +383,12 @@ impl EngineOptions {
             (host.clone(), credential)
         });
         Ok(RegistryOptions {
-            registry_rate: self.rate,
-            host_rate: self.host_rates.clone(),
+            registry_rate: self.registry_rate,
+            host_rate: self.host_rate.clone(),
             max_concurrency: self.max_concurrency,
             request_timeout: self.request_timeout,
             google_credentials: self.google_credentials.as_ref().map(Into::into),
-            insecure_registry: self.insecure_registries.iter().cloned().collect(),
+            insecure_registry: self.insecure_registry.iter().cloned().collect(),
             docker_config: self.docker_config_dir.as_ref().map(Into::into),
             no_docker_config: self.no_docker_config,
             auth_env: self.auth_env.clone(),

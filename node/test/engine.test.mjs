@@ -143,6 +143,26 @@ describe('promotion against real registries', { skip }, () => {
     }
   })
 
+  test('one error mapping: every engine path rejects a refused login with CIP_AUTH, registry and repository', async () => {
+    // Before the engine had one reader and one error type, reading whole registries (the
+    // snapshot path) rejected with a generic CIP_REGISTRY while promote rejected with CIP_AUTH.
+    const wrong = dockerConfig(prod.host, 'cip', 'not-the-password')
+    try {
+      const refused = (e) => {
+        assert.equal(e.code, 'CIP_AUTH', e.message)
+        assert.equal(e.registry, prod.host)
+        assert.ok(!e.message.includes('not-the-password'), 'the password never appears')
+        return true
+      }
+      await assert.rejects(cip.readInventory({ registries: [`${prod.host}/prod`], dockerConfigDir: wrong }), refused)
+      await assert.rejects(cip.readInventory({ manifests: files, dockerConfigDir: wrong }), refused)
+      await assert.rejects(cip.planOnline(files, { dockerConfigDir: wrong }), refused)
+      await assert.rejects(cip.promote(files, { confirm: true, dockerConfigDir: wrong }), refused)
+    } finally {
+      rmSync(wrong, { recursive: true, force: true })
+    }
+  })
+
   test('credentials as in the CLI: authEnv (HOST=VAR) and credentials given directly', async () => {
     const need = { manifests: files, noDockerConfig: true }
     await assert.rejects(cip.readInventory(need), { code: 'CIP_AUTH', registry: prod.host })

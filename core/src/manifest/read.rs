@@ -325,13 +325,13 @@ impl Reader<'_> {
     }
 
     /// The original schema: a top-level `src-registry: NAME` names the source among `registries`.
-    /// Which registry that makes the source is a rule ([`crate::rules::source`]); it runs here, so
+    /// Which registry that makes the source is a rule ([`crate::rules::source_registry`]); it runs here, so
     /// a manifest leaves the reader with its source decided.
     fn legacy_src_registry(&mut self, file: FileId, node: Option<&Node<'_>>, manifest: &mut Manifest) {
         let Some(node) = node.filter(|n| !n.is_null()) else { return };
         let Some(name) = self.string(file, node, "src-registry") else { return };
         manifest.src_registry = Some(name);
-        crate::rules::source::resolve_src_registry(self.files, manifest, self.out);
+        crate::rules::source_registry::resolve_src_registry(self.files, manifest, self.out);
     }
 
     // --- generic helpers -------------------------------------------------------------------

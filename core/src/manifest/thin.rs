@@ -1,7 +1,7 @@
 //! The thin layout: `<root>/manifests/<x>/promoter-manifest.yaml` (registries only) paired with
 //! `<root>/images/<x>/images.yaml` (a bare list of images). This module finds the files of a thin
 //! directory among the paths the caller found ([`Layout`]) and reads the pairs; the structure
-//! findings (`thin-*`, `images-path-ignored`) are [`crate::rules::thin`]'s. Working on paths
+//! findings (`thin-*`, `images-path-ignored`) are [`crate::rules::thin_layout`]'s. Working on paths
 //! alone, the CLI, the browser and Node all get the same result.
 
 use std::collections::BTreeSet;
@@ -140,7 +140,7 @@ pub(crate) struct Pair<'d> {
 }
 
 /// What a thin directory holds: its files, folders and manifest pairs. The structure findings
-/// (`thin-*`) are [`crate::rules::thin`]'s; this only finds the files.
+/// (`thin-*`) are [`crate::rules::thin_layout`]'s; this only finds the files.
 pub(crate) struct Layout<'d> {
     /// Every input file under the root, with its path relative to the root.
     pub(crate) owned: Vec<(FileId, &'d str)>,
@@ -191,7 +191,7 @@ impl<'d> Layout<'d> {
 /// and the ids of every file that belongs to this directory.
 pub fn thin_layout(files: &Files, dir: &ThinDir, out: &mut Vec<Diagnostic>) -> (Vec<Manifest>, Vec<FileId>) {
     let layout = Layout::scan(files, dir);
-    crate::rules::thin::check(files, dir, &layout, out);
+    crate::rules::thin_layout::check(files, dir, &layout, out);
     let mut reader = Reader { files, out };
     let manifests = layout.pairs.iter().filter_map(|pair| read_pair(&mut reader, pair)).collect();
     (manifests, layout.owned.iter().map(|(id, _)| *id).collect())
@@ -199,7 +199,7 @@ pub fn thin_layout(files: &Files, dir: &ThinDir, out: &mut Vec<Diagnostic>) -> (
 
 fn read_pair(reader: &mut Reader<'_>, pair: &Pair<'_>) -> Option<Manifest> {
     let (mut manifest, images_path_key) = reader.thin_manifest(pair.manifest)?;
-    crate::rules::thin::check_pair(reader.files, pair, images_path_key.as_ref(), reader.out);
+    crate::rules::thin_layout::check_pair(reader.files, pair, images_path_key.as_ref(), reader.out);
     if let Some(images_file) = pair.images {
         manifest.images = reader.images_file(images_file);
         manifest.images_file = Some(images_file);

@@ -1,7 +1,7 @@
 //! Decides each edge against the inventory and assembles the plan: already present, copy, tag, or
 //! blocked (`lost`, `tag-move`, `inventory-missing`, or a lint error), in the Go promoter's order
 //! of checks: present first, then the source, then the destination tag. The findings of those
-//! checks are [`crate::rules::inventory`]'s.
+//! checks are [`crate::rules::edges`]'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,7 +11,7 @@ use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
 use crate::inventory::{Inventory, ManifestInfo, Repository};
 use crate::rules::Code;
-use crate::rules::inventory::Findings;
+use crate::rules::edges::Findings;
 
 use super::edge::{Edge, Edges, NONE, runs};
 use super::{Action, ActionKind, Blocked, Plan, PlanSummary, STRICT_REASON};

@@ -1,12 +1,12 @@
 //! Delta promotion: plan only what changed since a base manifest set (the manifests as of the
 //! last promotion). A digest in a destination is planned when it is new or its tag list changed;
-//! entries and tags removed since the base are reported ([`crate::rules::delta`]), never deleted.
+//! entries and tags removed since the base are reported ([`crate::rules::removed`]), never deleted.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
-use crate::rules::delta::report_removed;
+use crate::rules::removed::report_removed;
 
 use super::edge::{Edges, runs};
 

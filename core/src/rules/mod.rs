@@ -11,30 +11,30 @@
 //! | `unknown-key`, `wrong-type`, `duplicate-key`, `digest-duplicate` | `manifest/read.rs` |
 //! | `registries-missing`, `registries-empty`, `registry-name-missing`, `image-name-missing`, `dmap-missing`, `dmap-empty` | `manifest/read.rs` (required fields) |
 //! | `tag-unquoted` | `manifest/read.rs` (needs the YAML scalar style, which the model drops) |
-//! | `source-registry-missing`, `source-registry-multiple` | `rules/source.rs` |
-//! | `src-registry-unknown`, `src-registry-conflict`, `src-registry-legacy` | `rules/source.rs` (called by the reader: it decides the model's source) |
+//! | `source-registry-missing`, `source-registry-multiple` | `rules/source_registry.rs` |
+//! | `src-registry-unknown`, `src-registry-conflict`, `src-registry-legacy` | `rules/source_registry.rs` (called by the reader: it decides the model's source) |
 //! | `registry-name-invalid`, `registry-repeated`, `no-destinations` | `rules/registry.rs` |
 //! | `image-name-invalid`, `image-repeated` | `rules/image.rs` |
 //! | `digest-invalid` | `rules/digest.rs` |
 //! | `tag-invalid`, `tag-repeated`, `tag-conflict` | `rules/tag.rs` |
 //! | `destination-overlap` | `rules/overlap.rs` (lint; the plan blocks what it finds) |
-//! | `thin-*`, `images-path-ignored` | `rules/thin.rs` (called by `manifest/thin.rs`, which finds the files) |
-//! | `lost`, `tag-move`, `inventory-missing` | `rules/inventory.rs` (noted by `plan/classify.rs`) |
-//! | `entry-removed`, `tag-removed` | `rules/delta.rs` (called by `plan/delta.rs`) |
+//! | `thin-*`, `images-path-ignored` | `rules/thin_layout.rs` (called by `manifest/thin.rs`, which finds the files) |
+//! | `lost`, `tag-move`, `inventory-missing` | `rules/edges.rs` (noted by `plan/classify.rs`) |
+//! | `entry-removed`, `tag-removed` | `rules/removed.rs` (called by `plan/delta.rs`) |
 //!
 //! Plan `blocked[].reasons` are these codes too, plus `strict` ([`crate::plan::STRICT_REASON`]),
 //! which is an option, not a finding.
 
 mod code;
-pub(crate) mod delta;
 mod digest;
+pub(crate) mod edges;
 mod image;
-pub(crate) mod inventory;
 pub(crate) mod overlap;
 mod registry;
-pub(crate) mod source;
+pub(crate) mod removed;
+pub(crate) mod source_registry;
 mod tag;
-pub(crate) mod thin;
+pub(crate) mod thin_layout;
 
 pub use code::{Code, UnknownCode};
 
@@ -47,7 +47,7 @@ use crate::manifest::{Manifest, Spanned};
 pub(crate) fn check(files: &Files, manifests: &[Manifest], out: &mut Vec<Diagnostic>) {
     let mut indexes = Vec::with_capacity(manifests.len());
     for manifest in manifests {
-        source::check(files, manifest, out);
+        source_registry::check(files, manifest, out);
         registry::check(files, manifest, out);
         image::check(files, manifest, out);
         digest::check(files, manifest, out);
