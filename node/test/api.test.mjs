@@ -194,7 +194,7 @@ test('engine options are the CLI flags in camelCase; the earlier names are depre
     // --jobs, --blob-jobs, --registry-rate, --host-rate, --insecure-registry, ...
     const current = {
       jobs: 2, blobJobs: 3, registryRate: 0, hostRate: { 'gcr.io': 5 }, insecureRegistry: ['registry.internal:5000'],
-      maxConcurrency: 4, requestTimeout: 30, chunkSize: 8, authEnv: {}, noDockerConfig: true,
+      maxConcurrency: 4, requestTimeout: 30, chunkSize: 8, authEnv: {}, noDockerConfig: true, verifyMounts: true,
     }
     const deprecated = {
       concurrency: 2, blobConcurrency: 3, rate: 0, hostRates: { 'gcr.io': 5 }, insecureRegistries: ['registry.internal:5000'],

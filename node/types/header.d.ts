@@ -106,6 +106,9 @@ export interface PromoteOptions extends EngineOptions {
   blobJobs?: number
   /** @deprecated Renamed `blobJobs` (`--blob-jobs`); accepted until the next release. */
   blobConcurrency?: number
+  /** Read and hash each blob from the source before mounting it when source and destination
+   * are one registry (`--verify-mounts`); by default a mount moves no bytes and is not read. */
+  verifyMounts?: boolean
   /** Called (on the JS thread, in order) with each progress event. */
   onProgress?: (event: ProgressEvent) => void
   /** Stops the run: the Promise rejects with an `AbortError` (`code` `ABORT_ERR`); no tag is set
