@@ -10,24 +10,13 @@ use std::time::{Duration, SystemTime};
 use cip::promote::{self, PromoteOptions, Quiet};
 use cip::{Connection, Layout, RegistryOptions};
 use cip_core::{Input, SourceFile};
+use cip_testkit::copy_dir;
 
 const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
 const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
 /// A pid that is not this test's (Linux pids stay below 2^22).
 const OTHER_PID: u32 = 4_194_400;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
 
 /// A copy of `examples/staging`, a manifest promoting it into `prod`, and `prod/blobs/sha256/`
 /// created (the state a killed first promotion leaves).
