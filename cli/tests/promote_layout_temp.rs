@@ -17,7 +17,6 @@ const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1
 /// A pid that is not this test's (Linux pids stay below 2^22).
 const OTHER_PID: u32 = 4_194_400;
 
-
 /// A copy of `examples/staging`, a manifest promoting it into `prod`, and `prod/blobs/sha256/`
 /// created (the state a killed first promotion leaves).
 fn fixture() -> (tempfile::TempDir, PathBuf) {
