@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = commands::Cli::parse();
+    let args = commands::Cli::parse_from(go_style(std::env::args_os().collect()));
     match commands::run(args) {
         Ok(status) => status.into(),
         Err(error) => {
@@ -28,4 +28,14 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The Go promoter's documented invocation has no subcommand (`cip -verbosity=3
+/// -manifest=path/to/manifest.yaml`): a first argument starting with `-` that names one of its
+/// flags makes the command line `cip run ...`, so it works unchanged.
+fn go_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).and_then(|a| a.to_str()).is_some_and(commands::run::is_go_flag) {
+        args.insert(1, "run".into());
+    }
+    args
 }

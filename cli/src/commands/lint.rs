@@ -20,7 +20,17 @@ pub(crate) struct LintArgs {
 
 /// Runs `cip lint`.
 pub(crate) fn run(args: LintArgs) -> anyhow::Result<ExitStatus> {
-    let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
+    let input = match crate::input::read_paths(&args.paths) {
+        Ok(input) => input,
+        Err(error) if args.format == Format::Json => {
+            // Tools reading JSON get the report's shape with the error in it, never nothing;
+            // the exit code stays 2.
+            let text = render::read_error_json(&error.to_string(), error.path());
+            std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+            return Err(error).context("reading manifests");
+        }
+        Err(error) => return Err(error).context("reading manifests"),
+    };
     let set = cip_core::load(input);
     let summary = set.summary();
     let failed = set.has_errors();

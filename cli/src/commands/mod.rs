@@ -6,7 +6,7 @@ mod lint;
 mod online;
 mod plan;
 mod promote;
-mod run;
+pub(crate) mod run;
 mod snapshot;
 
 use std::process::ExitCode;

@@ -20,6 +20,7 @@ use super::{Cli, ExitStatus};
 
 /// Arguments of `cip run` (Go promoter flags, taken verbatim).
 #[derive(Debug, clap::Args)]
+#[command(after_help = GO_FLAGS_HELP)]
 pub(crate) struct RunArgs {
     /// The Go promoter's flags: --manifest, --thin-manifest-dir, --confirm, --parse-only,
     /// --snapshot, --snapshot-tag, --minimal-snapshot, --output, --manifest-based-snapshot-of.
@@ -27,11 +28,85 @@ pub(crate) struct RunArgs {
     flags: Vec<String>,
 }
 
-/// Flags that take a value.
-const VALUE_FLAGS: &[&str] =
-    &["manifest", "thin-manifest-dir", "snapshot", "snapshot-tag", "output", "manifest-based-snapshot-of"];
-/// Boolean flags cip implements.
-const BOOL_FLAGS: &[&str] = &["confirm", "parse-only", "minimal-snapshot"];
+/// Flags that take a value (`output-format` is the 2019-2020 spelling of `output`; `verbosity` and
+/// `v` are the old Go log levels).
+const VALUE_FLAGS: &[&str] = &[
+    "manifest",
+    "thin-manifest-dir",
+    "snapshot",
+    "snapshot-tag",
+    "output",
+    "output-format",
+    "manifest-based-snapshot-of",
+    "verbosity",
+    "v",
+];
+/// Boolean flags cip implements (`dry-run` is checked against `--confirm`).
+const BOOL_FLAGS: &[&str] = &["confirm", "parse-only", "minimal-snapshot", "strict", "dry-run"];
+/// Refused flags whose value can mean "off" (what cip does anyway): booleans set to false, and
+/// these value flags at their off value.
+const REFUSED_BOOLS: &[&str] = &["sign", "use-service-account", "json-log-summary", "audit"];
+/// Whether a flag's value means "off".
+type IsOff = fn(&str) -> bool;
+/// Refused value flags and whether a value is their "off" value.
+const REFUSED_VALUES: &[(&str, IsOff)] = &[
+    ("vuln-severity-threshold", |v| v.trim().parse::<i64>().is_ok_and(|n| n < 0)),
+    ("key-files", str::is_empty),
+    ("snapshot-service-account", str::is_empty),
+    ("certificate-identity-regexp", str::is_empty),
+    ("certificate-oidc-issuer-regexp", str::is_empty),
+    ("threads", |_| false),
+    ("signer-account", |_| false),
+    ("certificate-identity", |_| false),
+    ("certificate-oidc-issuer", |_| false),
+    ("max-signature-ops", |_| false),
+    ("max-signature-copies", |_| false),
+];
+/// Every Go promoter flag `cip run` knows, so a Go-style command line without a subcommand
+/// (`cip -manifest=m.yaml`) is recognised as one.
+pub(crate) fn is_go_flag(arg: &str) -> bool {
+    let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else { return false };
+    let name = body.split_once('=').map_or(body, |(n, _)| n);
+    VALUE_FLAGS.contains(&name)
+        || BOOL_FLAGS.contains(&name)
+        || NO_EFFECT.contains(&name)
+        || REFUSED.iter().any(|(n, _)| *n == name)
+}
+
+/// What `cip run --help` says about every Go promoter flag.
+pub(crate) const GO_FLAGS_HELP: &str = "\
+Go promoter flags (single or double dash; booleans as --flag or --flag=true|false):
+  --manifest F                 promote (dry run) the manifest file F: `cip promote F`
+  --thin-manifest-dir D        promote the thin manifest directory D: `cip promote D`;
+                               with --manifest too, only --manifest is used (as in Go), with a warning
+  --confirm                    promote for real: `cip promote --confirm` (images are promoted unsigned)
+  --dry-run[=true]             what cip does without --confirm (accepted); --dry-run=false needs --confirm
+  --parse-only                 `cip lint`
+  --strict                     `cip promote --strict`: any error blocks every action
+  --snapshot R                 `cip snapshot R`
+  --snapshot-tag T             `cip snapshot --snapshot-tag T`
+  --minimal-snapshot           `cip snapshot --minimal` (refused with --manifest-based-snapshot-of)
+  --output yaml|csv            `cip snapshot --output` (any case); -output-format is the old spelling
+  --manifest-based-snapshot-of R  `cip snapshot --from-manifests R`
+  -verbosity N, -v N           log level: -verbosity 2 is -v, 3 is -vvv; -v N gives N times -v (up to 3)
+  --max-image-size, --log-level  accepted, no effect
+  --sign=false, --use-service-account=false, --json-log-summary=false, --audit=false,
+  --vuln-severity-threshold=-1 (any negative), --key-files=, --snapshot-service-account=,
+  --certificate-identity-regexp=, --certificate-oidc-issuer-regexp=
+                               off: what cip does anyway (accepted)
+  --sign, --signer-account, --certificate-identity, --certificate-oidc-issuer,
+  --certificate-identity-regexp, --certificate-oidc-issuer-regexp, --max-signature-ops,
+  --max-signature-copies       refused: cip does not sign (sign with cosign after promotion)
+  --vuln-severity-threshold N  refused for N >= 0: cip does not scan for vulnerabilities
+  --use-prow-manifest-diff, --manifest-diff-since  see `cip plan --base`
+  --threads N                  refused: use `cip promote --jobs N`
+  --json-log-summary           refused: use `cip promote --format json`
+  --use-service-account, --key-files, --snapshot-service-account  refused: credentials come from
+                               application default credentials and the manifests' service-account
+  --audit                      refused: use `cip audit PATH...`
+  -manifest-dir D              refused: removed from the Go promoter in 2020; use --thin-manifest-dir
+                               or pass each promoter-manifest.yaml to `cip promote`
+A Go-style command line without a subcommand (`cip -verbosity=3 -manifest=m.yaml`) runs as `cip run ...`.";
 /// Flags accepted and reported as having no effect (they change nothing in the Go promoter either,
 /// or only its log verbosity).
 const NO_EFFECT: &[&str] = &["max-image-size", "log-level"];
@@ -54,8 +129,11 @@ const REFUSED: &[(&str, &str)] = &[
     ("use-service-account", "cip honours each registry's service-account field from the manifest"),
     ("key-files", "use Google application default credentials (GOOGLE_APPLICATION_CREDENTIALS)"),
     ("snapshot-service-account", "use Google application default credentials"),
-    ("dry-run", "cip is a dry run unless --confirm is given"),
     ("audit", "use `cip audit PATH...`"),
+    (
+        "manifest-dir",
+        "it was removed from the Go promoter in 2020; use --thin-manifest-dir, or pass each promoter-manifest.yaml to `cip promote`",
+    ),
 ];
 
 /// A parsed Go flag set.
@@ -96,8 +174,19 @@ fn parse(flags: &[String]) -> anyhow::Result<GoFlags> {
             }
         } else if BOOL_FLAGS.contains(&name) {
             out.bools.insert(name.to_owned(), inline.map_or(Ok(true), |v| parse_bool(name, v))?);
-        } else if name == "sign" && inline.map(|v| parse_bool(name, v)).transpose()? == Some(false) {
-            // Not signing is what cip does anyway.
+        } else if REFUSED_BOOLS.contains(&name)
+            && inline.map(|v| parse_bool(name, v)).transpose()? == Some(false)
+        {
+            // Off: not signing, not switching accounts, ... is what cip does anyway.
+        } else if let Some((_, is_off)) = REFUSED_VALUES.iter().find(|(n, _)| *n == name) {
+            let value = match inline {
+                Some(v) => v.to_owned(),
+                None => args.next().with_context(|| format!("--{name} needs a value"))?.clone(),
+            };
+            if !is_off(&value) {
+                let why = REFUSED.iter().find(|(n, _)| *n == name).map_or("", |(_, w)| w);
+                bail!("--{name}={value} is a Go promoter flag that cip does not implement: {why}");
+            }
         } else if let Some((_, why)) = REFUSED.iter().find(|(n, _)| *n == name) {
             bail!("--{name} is a Go promoter flag that cip does not implement: {why}");
         } else {
@@ -112,8 +201,20 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
     let flag = |n: &str| go.bools.get(n).copied().unwrap_or(false);
     let value = |n: &str| go.values.get(n).cloned();
     let mut paths: Vec<String> = Vec::new();
-    paths.extend(value("manifest"));
-    paths.extend(value("thin-manifest-dir"));
+    // As in Go, --manifest wins over --thin-manifest-dir (`warnings` says so).
+    paths.extend(value("manifest").or_else(|| value("thin-manifest-dir")));
+    let output = value("output").or_else(|| value("output-format"));
+    // Go lowercases the value (`YAML`, `CSV` were the documented spellings in 2019-2020).
+    let output = output.map_or_else(|| "yaml".to_owned(), |o| o.to_ascii_lowercase());
+    let verbose = verbosity(go)?;
+    if flag("dry-run") && flag("confirm") {
+        bail!("--dry-run and --confirm contradict each other: cip promotes only with --confirm");
+    }
+    if go.bools.get("dry-run") == Some(&false) && !flag("confirm") {
+        bail!(
+            "--dry-run=false asks for a real promotion, which cip does only with --confirm: add --confirm (and drop --dry-run)"
+        );
+    }
     let mut argv = vec!["cip".to_owned()];
     let snapshot_options = |argv: &mut Vec<String>| {
         if let Some(tag) = value("snapshot-tag") {
@@ -122,7 +223,8 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
         if flag("minimal-snapshot") {
             argv.push("--minimal".to_owned());
         }
-        argv.extend(["--output".to_owned(), value("output").unwrap_or_else(|| "yaml".to_owned())]);
+        argv.extend(["--output".to_owned(), output.clone()]);
+        argv.extend(verbose.clone());
     };
     if let Some(registry) = value("snapshot") {
         argv.push("snapshot".to_owned());
@@ -131,6 +233,11 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
     } else if let Some(registry) = value("manifest-based-snapshot-of") {
         if paths.is_empty() {
             bail!("--manifest-based-snapshot-of needs --manifest or --thin-manifest-dir");
+        }
+        if flag("minimal-snapshot") {
+            bail!(
+                "--minimal-snapshot cannot be used with --manifest-based-snapshot-of: manifests do not say which digests are index children (the Go promoter reads the registry for that); use `cip snapshot --minimal REGISTRY` to snapshot the registry itself"
+            );
         }
         argv.extend(["snapshot".to_owned(), "--from-manifests".to_owned(), registry]);
         snapshot_options(&mut argv);
@@ -146,22 +253,73 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
             if flag("confirm") {
                 argv.push("--confirm".to_owned());
             }
+            if flag("strict") {
+                argv.push("--strict".to_owned());
+            }
+            argv.extend(verbose);
         }
         argv.extend(paths);
     }
     Ok(argv)
 }
 
+/// `-verbosity=N` (Go, until 2020: 0 fatal only ... 2 default ... 3 everything) and klog's `-v=N`
+/// as cip's `-v` / `-vv` / `-vvv`.
+fn verbosity(go: &GoFlags) -> anyhow::Result<Vec<String>> {
+    let level = |name: &str| -> anyhow::Result<Option<u8>> {
+        go.values
+            .get(name)
+            .map(|v| v.trim().parse::<u8>().with_context(|| format!("-{name}={v}: expected a number 0 to 3")))
+            .transpose()
+    };
+    let from_verbosity = level("verbosity")?.map(|n| match n {
+        0..=1 => 0,
+        2 => 1,
+        _ => 3,
+    });
+    let from_v = level("v")?.map(|n| n.min(3));
+    let n = from_verbosity.into_iter().chain(from_v).max().unwrap_or(0);
+    Ok(if n == 0 { Vec::new() } else { vec![format!("-{}", "v".repeat(n.into()))] })
+}
+
+/// What a Go invocation does differently in cip, said on stderr before running.
+fn warnings(go: &GoFlags) -> Vec<String> {
+    let flag = |n: &str| go.bools.get(n).copied().unwrap_or(false);
+    let mut out = Vec::new();
+    if let (Some(m), Some(d)) = (go.values.get("manifest"), go.values.get("thin-manifest-dir")) {
+        out.push(format!(
+            "warning: both --manifest and --thin-manifest-dir given: only --manifest {m} is used, as the Go promoter does ({d} is not read)"
+        ));
+    }
+    let promoting = !go.values.contains_key("snapshot")
+        && !go.values.contains_key("manifest-based-snapshot-of")
+        && !flag("parse-only");
+    if promoting && flag("confirm") {
+        out.push(
+            "note: images are promoted unsigned (cip does not sign; sign with cosign after promotion)"
+                .to_owned(),
+        );
+    }
+    if !promoting && flag("strict") {
+        out.push("note: --strict applies to promotions only (ignored here)".to_owned());
+    }
+    if flag("parse-only") && (go.values.contains_key("verbosity") || go.values.contains_key("v")) {
+        out.push("note: --parse-only logs nothing, so the log level has no effect".to_owned());
+    }
+    out
+}
+
 /// Runs `cip run`.
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     let go = parse(&args.flags)?;
-    for note in &go.notes {
+    let argv = translate(&go)?;
+    let notes = go.notes.iter().map(|n| format!("note: {n}")).chain(warnings(&go));
+    for note in notes {
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("cip: note: {note}");
+            eprintln!("cip: {note}");
         }
     }
-    let argv = translate(&go)?;
     let cli = Cli::try_parse_from(&argv).with_context(|| format!("mapping onto `{}`", argv.join(" ")))?;
     super::run(cli)
 }
@@ -208,5 +366,23 @@ mod tests {
         }
         assert!(cip(&["--bogus"]).unwrap_err().to_string().contains("unknown flag"));
         assert!(cip(&["--confirm"]).is_err(), "no manifest");
+    }
+
+    #[test]
+    fn go_spellings_map_onto_cip() {
+        assert_eq!(cip(&["-verbosity=3", "-manifest=m.yaml"]).unwrap(), "cip promote -vvv m.yaml");
+        assert_eq!(cip(&["-verbosity=2", "-manifest=m.yaml"]).unwrap(), "cip promote -v m.yaml");
+        assert_eq!(cip(&["-verbosity=1", "-manifest=m.yaml"]).unwrap(), "cip promote m.yaml");
+        assert_eq!(cip(&["-v=2", "-manifest=m.yaml", "-strict"]).unwrap(), "cip promote --strict -vv m.yaml");
+        assert_eq!(
+            cip(&["--manifest=m.yaml", "--thin-manifest-dir=d", "--dry-run"]).unwrap(),
+            "cip promote m.yaml"
+        );
+        assert_eq!(
+            cip(&["--snapshot=gcr.io/p", "-output-format=CSV"]).unwrap(),
+            "cip snapshot --output csv gcr.io/p"
+        );
+        assert!(is_go_flag("-manifest=m.yaml") && is_go_flag("-verbosity") && is_go_flag("--sign=false"));
+        assert!(!is_go_flag("--version") && !is_go_flag("-h") && !is_go_flag("lint"));
     }
 }

@@ -22,7 +22,8 @@ pub(crate) struct SnapshotArgs {
     /// Output format.
     #[arg(long, default_value = "yaml", value_parser = output_format())]
     output: SnapshotFormat,
-    /// Leave out untagged digests that an index lists.
+    /// Leave out untagged digests that an index lists (not with --from-manifests: manifests do not
+    /// say which digests are index children).
     #[arg(long)]
     minimal: bool,
     /// Keep only digests carrying this tag.
@@ -48,6 +49,11 @@ pub(crate) fn run(args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
             (cip_core::snapshot::snapshot(&inventory, registry, &options), ExitStatus::Clean)
         }
         (None, Some(dest)) => {
+            if args.minimal {
+                bail!(
+                    "--minimal cannot be used with --from-manifests: manifests do not say which digests are index children, so nothing could be left out; snapshot the registry itself (`cip snapshot --minimal REGISTRY`, or `--inventory FILE`)"
+                );
+            }
             let set = planning::load_paths(&args.targets).context("reading manifests")?;
             let snapshot = cip_core::snapshot::snapshot_manifests(&set, dest, &options);
             let errors = set.has_errors();
