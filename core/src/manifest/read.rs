@@ -310,6 +310,11 @@ impl Reader<'_> {
                 Some("write each tag as a quoted string, e.g. [\"v1.2.0\", \"latest\"]".into());
             return None;
         };
+        if node.is_null() {
+            // The Go promoter's YAML reader (yaml.v2) reads a plain `null` or `~` into a string
+            // as "": the tag is empty, which the tag rules report (with a help to quote it).
+            return Some(spanned("", file, node.span));
+        }
         if *style == Style::Plain
             && let Some(reading) = other_reading(text)
         {

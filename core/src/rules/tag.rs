@@ -2,6 +2,16 @@
 //! `tag-conflict` (one tag given to two digests of one image name in one manifest, across
 //! repeated entries of that name too). The index built for `tag-conflict` is what
 //! [`super::overlap`] compares across manifests.
+//!
+//! Plain YAML scalars that change meaning, decided by what the Go promoter's YAML reader
+//! (gopkg.in/yaml.v2, YAML 1.1) stores in its `[]string` tag list:
+//! - `null`, `Null`, `NULL`, `~`: resolved to null, stored as the empty string. The tag is empty,
+//!   so it is `tag-invalid` (error), with a help to quote it if the tag `null` was meant.
+//! - booleans (`yes`, `no`, `on`, `off`, `y`, `n`, `true`, `false` in their case variants) and
+//!   numbers (`010`, `1.10`, `1e3`, `0x1F`, `1_000`): yaml.v2 resolves them, but decoding into a
+//!   string keeps the scalar's text, so the Go promoter sets exactly the tag written. They are
+//!   valid tags as text; other YAML readers (YAML 1.2 or untyped ones) may change them, so the
+//!   reader warns (`tag-unquoted`) and keeps the text.
 
 use rustc_hash::FxHashMap;
 
@@ -21,7 +31,20 @@ pub(super) fn check(files: &Files, manifest: &Manifest, out: &mut Vec<Diagnostic
 
 fn check_list(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>) {
     for (i, tag) in tags.iter().enumerate() {
-        if let Some(problem) = tag_problem(&tag.value) {
+        if let Some(null) = null_literal(files, tag) {
+            out.push(
+                Diagnostic::new(
+                    Code::TagInvalid,
+                    at(files, tag),
+                    format!("tag `{null}` is YAML's null: YAML readers read it as an empty tag"),
+                )
+                .with_help(if null == "~" {
+                    "a tag cannot be empty; use [] to promote a digest without tags".to_owned()
+                } else {
+                    format!("quote it if the tag `{null}` was meant: \"{null}\"; use [] to promote a digest without tags")
+                }),
+            );
+        } else if let Some(problem) = tag_problem(&tag.value) {
             out.push(
                 Diagnostic::new(
                     Code::TagInvalid,
@@ -30,6 +53,10 @@ fn check_list(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>
                 )
                 .with_help(problem),
             );
+        }
+        // An empty tag is invalid (reported above); repeating it adds nothing.
+        if tag.value.is_empty() {
+            continue;
         }
         if let Some(first) = tags[..i].iter().find(|t| t.value == tag.value) {
             out.push(
@@ -43,6 +70,15 @@ fn check_list(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>
             );
         }
     }
+}
+
+/// The unquoted null (`null`, `Null`, `NULL`, `~`) an empty tag was written as, if it was.
+fn null_literal<'f>(files: &'f Files, tag: &Spanned<String>) -> Option<&'f str> {
+    if !tag.value.is_empty() {
+        return None;
+    }
+    let text = files.get(tag.file).text.get(tag.span.start as usize..tag.span.end as usize)?;
+    matches!(text, "null" | "Null" | "NULL" | "~").then_some(text)
 }
 
 /// A value for a message: long ones are cut (the location shows the whole text).
@@ -77,7 +113,8 @@ pub(super) fn index_tags<'m>(
     for image in &manifest.images {
         let tags = index.entry(image.name.value.as_str()).or_default();
         for entry in &image.dmap {
-            for tag in &entry.tags {
+            // An empty tag is invalid and blocked; it conflicts with nothing.
+            for tag in entry.tags.iter().filter(|t| !t.value.is_empty()) {
                 let site = TagSite { digest: &entry.digest, tag, mixed: false };
                 match tags.get_mut(tag.value.as_str()) {
                     None => {
