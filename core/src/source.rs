@@ -55,15 +55,24 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
-    /// Indexes the line starts of `text`.
+    /// Indexes the line starts of `text`. Lines end at `\n`, `\r\n` or a lone `\r` (as YAML
+    /// reads them); a leading byte order mark is not part of line 1's columns.
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if ends_line {
                 starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
         Self { starts }
+    }
+
+    /// Where the columns of line `line` (0-based) start: after a byte order mark on line 1.
+    fn column_start(&self, text: &str, line: usize) -> usize {
+        let start = self.starts[line] as usize;
+        if line == 0 && text.starts_with('\u{feff}') { start + '\u{feff}'.len_utf8() } else { start }
     }
 
     /// Position of byte `offset` in `text` (clamped to the text, snapped to a char boundary).
@@ -73,7 +82,7 @@ impl LineIndex {
             offset -= 1;
         }
         let line = self.starts.partition_point(|&s| s as usize <= offset) - 1;
-        let prefix = &text[self.starts[line] as usize..offset];
+        let prefix = text.get(self.column_start(text, line)..offset).unwrap_or("");
         let (chars, utf16) = if prefix.is_ascii() {
             (prefix.len(), prefix.len())
         } else {
@@ -86,9 +95,12 @@ impl LineIndex {
     /// The text of 1-based line `line`, without its line break.
     pub fn line_text<'t>(&self, text: &'t str, line: u32) -> &'t str {
         let i = (line.max(1) - 1) as usize;
-        let Some(&start) = self.starts.get(i) else { return "" };
+        if i >= self.starts.len() {
+            return "";
+        }
+        let start = self.column_start(text, i);
         let end = self.starts.get(i + 1).map_or(text.len(), |&e| e as usize);
-        text[start as usize..end].trim_end_matches(['\n', '\r'])
+        text[start..end.max(start)].trim_end_matches(['\n', '\r'])
     }
 }
 
@@ -105,5 +117,39 @@ mod tests {
         let p = index.position(text, x);
         assert_eq!((p.line, p.column, p.column_utf16), (2, 7, 8));
         assert_eq!(index.line_text(text, 2), "b: \"é𝄞x\"");
+    }
+
+    /// (line, column) of the first `x` of each line, and each line's text, in `text`.
+    fn lines_of(text: &str) -> Vec<(u32, u32, String)> {
+        let index = LineIndex::new(text);
+        text.match_indices('x')
+            .map(|(at, _)| {
+                let p = index.position(text, at as u32);
+                (p.line, p.column, index.line_text(text, p.line).to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn positions_for_every_line_ending_with_and_without_a_bom() {
+        let want = vec![(1, 4, "a: x".to_owned()), (2, 1, "x: 1".to_owned()), (3, 3, "  x".to_owned())];
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = format!("a: x{ending}x: 1{ending}  x{ending}");
+            let got = lines_of(&text);
+            assert_eq!(got, want, "{ending:?}");
+            let with_bom = format!("\u{feff}{text}");
+            let got = lines_of(&with_bom);
+            // The BOM is not shown by editors: line 1's columns and text start after it.
+            assert_eq!(got, want, "BOM + {ending:?}");
+        }
+    }
+
+    #[test]
+    fn a_bom_is_not_counted_in_utf16_columns_either() {
+        let text = "\u{feff}é: x\n";
+        let index = LineIndex::new(text);
+        let p = index.position(text, text.find('x').unwrap() as u32);
+        assert_eq!((p.line, p.column, p.column_utf16), (1, 4, 4));
+        assert_eq!(index.position(text, 0).column, 1);
     }
 }

@@ -336,7 +336,17 @@ fn syntax_error(text: &str, error: &ScanError) -> YamlError {
     if matches!(error.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
         return depth_error(at);
     }
-    YamlError::Syntax { message: error.info(), at }
+    let message = error.info();
+    // The parser marks a tab found while scanning a plain scalar at the scalar's start (the line
+    // before, for a tab used as indentation): point at the tab itself.
+    let at = match (message.contains("tab"), text.get(at.start as usize..)) {
+        (true, Some(rest)) if !rest.starts_with('\t') => match rest.find('\t') {
+            Some(tab) => Span::new(at.start as usize + tab, at.start as usize + tab),
+            None => at,
+        },
+        _ => at,
+    };
+    YamlError::Syntax { message, at }
 }
 
 /// Byte offset of a marker; granit gives it for `&str` input, the char index is the fallback.
@@ -359,6 +369,17 @@ mod tests {
         assert_eq!(items[0].kind, NodeKind::Scalar("1.10".into(), Style::Plain));
         assert_eq!(&text[items[0].span.start as usize..items[0].span.end as usize], "1.10");
         assert_eq!(items[1].kind, NodeKind::Scalar("x".into(), Style::Quoted));
+    }
+
+    #[test]
+    fn a_tab_used_as_indentation_is_reported_at_the_tab() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = ["images:", "- name: foo", "\tdmap: {}", ""].join(ending);
+            let Err(YamlError::Syntax { at, .. }) = parse(&text) else { panic!("{ending:?}") };
+            let index = crate::source::LineIndex::new(&text);
+            let p = index.position(&text, at.start);
+            assert_eq!((p.line, p.column), (3, 1), "{ending:?}");
+        }
     }
 
     #[test]
