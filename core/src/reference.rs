@@ -133,6 +133,13 @@ fn host_port_problem(host_port: &str) -> Option<&'static str> {
         if !host.split('.').all(is_dns_label) {
             return Some("the host must be DNS labels (letters, digits, `-`) separated by `.`");
         }
+        // Image references name a registry host only by a first component with a `.` or a
+        // `:port`, or `localhost`; anything else is the start of a Docker Hub path.
+        if port.is_none() && !host.contains('.') && host != "localhost" {
+            return Some(
+                "a first component without a `.` or a `:port` (other than `localhost`) is not a registry host: image references read it as a Docker Hub path (`docker.io/<it>/...`); write the registry's full host name, e.g. `gcr.io`",
+            );
+        }
     }
     match port {
         Some(p)
@@ -213,9 +220,15 @@ mod tests {
             "localhost:5000/x",
             "127.0.0.1:5000",
             "[::1]:5000/a",
+            "localhost",
+            "localhost/prod",
+            "myhost:5000/prod",
             "oci:./prod",
         ] {
             assert_eq!(registry_name_problem(ok), None, "{ok}");
+        }
+        for dotless in ["gcrio/img", "gcrio", "registry/prod"] {
+            assert!(registry_name_problem(dotless).unwrap().contains("Docker Hub"), "{dotless}");
         }
         for bad in ["", "https://gcr.io", "gcr.io/Foo", "gcr.io:0", "gcr.io:x", "-a.io", "oci:", "a..io"] {
             assert!(registry_name_problem(bad).is_some(), "{bad}");
