@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManifestInfo {
     /// Tags pointing at this digest, sorted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "valid::tags")]
     pub tags: Vec<String>,
     /// The manifest's media type, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
     /// For an index (manifest list): the digests of the manifests it lists.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "valid::children")]
     pub children: Vec<String>,
 }
 
@@ -30,7 +30,74 @@ pub type Repository = BTreeMap<String, ManifestInfo>;
 pub struct Inventory {
     /// Full repository path -> its manifests. A repository absent here is unknown; present and
     /// empty means read and empty.
+    #[serde(deserialize_with = "valid::repositories")]
     pub repositories: BTreeMap<String, Repository>,
+}
+
+/// What `core/inventory.schema.json` requires of digests and tags, checked while reading, so an
+/// error carries the position where serde_json found it (just after the offending value).
+mod valid {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    use super::{ManifestInfo, Repository};
+    use crate::reference::{is_valid_digest, is_valid_tag};
+
+    /// A digest string that matches `^sha256:[0-9a-f]{64}$` (ordered as its text, so a map of
+    /// them keeps the order of [`Repository`]).
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Digest(String);
+
+    impl<'de> Deserialize<'de> for Digest {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(d)?;
+            if !is_valid_digest(&text) {
+                return Err(D::Error::custom(format!(
+                    "invalid digest `{text}`: expected `sha256:` and 64 lowercase hex digits"
+                )));
+            }
+            Ok(Digest(text))
+        }
+    }
+
+    pub(super) fn repositories<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Repository>, D::Error> {
+        let read = BTreeMap::<String, BTreeMap<Digest, ManifestInfo>>::deserialize(d)?;
+        Ok(read.into_iter().map(|(k, repo)| (k, repo.into_iter().map(|(d, m)| (d.0, m)).collect())).collect())
+    }
+
+    pub(super) fn children<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Ok(Vec::<Digest>::deserialize(d)?.into_iter().map(|c| c.0).collect())
+    }
+
+    /// A tag that matches `^\w[\w.-]{0,127}$`.
+    struct Tag(String);
+
+    impl<'de> Deserialize<'de> for Tag {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(d)?;
+            if !is_valid_tag(&text) {
+                return Err(D::Error::custom(format!(
+                    "invalid tag `{text}`: expected `^\\w[\\w.-]{{0,127}}$`"
+                )));
+            }
+            Ok(Tag(text))
+        }
+    }
+
+    pub(super) fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let tags: Vec<String> = Vec::<Tag>::deserialize(d)?.into_iter().map(|t| t.0).collect();
+        let mut seen = BTreeSet::new();
+        for tag in &tags {
+            if !seen.insert(tag.as_str()) {
+                return Err(D::Error::custom(format!("tag `{tag}` is listed twice for one digest")));
+            }
+        }
+        Ok(tags)
+    }
 }
 
 /// Why an inventory document could not be read (a caller error, not a manifest finding).
@@ -124,6 +191,31 @@ mod tests {
         // Elsewhere the offending character's own column.
         assert_eq!(position("{\"repositories\": x}"), (1, 18));
         assert_eq!(position("{\n  \"repositories\": {},\n  \"extra\": 1}"), (3, 9));
+        // What the schema forbids, at the offending value (serde_json: just after it).
+        let digest = "{\"repositories\": {\"r.io/x\": {\n  \"sha256:600d\": {}}}}";
+        assert_eq!(position(digest), (2, 15));
+        let tag = format!(
+            "{{\"repositories\": {{\"r.io/x\": {{\"sha256:{}\":\n {{\"tags\": [\"bad tag!\"]}}}}}}}}",
+            "a".repeat(64)
+        );
+        assert_eq!(position(&tag), (2, 22));
+        let e = Inventory::from_json(&tag).unwrap_err();
+        assert!(e.message.contains("invalid tag `bad tag!`"), "{}", e.message);
+        let child = format!(
+            "{{\"repositories\": {{\"r.io/x\": {{\"sha256:{}\":\n {{\"children\": [\"sha256:A\"]}}}}}}}}",
+            "a".repeat(64)
+        );
+        assert_eq!(position(&child).0, 2);
+        let twice = format!(
+            "{{\"repositories\": {{\"r.io/x\": {{\"sha256:{}\": {{\"tags\": [\"a\", \"a\"]}}}}}}}}",
+            "a".repeat(64)
+        );
+        assert!(Inventory::from_json(&twice).unwrap_err().message.contains("twice"));
+        let ok = format!(
+            "{{\"repositories\": {{\"r.io/x\": {{\"sha256:{}\": {{\"tags\": [\"v1.0\", \"_x\"]}}}}}}}}",
+            "a".repeat(64)
+        );
+        assert!(Inventory::from_json(&ok).is_ok());
         let e = Inventory::from_json("").unwrap_err();
         assert_eq!(e.to_string(), "invalid inventory JSON at line 1, column 1: EOF while parsing a value");
     }
