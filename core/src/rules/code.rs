@@ -115,8 +115,8 @@ codes! {
     ThinImagesDirMissing = "thin-images-dir-missing", Error;
     /// A `promoter-manifest.yaml` under `manifests/` at the wrong depth.
     ThinManifestMisplaced = "thin-manifest-misplaced", Error;
-    /// A `promoter-manifest.yaml` under `images/`.
-    ThinManifestInImages = "thin-manifest-in-images", Error;
+    /// A `promoter-manifest.yaml` under `images/`: never read, as in the Go promoter.
+    ThinManifestInImages = "thin-manifest-in-images", Warning;
     /// A thin manifest without its `images/<x>/images.yaml`.
     ThinImagesFileMissing = "thin-images-file-missing", Error;
     /// A thin directory with no manifests.

@@ -4,9 +4,11 @@
 //! `thin-manifest-missing`, `thin-no-manifests`, and, per pair, `thin-images-file-missing` and
 //! `images-path-ignored`. The files themselves are found by [`crate::manifest::thin`].
 //!
-//! The Go promoter skips a `promoter-manifest.yaml` anywhere but `manifests/<x>/` (under `images/`
-//! silently, deeper with an error); both lose promotions, so both are errors here. One outside
-//! `manifests/` and `images/` is a warning, as Go's own fixtures treat such folders as ignored.
+//! The Go promoter walks only `manifests/`: a `promoter-manifest.yaml` nested deeper there makes
+//! it look for `images.yaml` in the wrong place and fail, so that is an error here
+//! (`thin-manifest-misplaced`). One under `images/` (the real k8s.io tree holds one) or
+//! anywhere else outside `manifests/` is never read by Go and never read here: a warning
+//! (`thin-manifest-in-images`, `thin-manifest-ignored`).
 
 use std::collections::BTreeSet;
 
@@ -44,9 +46,9 @@ pub(crate) fn check(files: &Files, dir: &ThinDir, layout: &Layout<'_>, out: &mut
             Placement::UnderImages => Diagnostic::new(
                 Code::ThinManifestInImages,
                 Location::whole(path),
-                "a promoter-manifest.yaml under `images/` is never read, so its promotions are lost",
+                "this promoter-manifest.yaml is under `images/`, so it is never read (as in the Go promoter)",
             )
-            .with_help("move it to `manifests/<x>/promoter-manifest.yaml`"),
+            .with_help("move it to `manifests/<x>/promoter-manifest.yaml` if it should promote, or remove it"),
             Placement::Misplaced => Diagnostic::new(
                 Code::ThinManifestMisplaced,
                 Location::whole(path),
@@ -63,9 +65,12 @@ pub(crate) fn check(files: &Files, dir: &ThinDir, layout: &Layout<'_>, out: &mut
         out.push(finding);
     }
     orphans(files, dir, layout, out);
-    // An ignored manifest does not count: a set of only those promotes nothing. Without
+    // An ignored manifest (outside `manifests/`) does not count: a set of only those promotes nothing. Without
     // `manifests/` the finding above already says there are none.
-    let seen_manifest = layout.placed.iter().any(|(_, place)| !matches!(place, Placement::Elsewhere));
+    let seen_manifest = layout
+        .placed
+        .iter()
+        .any(|(_, place)| !matches!(place, Placement::Elsewhere | Placement::UnderImages));
     if !seen_manifest && layout.has_manifests_dir {
         out.push(
             Diagnostic::new(
