@@ -48,7 +48,9 @@ pub(crate) fn check(files: &Files, dir: &ThinDir, layout: &Layout<'_>, out: &mut
                 Location::whole(path),
                 "this promoter-manifest.yaml is under `images/`, so it is never read (as in the Go promoter)",
             )
-            .with_help("move it to `manifests/<x>/promoter-manifest.yaml` if it should promote, or remove it"),
+            .with_help(
+                "move it to `manifests/<x>/promoter-manifest.yaml` if it should promote, or remove it",
+            ),
             Placement::Misplaced => Diagnostic::new(
                 Code::ThinManifestMisplaced,
                 Location::whole(path),
