@@ -258,7 +258,7 @@ impl<'a> Builder<'a> {
             }
             Some(Frame::Map { start, block, anchor, entries, .. }) => {
                 let span = Span::new(start, end(block, entries.last().map(|(_, v)| v)));
-                (Node { span, kind: NodeKind::Map(entries) }, anchor)
+                (Node { span, kind: NodeKind::Map(merge_keys(entries)?) }, anchor)
             }
             None => return Ok(()),
         };
@@ -322,6 +322,56 @@ impl<'a> Builder<'a> {
     }
 }
 
+fn is_merge_key(key: &Node<'_>) -> bool {
+    matches!(&key.kind, NodeKind::Scalar(text, Style::Plain) if text == "<<")
+}
+
+/// Resolves YAML merge keys (`<<: *anchor`, `<<: [*a, *b]`), which the Go promoter's YAML reader
+/// (yaml.v2) supports: the merged mappings' entries take the place of the `<<` entry. A key
+/// written in the mapping itself wins over a merged one, and among several merged mappings the
+/// first one that has a key wins (the YAML merge key specification; yaml.v2 agrees, except that
+/// it lets a merge overwrite an explicit key written before the `<<`). Merged nodes were counted
+/// when their alias was expanded, and are moved, not copied, so the node limit still holds.
+fn merge_keys<'a>(entries: Vec<(Node<'a>, Node<'a>)>) -> Result<Vec<(Node<'a>, Node<'a>)>, YamlError> {
+    if !entries.iter().any(|(key, _)| is_merge_key(key)) {
+        return Ok(entries);
+    }
+    let mut seen: std::collections::HashSet<String> = entries
+        .iter()
+        .filter(|(key, _)| !is_merge_key(key))
+        .filter_map(|(key, _)| key.as_scalar().map(str::to_owned))
+        .collect();
+    let not_a_mapping = |at: Span| YamlError::Syntax {
+        message: "the value of a merge key `<<` must be a mapping or a list of mappings".into(),
+        at,
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        if !is_merge_key(&key) {
+            out.push((key, value));
+            continue;
+        }
+        let maps = match value.kind {
+            NodeKind::Map(merged) => vec![merged],
+            NodeKind::Seq(items) => items
+                .into_iter()
+                .map(|item| match item.kind {
+                    NodeKind::Map(merged) => Ok(merged),
+                    _ => Err(not_a_mapping(item.span)),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(not_a_mapping(value.span)),
+        };
+        for (merged_key, merged_value) in maps.into_iter().flatten() {
+            let fresh = merged_key.as_scalar().is_none_or(|text| seen.insert(text.to_owned()));
+            if fresh {
+                out.push((merged_key, merged_value));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn depth_error(at: Span) -> YamlError {
     YamlError::Limit {
         limit: Limit::Depth,
@@ -380,6 +430,46 @@ mod tests {
             let p = index.position(&text, at.start);
             assert_eq!((p.line, p.column), (3, 1), "{ending:?}");
         }
+    }
+
+    fn keys_and_values(node: &Node<'_>) -> Vec<(String, String)> {
+        let NodeKind::Map(entries) = &node.kind else { panic!("{node:?}") };
+        entries
+            .iter()
+            .map(|(k, v)| (k.as_scalar().unwrap().to_owned(), v.as_scalar().unwrap_or("?").to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn merge_keys_merge_with_explicit_keys_first() {
+        let text =
+            "a: &a {x: 1, y: 2}\nb: &b {y: 3, z: 4}\nc: {<<: *a, x: 5}\nd: {<<: [*a, *b]}\ne: {'<<': *a}\n";
+        let root = parse(text).unwrap().unwrap();
+        let NodeKind::Map(entries) = &root.kind else { panic!() };
+        let pairs =
+            |l: &[(&str, &str)]| l.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(keys_and_values(&entries[2].1), pairs(&[("y", "2"), ("x", "5")]));
+        assert_eq!(keys_and_values(&entries[3].1), pairs(&[("x", "1"), ("y", "2"), ("z", "4")]));
+        // A quoted `<<` is an ordinary key.
+        let NodeKind::Map(quoted) = &entries[4].1.kind else { panic!() };
+        assert_eq!(quoted.len(), 1);
+        assert_eq!(quoted[0].0.as_scalar(), Some("<<"));
+        assert!(matches!(quoted[0].1.kind, NodeKind::Map(_)));
+    }
+
+    #[test]
+    fn a_merge_key_needs_mappings_and_stays_under_the_node_limit() {
+        assert!(matches!(parse("a: {<<: 1}\n"), Err(YamlError::Syntax { .. })));
+        assert!(matches!(parse("a: &a [1]\nb: {<<: *a}\n"), Err(YamlError::Syntax { .. })));
+        let mut text =
+            String::from("a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x, k9: x}\n");
+        for i in 0..9 {
+            let prev = if i == 0 { "a".to_string() } else { format!("b{}", i - 1) };
+            let items: Vec<String> = (0..10).map(|j| format!("m{j}: {{<<: *{prev}}}")).collect();
+            text.push_str(&format!("b{i}: &b{i} {{{}}}\n", items.join(", ")));
+        }
+        let result = parse(&text);
+        assert!(matches!(result, Err(YamlError::Limit { limit: Limit::Nodes, .. })), "{result:?}");
     }
 
     #[test]
