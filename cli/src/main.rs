@@ -8,6 +8,7 @@
 
 mod commands;
 mod display;
+mod git;
 mod input;
 mod planning;
 mod render;

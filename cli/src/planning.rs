@@ -54,3 +54,34 @@ pub(crate) fn read_inventory(path: &str) -> Result<Inventory, PlanningError> {
 pub(crate) fn load_paths<P: AsRef<str>>(paths: &[P]) -> Result<ManifestSet, PlanningError> {
     Ok(cip_core::load(read_paths(paths)?))
 }
+
+/// The delta base of `cip plan` and `cip promote`: manifests from files (`--base PATH`) or as
+/// of a git revision of the repository holding the manifests (`--base-rev REV`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct BaseArgs {
+    /// Manifests as of the last promotion (file or thin directory; repeatable): plan only the
+    /// digests added or whose tags changed since then.
+    #[arg(long, value_name = "PATH", conflicts_with = "base_rev")]
+    pub base: Vec<String>,
+    /// The manifests as of git revision REV of the repository holding them are the base (as
+    /// --base, read with `git show REV:PATH`); a path that did not exist at REV has an empty
+    /// base. Needs `git`.
+    #[arg(long, value_name = "REV")]
+    pub base_rev: Option<String>,
+}
+
+impl BaseArgs {
+    /// The base manifest set, if any, for the manifests at `paths`.
+    pub(crate) fn load<P: AsRef<str>>(&self, paths: &[P]) -> anyhow::Result<Option<ManifestSet>> {
+        use anyhow::Context;
+        if let Some(rev) = &self.base_rev {
+            let input = crate::git::read_paths_at(rev, paths)
+                .with_context(|| format!("reading the base manifests at revision {rev}"))?;
+            return Ok(Some(cip_core::load(input)));
+        }
+        if self.base.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(load_paths(&self.base).context("reading the --base manifests")?))
+    }
+}

@@ -23,10 +23,8 @@ pub(crate) struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: PlanFormat,
-    /// Manifests as of the last promotion (file or thin directory; repeatable): plan only the
-    /// digests added or whose tags changed since then.
-    #[arg(long, value_name = "PATH")]
-    base: Vec<String>,
+    #[command(flatten)]
+    base: planning::BaseArgs,
     /// Any error blocks every action, not only the edges it concerns.
     #[arg(long)]
     strict: bool,
@@ -47,10 +45,9 @@ pub(crate) fn color(human: bool) -> bool {
 
 /// Runs `cip plan`.
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    let base = (!args.base.is_empty()).then_some(args.base.as_slice());
     let options = PlanOptions { strict: args.strict };
     let set = planning::load_paths(&args.paths).context("reading manifests")?;
-    let base = base.map(planning::load_paths).transpose().context("reading the --base manifests")?;
+    let base = args.base.load(&args.paths)?;
     let inventory = match &args.inventory {
         Some(file) => planning::read_inventory(file)?,
         None => super::online::read(&args.online, super::online::Read::Plan(&set))?,

@@ -45,6 +45,9 @@ pub(crate) struct PromoteArgs {
     /// before mounting it (a mount moves no bytes and is otherwise not read).
     #[arg(long)]
     pub verify_mounts: bool,
+    /// The delta base: --base PATH or --base-rev REV.
+    #[command(flatten)]
+    pub base: crate::planning::BaseArgs,
     /// How registries are reached: credentials, insecure hosts, rates, timeouts, verbosity.
     #[command(flatten)]
     pub online: super::online::OnlineArgs,
@@ -71,10 +74,11 @@ pub(crate) fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
     args.online.init_tracing();
     let options = options(&args)?;
     let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
+    let base = args.base.load(&args.paths)?;
     let human = args.format == PromoteFormat::Human;
     let observer: &dyn Observer = if human && display::wanted() { &display::PromoteDisplay } else { &Quiet };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let outcome = runtime.block_on(promote::run(input, &options, observer))?;
+    let outcome = runtime.block_on(promote::run_delta(input, base.as_ref(), &options, observer))?;
     {
         let mut err = std::io::stderr().lock();
         for note in &outcome.read_notes {

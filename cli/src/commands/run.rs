@@ -7,11 +7,12 @@
 //! | `--parse-only` | `cip lint F\|D` |
 //! | `--snapshot R [--snapshot-tag T] [--minimal-snapshot] [--output O]` | `cip snapshot ... R` |
 //! | `--manifest-based-snapshot-of R` + manifests | `cip snapshot --from-manifests R ...` |
+//! | `--use-prow-manifest-diff`, `--manifest-diff-since=D` | `cip promote --base-rev REV ...` |
 //!
 //! Flags are parsed by hand rather than with clap because Go's `flag`/cobra syntax differs:
 //! single-dash long flags (`-manifest`), and booleans written `--confirm=false`. Flags of the Go
-//! promoter that cip does not implement (signing, vulnerability checks, manifest diffs, service
-//! account switches) are refused with a message, never silently ignored.
+//! promoter that cip does not implement (signing, vulnerability checks, service account
+//! switches) are refused with a message, never silently ignored.
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -38,11 +39,13 @@ const VALUE_FLAGS: &[&str] = &[
     "output",
     "output-format",
     "manifest-based-snapshot-of",
+    "manifest-diff-since",
     "verbosity",
     "v",
 ];
 /// Boolean flags cip implements (`dry-run` is checked against `--confirm`).
-const BOOL_FLAGS: &[&str] = &["confirm", "parse-only", "minimal-snapshot", "strict", "dry-run"];
+const BOOL_FLAGS: &[&str] =
+    &["confirm", "parse-only", "minimal-snapshot", "strict", "dry-run", "use-prow-manifest-diff"];
 /// Refused flags whose value can mean "off" (what cip does anyway): booleans set to false, and
 /// these value flags at their off value.
 const REFUSED_BOOLS: &[&str] = &["sign", "use-service-account", "json-log-summary", "audit"];
@@ -98,7 +101,10 @@ Go promoter flags (single or double dash; booleans as --flag or --flag=true|fals
   --certificate-identity-regexp, --certificate-oidc-issuer-regexp, --max-signature-ops,
   --max-signature-copies       refused: cip does not sign (sign with cosign after promotion)
   --vuln-severity-threshold N  refused for N >= 0: cip does not scan for vulnerabilities
-  --use-prow-manifest-diff, --manifest-diff-since  see `cip plan --base`
+  --use-prow-manifest-diff      `cip promote --base-rev REV`: REV is $PULL_BASE_SHA when $JOB_TYPE is
+                               presubmit or batch, HEAD^ when postsubmit (needs git)
+  --manifest-diff-since D      `cip promote --base-rev REV`: REV is the parent of the oldest commit
+                               newer than D (`14 days`, 14d, 36h); no commit: no base (needs git)
   --threads N                  refused: use `cip promote --jobs N`
   --json-log-summary           refused: use `cip promote --format json`
   --use-service-account, --key-files, --snapshot-service-account  refused: credentials come from
@@ -122,8 +128,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("max-signature-ops", "cip does not sign images"),
     ("max-signature-copies", "cip does not copy signatures"),
     ("vuln-severity-threshold", "cip does not scan for vulnerabilities"),
-    ("use-prow-manifest-diff", "plan the delta with `cip plan --base PATH` instead"),
-    ("manifest-diff-since", "use `cip plan --base PATH` with the manifests of that date instead"),
     ("threads", "cip bounds parallelism itself; use `cip promote --jobs N`"),
     ("json-log-summary", "use `cip promote --format json`"),
     ("use-service-account", "cip honours each registry's service-account field from the manifest"),
@@ -256,11 +260,47 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
             if flag("strict") {
                 argv.push("--strict".to_owned());
             }
+            if let Some(rev) = manifest_diff_base(go, &paths)? {
+                argv.extend(["--base-rev".to_owned(), rev]);
+            }
             argv.extend(verbose);
         }
         argv.extend(paths);
     }
     Ok(argv)
+}
+
+/// The git revision `--use-prow-manifest-diff` or `--manifest-diff-since` diffs against (as the Go
+/// promoter does): Prow's `PULL_BASE_SHA` for presubmit and batch jobs, `HEAD^` for postsubmit;
+/// the parent of the oldest commit newer than the duration. `None`: no delta (everything).
+fn manifest_diff_base(go: &GoFlags, paths: &[String]) -> anyhow::Result<Option<String>> {
+    let prow = go.bools.get("use-prow-manifest-diff").copied().unwrap_or(false);
+    let since = go.values.get("manifest-diff-since");
+    if prow && since.is_some() {
+        bail!("--use-prow-manifest-diff and --manifest-diff-since both choose the diff base: give one");
+    }
+    if prow {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        return match env("JOB_TYPE").as_deref() {
+            Some("presubmit" | "batch") => match env("PULL_BASE_SHA") {
+                Some(sha) => Ok(Some(sha.trim().to_owned())),
+                None => bail!(
+                    "--use-prow-manifest-diff in a presubmit or batch job needs PULL_BASE_SHA (set by Prow) to diff against; set it, or use `cip promote --base-rev REV`"
+                ),
+            },
+            Some("postsubmit") => Ok(Some("HEAD^".to_owned())),
+            Some(other) => bail!(
+                "--use-prow-manifest-diff: JOB_TYPE={other} is not presubmit, batch or postsubmit; use `cip promote --base-rev REV` outside Prow"
+            ),
+            None => bail!(
+                "--use-prow-manifest-diff needs JOB_TYPE (presubmit, batch or postsubmit; set by Prow) to choose the diff base; outside Prow use `cip promote --base-rev REV`"
+            ),
+        };
+    }
+    match (since, paths.first()) {
+        (Some(since), Some(path)) => crate::git::rev_since(path, since),
+        _ => Ok(None),
+    }
 }
 
 /// `-verbosity=N` (Go, until 2020: 0 fatal only ... 2 default ... 3 everything) and klog's `-v=N`
@@ -360,7 +400,7 @@ mod tests {
 
     #[test]
     fn unimplemented_flags_are_refused() {
-        for refused in ["--sign", "--vuln-severity-threshold=2", "--threads=10", "--use-prow-manifest-diff"] {
+        for refused in ["--sign", "--vuln-severity-threshold=2", "--threads=10"] {
             let err = cip(&["--manifest=m.yaml", refused]).unwrap_err().to_string();
             assert!(err.contains("does not implement"), "{refused}: {err}");
         }

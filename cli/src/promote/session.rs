@@ -158,13 +158,25 @@ pub async fn run(
     options: &PromoteOptions,
     observer: &dyn Observer,
 ) -> Result<PromoteOutcome, PromoteError> {
+    run_delta(input, None, options, observer).await
+}
+
+/// [`run`] with a delta base (`cip promote --base`, `--base-rev`): only digests new in a
+/// destination since `base`, or whose tag list changed there, are planned
+/// ([`cip_core::plan::plan_delta`]).
+pub async fn run_delta(
+    input: Input,
+    base: Option<&ManifestSet>,
+    options: &PromoteOptions,
+    observer: &dyn Observer,
+) -> Result<PromoteOutcome, PromoteError> {
     let set = cip_core::load(input);
     let known = |d: &String| set.manifests.iter().flat_map(|m| &m.registries).any(|r| &r.name.value == d);
     if let Some(unknown) = options.dest.iter().find(|d| !known(d)) {
         return Err(PromoteError::UnknownDest(unknown.clone()));
     }
     let connection = Connection::for_set(&set, &options.registry)?;
-    run_on(&connection, set, options, observer).await
+    run_on_delta(&connection, set, base, options, observer).await
 }
 
 /// Runs a promotion of a loaded manifest set over an open connection (its stores and reader):
@@ -172,6 +184,17 @@ pub async fn run(
 pub async fn run_on(
     connection: &Connection,
     set: ManifestSet,
+    options: &PromoteOptions,
+    observer: &dyn Observer,
+) -> Result<PromoteOutcome, PromoteError> {
+    run_on_delta(connection, set, None, options, observer).await
+}
+
+/// [`run_on`] with a delta base (see [`run_delta`]).
+pub async fn run_on_delta(
+    connection: &Connection,
+    set: ManifestSet,
+    base: Option<&ManifestSet>,
     options: &PromoteOptions,
     observer: &dyn Observer,
 ) -> Result<PromoteOutcome, PromoteError> {
@@ -183,7 +206,8 @@ pub async fn run_on(
         return Err(PromoteError::Read(error.clone()));
     }
     observer.phase(Phase::Planning);
-    let plan = cip_core::plan::plan(&set, &read.inventory, &PlanOptions { strict: options.strict });
+    let plan =
+        cip_core::plan::plan_delta(&set, base, &read.inventory, &PlanOptions { strict: options.strict });
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);
