@@ -286,6 +286,12 @@ fn run_use_prow_manifest_diff_uses_head_parent_or_pull_base_sha() {
     assert_eq!(off.status.code(), Some(0), "{}", text(&off));
     assert_eq!(stdout(&off), stdout(&cip(root, &["promote", "plain.yaml"])));
 
+    let both = run(&[("JOB_TYPE", "postsubmit")], &["--use-prow-manifest-diff", "--manifest-diff-since=1d"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+    assert!(text(&both).contains("give one"), "{}", text(&both));
+    let lint = run(&[("JOB_TYPE", "postsubmit")], &["--use-prow-manifest-diff", "--parse-only"]);
+    assert!(text(&lint).contains("apply to promotions only"), "{}", text(&lint));
+
     let missing = run(&[], &["--use-prow-manifest-diff"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing).contains("needs JOB_TYPE"), "{}", text(&missing));

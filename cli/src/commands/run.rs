@@ -343,6 +343,9 @@ fn warnings(go: &GoFlags) -> Vec<String> {
     if !promoting && flag("strict") {
         out.push("note: --strict applies to promotions only (ignored here)".to_owned());
     }
+    if !promoting && (flag("use-prow-manifest-diff") || go.values.contains_key("manifest-diff-since")) {
+        out.push("note: the manifest-diff flags apply to promotions only (ignored here)".to_owned());
+    }
     if flag("parse-only") && (go.values.contains_key("verbosity") || go.values.contains_key("v")) {
         out.push("note: --parse-only logs nothing, so the log level has no effect".to_owned());
     }
