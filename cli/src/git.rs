@@ -2,7 +2,8 @@
 //! that holds the manifests, in the same [`Input`] shape [`crate::input`] builds from disk (same
 //! shown paths, so diagnostics and base pairing work unchanged).
 //!
-//! This runs the `git` binary (`git -C <dir> show REV:./<path>`, `git ls-tree -r -z REV`) rather
+//! This runs the `git` binary (`git -C <dir> show REV:./<path>` for a file; for a thin directory
+//! `git ls-tree -r -z REV` and one `git cat-file --batch` for its manifests) rather
 //! than linking `gix`: no new heavy dependency in the binary, `git` is what CI jobs (Prow, GitHub
 //! Actions) already have, and revisions (`HEAD^`, `origin/main`, abbreviated SHAs, `@{1}`) mean
 //! exactly what they mean to the user's own git, with the same configuration and worktrees.
