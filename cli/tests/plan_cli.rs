@@ -135,7 +135,11 @@ fn plan_vectors_through_the_cli() {
 fn bad_inventory_is_a_usage_error_with_a_position() {
     let dir = vectors_dir().join("copy-new-digest");
     let tmp = std::env::temp_dir().join(format!("cip-plan-cli-{}.json", std::process::id()));
-    fs::write(&tmp, "{\"repositories\": {\n  \"a/b\": {\"sha256:x\": {\"tagz\": []}}\n}}\n").expect("write");
+    // A valid digest, so that the unknown `tagz` key is the first problem (invalid digests are
+    // reported too, see the core's inventory tests).
+    let digest = format!("sha256:{}", "a".repeat(64));
+    fs::write(&tmp, format!("{{\"repositories\": {{\n  \"a/b\": {{\"{digest}\": {{\"tagz\": []}}}}\n}}}}\n"))
+        .expect("write");
     let args = strings(&["plan", "--inventory", tmp.to_str().expect("utf-8"), "input/promoter.yaml"]);
     let out = cip(&dir, &args);
     let _ = fs::remove_file(&tmp);
