@@ -38,6 +38,16 @@ pub(crate) enum PlanningError {
     },
 }
 
+impl PlanningError {
+    /// The file the error is about.
+    pub(crate) fn path(&self) -> &str {
+        match self {
+            PlanningError::Input(error) => error.path(),
+            PlanningError::Read { path, .. } | PlanningError::Inventory { path, .. } => path,
+        }
+    }
+}
+
 /// Reads an inventory JSON document; a syntax or shape error names the file, line and column.
 pub(crate) fn read_inventory(path: &str) -> Result<Inventory, PlanningError> {
     let text =

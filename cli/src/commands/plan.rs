@@ -46,10 +46,22 @@ pub(crate) fn color(human: bool) -> bool {
 /// Runs `cip plan`.
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let options = PlanOptions { strict: args.strict };
-    let set = planning::load_paths(&args.paths).context("reading manifests")?;
+    let set = planning::load_paths(&args.paths);
+    let inventory = args.inventory.as_deref().map(planning::read_inventory);
+    if args.format == PlanFormat::Json {
+        // Tools reading JSON get the plan's shape with the error in it, never nothing; the exit
+        // code stays 2.
+        let failed = [set.as_ref().err(), inventory.as_ref().and_then(|i| i.as_ref().err())];
+        if let Some(error) = failed.into_iter().flatten().next() {
+            let mut plan = cip_core::Plan::default();
+            plan.diagnostics.push(crate::render::read_error(&error.to_string(), error.path()));
+            std::io::stdout().lock().write_all(plan.to_json().as_bytes()).context("writing output")?;
+        }
+    }
+    let set = set.context("reading manifests")?;
     let base = args.base.load(&args.paths)?;
-    let inventory = match &args.inventory {
-        Some(file) => planning::read_inventory(file)?,
+    let inventory = match inventory {
+        Some(read) => read?,
         None => super::online::read(&args.online, super::online::Read::Plan(&set))?,
     };
     let plan = cip_core::plan::plan_delta(&set, base.as_ref(), &inventory, &options);

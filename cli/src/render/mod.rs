@@ -38,50 +38,16 @@ pub(crate) fn json(report: &LintReport) -> String {
     cip_core::wire::pretty_json(report)
 }
 
-/// The lint JSON shape for a run that could not read its input: the error as the one diagnostic
-/// (code `read-error`, at line 1 of the path), so tools never get empty output.
+/// A PATH that could not be read, as a finding (`read-error`, located at the path as a whole),
+/// so that JSON output keeps its shape: tools never get empty output.
+pub(crate) fn read_error(message: &str, path: &str) -> cip_core::Diagnostic {
+    cip_core::Diagnostic::new(cip_core::Code::ReadError, cip_core::Location::whole(path), message)
+}
+
+/// The lint JSON for a run that could not read its input: the error as its one finding.
 pub(crate) fn read_error_json(message: &str, path: &str) -> String {
-    // Field order as the core's diagnostics print them.
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct ReadError<'a> {
-        severity: &'a str,
-        code: &'a str,
-        message: &'a str,
-        file: &'a str,
-        line: u32,
-        column: u32,
-        end_line: u32,
-        end_column: u32,
-        column_utf16: u32,
-        end_column_utf16: u32,
-        span: Span,
-    }
-    #[derive(serde::Serialize)]
-    struct Span {
-        start: u32,
-        end: u32,
-    }
-    #[derive(serde::Serialize)]
-    struct Report<'a> {
-        diagnostics: [ReadError<'a>; 1],
-        summary: cip_core::Summary,
-    }
-    let diagnostic = ReadError {
-        severity: "error",
-        code: "read-error",
-        message,
-        file: path,
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 1,
-        column_utf16: 1,
-        end_column_utf16: 1,
-        span: Span { start: 0, end: 0 },
-    };
     let summary = cip_core::Summary { errors: 1, ..cip_core::Summary::default() };
-    cip_core::wire::pretty_json(&Report { diagnostics: [diagnostic], summary })
+    json(&LintReport { diagnostics: vec![read_error(message, path)], summary })
 }
 
 struct Paint(bool);

@@ -129,6 +129,10 @@ codes! {
     ThinManifestIgnored = "thin-manifest-ignored", Warning;
     /// `imagesPath` pointing elsewhere than where the images are read from.
     ImagesPathIgnored = "images-path-ignored", Warning;
+    /// A PATH argument that cannot be read (missing, not text, a directory where a file is
+    /// needed). Made by the front ends that read files, so that their JSON output always has
+    /// the report's shape.
+    ReadError = "read-error", Error;
     /// Planning: the digest is not in the source repository.
     Lost = "lost", Error;
     /// Planning: the destination tag points at another digest.
