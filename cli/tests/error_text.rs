@@ -77,19 +77,26 @@ async fn a_layout_error_names_the_layout_and_the_operation() {
 }
 
 /// `--format json` never prints nothing: a PATH or inventory that cannot be read comes out as the
-/// plan's JSON shape with one `read-error` finding naming it (exit 2), as `cip lint` does.
+/// command's JSON shape (plan, promote, audit) with one `read-error` finding naming it (exit 2), as
+/// `cip lint` does.
 #[test]
-fn plan_json_keeps_its_shape_when_a_path_cannot_be_read() {
+fn json_keeps_its_shape_when_a_path_cannot_be_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     for args in [
         vec!["plan", "--format", "json", "--inventory", "inv.json", "missing.yaml"],
         vec!["plan", "--format", "json", "--inventory", "missing-inventory.json", "m.yaml"],
+        vec!["promote", "--format", "json", "missing.yaml"],
+        vec!["audit", "--format", "json", "--inventory", "inv.json", "missing.yaml"],
     ] {
         std::fs::write(dir.path().join("m.yaml"), "registries: []\n").expect("write");
         let out = cip(dir.path(), &args);
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-        assert_eq!(plan["actions"], serde_json::json!([]));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        // `cip promote` wraps the plan (`{"plan": ...}`); `cip audit` has no actions.
+        let plan = if args[0] == "promote" { &json["plan"] } else { &json };
+        if args[0] != "audit" {
+            assert_eq!(plan["actions"], serde_json::json!([]));
+        }
         let finding = &plan["diagnostics"][0];
         assert_eq!(finding["code"], "read-error", "{plan:#}");
         let missing = args.iter().find(|a| a.starts_with("missing")).expect("a missing path");

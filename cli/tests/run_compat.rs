@@ -152,6 +152,8 @@ fn off_values_are_accepted() {
         "-dry-run=T",
         "--strict",
         "--max-image-size=2048",
+        // Mapped: Go's worker count becomes `--jobs` (a promotion's; lint has none).
+        "--threads=10",
     ] {
         let out = f.cip(&["run", "--manifest=promote.yaml", "--parse-only", off]);
         assert_exit(&out, 0);
@@ -165,7 +167,6 @@ fn off_values_are_accepted() {
         ("--use-service-account=true", "service-account"),
         ("--sign", "sign"),
         ("--key-files=a.json", "credentials"),
-        ("--threads=10", "--jobs"),
         ("-manifest-dir=.", "removed from the Go promoter"),
     ] {
         let out = f.cip(&["run", "--manifest=promote.yaml", "--parse-only", on]);

@@ -27,7 +27,17 @@ pub(crate) struct AuditArgs {
 
 /// Runs `cip audit`.
 pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
-    let set = planning::load_paths(&args.paths).context("reading manifests")?;
+    let set = match planning::load_paths(&args.paths) {
+        Ok(set) => set,
+        Err(error) if args.format == PlanFormat::Json => {
+            // Tools reading JSON get the audit's shape with the error in it, never nothing; exit 2.
+            let mut report = cip_core::audit::AuditReport::default();
+            report.diagnostics.push(crate::render::read_error(&error.to_string(), error.path()));
+            std::io::stdout().lock().write_all(report.to_json().as_bytes()).context("writing output")?;
+            return Err(error).context("reading manifests");
+        }
+        Err(error) => return Err(error).context("reading manifests"),
+    };
     let inventory = match &args.inventory {
         Some(file) => planning::read_inventory(file)?,
         None => super::online::read(&args.online, super::online::Read::Audit(&set))?,

@@ -73,7 +73,18 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
 pub(crate) fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
     args.online.init_tracing();
     let options = options(&args)?;
-    let input = crate::input::read_paths(&args.paths).context("reading manifests")?;
+    let input = match crate::input::read_paths(&args.paths) {
+        Ok(input) => input,
+        Err(error) if args.format == PromoteFormat::Json => {
+            // Tools reading JSON get `{"plan": ...}` with the error in it, never nothing; exit 2.
+            let mut plan = cip_core::Plan::default();
+            plan.diagnostics.push(crate::render::read_error(&error.to_string(), error.path()));
+            let text = cip_core::wire::pretty_json(&serde_json::json!({ "plan": plan }));
+            std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+            return Err(error).context("reading manifests");
+        }
+        Err(error) => return Err(error).context("reading manifests"),
+    };
     let base = args.base.load(&args.paths)?;
     let human = args.format == PromoteFormat::Human;
     let observer: &dyn Observer = if human && display::wanted() { &display::PromoteDisplay } else { &Quiet };

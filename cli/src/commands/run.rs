@@ -42,6 +42,7 @@ const VALUE_FLAGS: &[&str] = &[
     "manifest-diff-since",
     "verbosity",
     "v",
+    "threads",
 ];
 /// Boolean flags cip implements (`dry-run` is checked against `--confirm`).
 const BOOL_FLAGS: &[&str] =
@@ -58,7 +59,6 @@ const REFUSED_VALUES: &[(&str, IsOff)] = &[
     ("snapshot-service-account", str::is_empty),
     ("certificate-identity-regexp", str::is_empty),
     ("certificate-oidc-issuer-regexp", str::is_empty),
-    ("threads", |_| false),
     ("signer-account", |_| false),
     ("certificate-identity", |_| false),
     ("certificate-oidc-issuer", |_| false),
@@ -105,7 +105,7 @@ Go promoter flags (single or double dash; booleans as --flag or --flag=true|fals
                                presubmit or batch, HEAD^ when postsubmit (needs git)
   --manifest-diff-since D      `cip promote --base-rev REV`: REV is the parent of the oldest commit
                                newer than D (`14 days`, 14d, 36h); no commit: no base (needs git)
-  --threads N                  refused: use `cip promote --jobs N`
+  --threads N                  `cip promote --jobs N` (images promoted in parallel)
   --json-log-summary           refused: use `cip promote --format json`
   --use-service-account, --key-files, --snapshot-service-account  refused: credentials come from
                                application default credentials and the manifests' service-account
@@ -128,7 +128,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("max-signature-ops", "cip does not sign images"),
     ("max-signature-copies", "cip does not copy signatures"),
     ("vuln-severity-threshold", "cip does not scan for vulnerabilities"),
-    ("threads", "cip bounds parallelism itself; use `cip promote --jobs N`"),
     ("json-log-summary", "use `cip promote --format json`"),
     ("use-service-account", "cip honours each registry's service-account field from the manifest"),
     ("key-files", "use Google application default credentials (GOOGLE_APPLICATION_CREDENTIALS)"),
@@ -259,6 +258,10 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
             }
             if flag("strict") {
                 argv.push("--strict".to_owned());
+            }
+            if let Some(threads) = value("threads") {
+                // The Go promoter's worker count; cip's is images in parallel.
+                argv.extend(["--jobs".to_owned(), threads]);
             }
             if let Some(rev) = manifest_diff_base(go, &paths)? {
                 argv.extend(["--base-rev".to_owned(), rev]);
@@ -403,7 +406,7 @@ mod tests {
 
     #[test]
     fn unimplemented_flags_are_refused() {
-        for refused in ["--sign", "--vuln-severity-threshold=2", "--threads=10"] {
+        for refused in ["--sign", "--vuln-severity-threshold=2", "--certificate-identity=x"] {
             let err = cip(&["--manifest=m.yaml", refused]).unwrap_err().to_string();
             assert!(err.contains("does not implement"), "{refused}: {err}");
         }
@@ -417,6 +420,7 @@ mod tests {
         assert_eq!(cip(&["-verbosity=2", "-manifest=m.yaml"]).unwrap(), "cip promote -v m.yaml");
         assert_eq!(cip(&["-verbosity=1", "-manifest=m.yaml"]).unwrap(), "cip promote m.yaml");
         assert_eq!(cip(&["-v=2", "-manifest=m.yaml", "-strict"]).unwrap(), "cip promote --strict -vv m.yaml");
+        assert_eq!(cip(&["-manifest=m.yaml", "-threads=10"]).unwrap(), "cip promote --jobs 10 m.yaml");
         assert_eq!(
             cip(&["--manifest=m.yaml", "--thin-manifest-dir=d", "--dry-run"]).unwrap(),
             "cip promote m.yaml"
