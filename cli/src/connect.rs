@@ -13,7 +13,7 @@ use cip_core::ManifestSet;
 
 use crate::read::{self, ReadOutcome, RepoNeeds};
 use crate::registry::auth::Credential;
-use crate::registry::stats::{Stats, StatsSnapshot};
+use crate::registry::stats::Stats;
 use crate::registry::{ClientConfig, RegistryClient};
 use crate::store::{Stores, locate};
 
@@ -141,11 +141,6 @@ impl Connection {
     /// The stores, one per host or layout.
     pub fn stores(&self) -> &Stores {
         &self.stores
-    }
-
-    /// Counters of the run so far (requests, retries, repositories read).
-    pub fn stats(&self) -> StatsSnapshot {
-        self.client.stats().snapshot()
     }
 
     /// The live counters, for a progress display running beside a read.

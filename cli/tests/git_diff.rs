@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 use cip_testkit::copy_dir;
 use serde_json::Value;
 
-const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
-const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
+const HELLO: &str = cip_testkit::STAGING_HELLO;
+const PLAIN: &str = cip_testkit::STAGING_PLAIN;
 
 fn cip_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cip"));

@@ -8,10 +8,10 @@ use std::process::Command;
 use cip::promote::{self, PromoteOptions, Quiet, Report};
 use cip::{Connection, Layout, RegistryOptions, Store};
 use cip_core::{Input, Plan, SourceFile};
-use cip_testkit::copy_dir;
+use cip_testkit::{copy_dir, layout_promotion, staging_layout};
 
-const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
-const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
+const HELLO: &str = cip_testkit::STAGING_HELLO;
+const PLAIN: &str = cip_testkit::STAGING_PLAIN;
 
 /// A temporary directory holding a copy of `examples/staging` and a manifest promoting it.
 struct Fixture {
@@ -21,14 +21,8 @@ struct Fixture {
 impl Fixture {
     fn new(hello_tags: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
-        let staging = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/staging");
-        copy_dir(&staging, &dir.path().join("staging"));
-        let root = dir.path().display();
-        let yaml = format!(
-            "registries:\n- name: oci:{root}/staging\n  src: true\n- name: oci:{root}/prod\nimages:\n\
-             - name: hello\n  dmap:\n    \"{HELLO}\": [{hello_tags}]\n\
-             - name: plain\n  dmap:\n    \"{PLAIN}\": [\"1.0\"]\n"
-        );
+        staging_layout(dir.path());
+        let yaml = layout_promotion(dir.path(), hello_tags);
         std::fs::write(dir.path().join("promote.yaml"), yaml).expect("write manifest");
         Fixture { dir }
     }
@@ -166,8 +160,7 @@ async fn a_tag_move_is_refused_and_nothing_else_is_blocked() {
 #[test]
 fn dest_restricts_a_run_to_one_mirror() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let staging = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/staging");
-    copy_dir(&staging, &dir.path().join("staging"));
+    staging_layout(dir.path());
     let root = dir.path().display();
     let yaml = format!(
         "registries:\n- name: oci:{root}/staging\n  src: true\n- name: oci:{root}/east\n- name: oci:{root}/west\n\

@@ -10,10 +10,9 @@ use std::time::{Duration, SystemTime};
 use cip::promote::{self, PromoteOptions, Quiet};
 use cip::{Connection, Layout, RegistryOptions};
 use cip_core::{Input, SourceFile};
-use cip_testkit::copy_dir;
+use cip_testkit::{layout_promotion, staging_layout};
 
-const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
-const PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
+const HELLO: &str = cip_testkit::STAGING_HELLO;
 /// A pid that is not this test's (Linux pids stay below 2^22).
 const OTHER_PID: u32 = 4_194_400;
 
@@ -21,14 +20,8 @@ const OTHER_PID: u32 = 4_194_400;
 /// created (the state a killed first promotion leaves).
 fn fixture() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let staging = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/staging");
-    copy_dir(&staging, &dir.path().join("staging"));
-    let root = dir.path().display();
-    let yaml = format!(
-        "registries:\n- name: oci:{root}/staging\n  src: true\n- name: oci:{root}/prod\nimages:\n\
-         - name: hello\n  dmap:\n    \"{HELLO}\": [\"v1\"]\n\
-         - name: plain\n  dmap:\n    \"{PLAIN}\": [\"1.0\"]\n"
-    );
+    staging_layout(dir.path());
+    let yaml = layout_promotion(dir.path(), "\"v1\"");
     let manifest = dir.path().join("promote.yaml");
     std::fs::write(&manifest, yaml).expect("write manifest");
     std::fs::create_dir_all(dir.path().join("prod/blobs/sha256")).expect("mkdir");

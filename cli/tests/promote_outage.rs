@@ -164,7 +164,7 @@ async fn budget_run() {
     assert!(!report.has_failures(), "no image fails because of the restart:\n{}", report.to_human());
     assert_eq!(report.summary.done, images.len());
     assert!(restarted.duration_since(stopped_at) >= OUTAGE, "the registry was down for the whole outage");
-    let stats = connection.stats();
+    let stats = connection.counters().snapshot();
     assert!(stats.retries > 0, "requests met the outage and were retried: {stats:?}");
     assert_all_promoted(&*dest.lock().await, &images).await;
 }

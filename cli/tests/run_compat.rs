@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use cip_testkit::copy_dir;
 
-const HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
+const HELLO: &str = cip_testkit::STAGING_HELLO;
 
 /// A temporary directory with a copy of `examples/staging` and `promote.yaml` promoting one of
 /// its images into `prod`.

@@ -372,6 +372,7 @@ impl EngineOptions {
             registry: self.registry()?,
             progress_every: PROGRESS_EVERY,
             verify_mounts: self.verify_mounts,
+            base: None,
         })
     }
 

@@ -155,7 +155,7 @@ fn finish(outcome: ReadOutcome, connection: &Connection) -> anyhow::Result<Inven
     for error in &partial {
         let _ = writeln!(err, "cip: warning: {error}");
     }
-    let s = connection.stats();
+    let s = connection.counters().snapshot();
     tracing::info!(
         repositories = s.repositories_done,
         requests = s.requests,

@@ -66,6 +66,7 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
         registry: args.online.registry_options()?,
         progress_every: Duration::from_millis(200),
         verify_mounts: args.verify_mounts,
+        base: args.base.load(&args.paths)?,
     })
 }
 
@@ -85,11 +86,10 @@ pub(crate) fn run(args: PromoteArgs) -> anyhow::Result<ExitStatus> {
         }
         Err(error) => return Err(error).context("reading manifests"),
     };
-    let base = args.base.load(&args.paths)?;
     let human = args.format == PromoteFormat::Human;
     let observer: &dyn Observer = if human && display::wanted() { &display::PromoteDisplay } else { &Quiet };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let outcome = runtime.block_on(promote::run_delta(input, base.as_ref(), &options, observer))?;
+    let outcome = runtime.block_on(promote::run(input, &options, observer))?;
     {
         let mut err = std::io::stderr().lock();
         for note in &outcome.read_notes {

@@ -20,7 +20,4 @@ pub(crate) mod verify;
 pub use execute::Limits;
 pub use progress::Progress;
 pub use report::{ActionReport, Outcome, Report, ReportSummary};
-pub use session::{
-    Observer, Phase, PromoteError, PromoteOptions, PromoteOutcome, Quiet, run, run_delta, run_on,
-    run_on_delta,
-};
+pub use session::{Observer, Phase, PromoteError, PromoteOptions, PromoteOutcome, Quiet, run, run_on};

@@ -40,6 +40,10 @@ pub struct PromoteOptions {
     /// from the source before mounting it, instead of trusting the registry's copy (`cip promote
     /// --verify-mounts`). Costs the source egress a mount saves; off by default.
     pub verify_mounts: bool,
+    /// A delta base (`cip promote --base`, `--base-rev`): only digests new in a destination
+    /// since these manifests, or whose tag list changed there, are planned
+    /// ([`cip_core::plan::plan_delta`]). `None`: everything the manifests name.
+    pub base: Option<ManifestSet>,
 }
 
 impl Default for PromoteOptions {
@@ -52,6 +56,7 @@ impl Default for PromoteOptions {
             registry: RegistryOptions::default(),
             progress_every: Duration::from_millis(100),
             verify_mounts: false,
+            base: None,
         }
     }
 }
@@ -158,25 +163,13 @@ pub async fn run(
     options: &PromoteOptions,
     observer: &dyn Observer,
 ) -> Result<PromoteOutcome, PromoteError> {
-    run_delta(input, None, options, observer).await
-}
-
-/// [`run`] with a delta base (`cip promote --base`, `--base-rev`): only digests new in a
-/// destination since `base`, or whose tag list changed there, are planned
-/// ([`cip_core::plan::plan_delta`]).
-pub async fn run_delta(
-    input: Input,
-    base: Option<&ManifestSet>,
-    options: &PromoteOptions,
-    observer: &dyn Observer,
-) -> Result<PromoteOutcome, PromoteError> {
     let set = cip_core::load(input);
     let known = |d: &String| set.manifests.iter().flat_map(|m| &m.registries).any(|r| &r.name.value == d);
     if let Some(unknown) = options.dest.iter().find(|d| !known(d)) {
         return Err(PromoteError::UnknownDest(unknown.clone()));
     }
     let connection = Connection::for_set(&set, &options.registry)?;
-    run_on_delta(&connection, set, base, options, observer).await
+    run_on(&connection, set, options, observer).await
 }
 
 /// Runs a promotion of a loaded manifest set over an open connection (its stores and reader):
@@ -184,17 +177,6 @@ pub async fn run_delta(
 pub async fn run_on(
     connection: &Connection,
     set: ManifestSet,
-    options: &PromoteOptions,
-    observer: &dyn Observer,
-) -> Result<PromoteOutcome, PromoteError> {
-    run_on_delta(connection, set, None, options, observer).await
-}
-
-/// [`run_on`] with a delta base (see [`run_delta`]).
-pub async fn run_on_delta(
-    connection: &Connection,
-    set: ManifestSet,
-    base: Option<&ManifestSet>,
     options: &PromoteOptions,
     observer: &dyn Observer,
 ) -> Result<PromoteOutcome, PromoteError> {
@@ -206,8 +188,12 @@ pub async fn run_on_delta(
         return Err(PromoteError::Read(error.clone()));
     }
     observer.phase(Phase::Planning);
-    let plan =
-        cip_core::plan::plan_delta(&set, base, &read.inventory, &PlanOptions { strict: options.strict });
+    let plan = cip_core::plan::plan_delta(
+        &set,
+        options.base.as_ref(),
+        &read.inventory,
+        &PlanOptions { strict: options.strict },
+    );
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);

@@ -111,14 +111,6 @@ impl RegistryError {
     pub fn is_not_found(&self) -> bool {
         matches!(self.kind, ErrorKind::NotFound(_))
     }
-
-    /// The full repository path (`registry/repository`), or the registry alone.
-    pub fn location(&self) -> String {
-        match self.repository.as_deref().filter(|r| !r.is_empty()) {
-            Some(repo) => format!("{}/{repo}", self.registry),
-            None => self.registry.clone(),
-        }
-    }
 }
 
 /// Why an operation failed.
@@ -240,24 +232,6 @@ impl ErrorKind {
             _ => false,
         }
     }
-
-    /// A short stable name of the kind, for machine-readable reports (`not-found`, `integrity`,
-    /// `auth`, `transport`, ...).
-    pub fn code(&self) -> &'static str {
-        match self {
-            ErrorKind::Connect(_) | ErrorKind::Timeout(_) | ErrorKind::Interrupted(_) => "transport",
-            ErrorKind::RetriesExhausted { .. } => "retries-exhausted",
-            ErrorKind::AuthRefused { .. } | ErrorKind::Denied | ErrorKind::Credentials(_) => "auth",
-            ErrorKind::NotFound(_) => "not-found",
-            ErrorKind::Status { .. } => "status",
-            ErrorKind::Insecure { .. } => "insecure",
-            ErrorKind::NotARegistry(_) => "not-a-registry",
-            ErrorKind::Invalid(_) | ErrorKind::UnsupportedMediaType(_) => "invalid",
-            ErrorKind::Integrity { .. } => "integrity",
-            ErrorKind::Io(_) => "io",
-            ErrorKind::Aborted(_) => "aborted",
-        }
-    }
 }
 
 #[cfg(test)]
@@ -275,7 +249,6 @@ mod tests {
     fn integrity_is_final_and_named() {
         let kind = ErrorKind::Integrity { object: "blob sha256:aa".into(), found: found("sha256:bb", None) };
         assert!(!kind.is_transient());
-        assert_eq!(kind.code(), "integrity");
         assert_eq!(
             kind.to_string(),
             "integrity: blob sha256:aa does not match its digest (the bytes hash to sha256:bb)"

@@ -42,6 +42,9 @@ pub use client::{Client, Credentials, FetchedManifest, MediaKind, Platform, Push
 pub use data::{Digest, random_layer};
 pub use dataset::{Dataset, DatasetImage, populate, promotion_manifest};
 pub use error::Error;
-pub use process::{cip_binary, copy_dir, docker_config, docker_config_entries, kill_after, run_bounded};
+pub use process::{
+    STAGING_HELLO, STAGING_PLAIN, cip_binary, copy_dir, docker_config, docker_config_entries, kill_after,
+    layout_promotion, run_bounded, staging_layout,
+};
 pub use proxy::{FaultKind, FaultProxy, FaultProxyConfig, ProxiedRequest};
 pub use registry::{Auth, LoggedRequest, Registry, RegistryOptions};

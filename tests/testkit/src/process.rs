@@ -91,3 +91,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Digest of `hello:v1` in `examples/staging` (a two-platform index).
+pub const STAGING_HELLO: &str = "sha256:3a869696c650e2e7921884dd6203f6a3f668a1a7bc5a4bca37bf67eb7d80b27a";
+/// Digest of `plain:1.0` in `examples/staging` (a single-platform image).
+pub const STAGING_PLAIN: &str = "sha256:92803563d151254bd5409d3aaa94ddc1607e496e8df47e5c09e1852fd252fa5f";
+
+/// Copies the staging layout shipped in `examples/staging` to `dir/staging` (tests promote from
+/// it with no network).
+pub fn staging_layout(dir: &Path) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/staging");
+    copy_dir(&shipped, &dir.join("staging"));
+}
+
+/// A manifest promoting `oci:<dir>/staging` into `oci:<dir>/prod`: `hello` with `hello_tags` (the
+/// YAML list's inside, e.g. `"v1"`) and `plain` with `1.0`.
+pub fn layout_promotion(dir: &Path, hello_tags: &str) -> String {
+    let root = dir.display();
+    format!(
+        "registries:\n- name: oci:{root}/staging\n  src: true\n- name: oci:{root}/prod\nimages:\n\
+         - name: hello\n  dmap:\n    \"{STAGING_HELLO}\": [{hello_tags}]\n\
+         - name: plain\n  dmap:\n    \"{STAGING_PLAIN}\": [\"1.0\"]\n"
+    )
+}
