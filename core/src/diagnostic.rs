@@ -1,8 +1,9 @@
 //! The one finding type every front end renders: a stable kebab-case code, a severity, a message,
-//! a primary location, secondary labels and an optional help text.
+//! a primary location, secondary labels, an optional help text and machine-applicable fixes.
 
 use serde::{Deserialize, Serialize};
 
+use crate::fix::Fix;
 use crate::rules::Code;
 use crate::source::{LineIndex, SourceFile, Span};
 
@@ -100,6 +101,9 @@ pub struct Diagnostic {
     /// Related locations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Label>,
+    /// Machine-applicable repairs, best first (see [`crate::fix`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -113,6 +117,7 @@ impl Diagnostic {
             location,
             help: None,
             labels: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 
@@ -127,6 +132,13 @@ impl Diagnostic {
     #[must_use]
     pub fn with_label(mut self, location: Location, message: impl Into<String>) -> Self {
         self.labels.push(Label { location, message: message.into() });
+        self
+    }
+
+    /// Adds a fix.
+    #[must_use]
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
         self
     }
 

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod diagnostic;
 pub mod files;
+pub mod fix;
 pub mod inventory;
 pub mod manifest;
 pub mod plan;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{Diagnostic, Label, Location, Severity};
 pub use files::{FileId, Files};
+pub use fix::{Applicability, Edit, Fix};
 pub use inventory::Inventory;
 pub use manifest::{DigestEntry, Image, Manifest, Registry, Spanned, ThinDir};
 pub use plan::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary, STRICT_REASON};
