@@ -13,6 +13,7 @@ pub mod fix;
 pub mod inventory;
 pub mod manifest;
 pub mod plan;
+pub mod planfile;
 pub mod reference;
 pub mod rules;
 pub mod snapshot;
