@@ -259,6 +259,66 @@ impl SnapshotArgs {
     }
 }
 
+/// A SARIF 2.1.0 log with one run: what `cip lint --format sarif` prints and the browser linter
+/// downloads, for code-scanning tools. Help texts follow the message after `help: `; labels are
+/// related locations; columns are Unicode code points.
+pub fn sarif(diagnostics: &[crate::Diagnostic]) -> String {
+    use serde_json::json;
+    let mut rules: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let results: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message = format!("{message}\nhelp: {help}");
+            }
+            json!({
+                "ruleId": d.code,
+                "level": match d.severity { crate::Severity::Error => "error", crate::Severity::Warning => "warning" },
+                "message": { "text": message },
+                "locations": [sarif_location(&d.location, None)],
+                "relatedLocations": d.labels.iter().enumerate()
+                    .map(|(i, l)| { let mut v = sarif_location(&l.location, Some(&l.message)); v["id"] = json!(i); v })
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "cip",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|r| json!({ "id": r, "shortDescription": { "text": r } })).collect::<Vec<_>>(),
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    pretty_json(&log)
+}
+
+fn sarif_location(at: &crate::Location, message: Option<&str>) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": at.file },
+            "region": {
+                "startLine": at.line,
+                "startColumn": at.column,
+                "endLine": at.end_line,
+                "endColumn": at.end_column.max(at.column + u32::from(at.end_line == at.line && at.end_column == at.column)),
+            },
+        },
+    });
+    if let Some(m) = message {
+        v["message"] = serde_json::json!({ "text": m });
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

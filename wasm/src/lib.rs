@@ -8,9 +8,11 @@
 
 mod decode;
 mod encode;
+mod error;
 
 use cip_core::snapshot::Snapshot;
 use cip_core::wire::{self, SnapshotFormat};
+use error::CipError;
 use wasm_bindgen::prelude::*;
 
 /// Installs the panic hook (once; later calls are a cheap check), so a core bug shows a Rust
@@ -36,7 +38,7 @@ pub fn default_file_name() -> String {
 /// Lints manifests: `files` is `{path: text}` (or a `Map`) or one manifest text. Returns
 /// `{diagnostics, summary}`, the object `cip lint --format json` prints.
 #[wasm_bindgen]
-pub fn lint(files: JsValue) -> Result<JsValue, JsError> {
+pub fn lint(files: JsValue) -> Result<JsValue, CipError> {
     panic_hook();
     let input = decode::files("lint", &files)?;
     encode::value(&cip_core::lint(input))
@@ -45,7 +47,7 @@ pub fn lint(files: JsValue) -> Result<JsValue, JsError> {
 /// Like [`lint`], but returns the exact text `cip lint --format json` prints (pretty JSON, two
 /// space indent, trailing newline), for byte-for-byte comparisons and for writing to files.
 #[wasm_bindgen(js_name = lintJson)]
-pub fn lint_json(files: JsValue) -> Result<String, JsError> {
+pub fn lint_json(files: JsValue) -> Result<String, CipError> {
     panic_hook();
     let input = decode::files("lintJson", &files)?;
     Ok(wire::pretty_json(&cip_core::lint(input)))
@@ -56,13 +58,13 @@ pub fn lint_json(files: JsValue) -> Result<String, JsError> {
 /// the last promotion, so only what changed since then is planned. Returns the object
 /// `cip plan --format json` prints.
 #[wasm_bindgen]
-pub fn plan(files: JsValue, inventory: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+pub fn plan(files: JsValue, inventory: JsValue, options: JsValue) -> Result<JsValue, CipError> {
     encode::value(&plan_for("plan", &files, &inventory, &options)?)
 }
 
 /// Like [`plan`], but returns the exact text `cip plan --format json` prints.
 #[wasm_bindgen(js_name = planJson)]
-pub fn plan_json(files: JsValue, inventory: JsValue, options: JsValue) -> Result<String, JsError> {
+pub fn plan_json(files: JsValue, inventory: JsValue, options: JsValue) -> Result<String, CipError> {
     Ok(plan_for("planJson", &files, &inventory, &options)?.to_json())
 }
 
@@ -71,7 +73,7 @@ fn plan_for(
     files: &JsValue,
     inventory: &JsValue,
     options: &JsValue,
-) -> Result<cip_core::Plan, JsError> {
+) -> Result<cip_core::Plan, CipError> {
     panic_hook();
     let input = decode::files(function, files)?;
     let inventory = decode::inventory(function, inventory)?;
@@ -83,7 +85,7 @@ fn plan_for(
 /// (text or object) holds it. `options` is `{minimal?, snapshotTag?}`. Returns the object
 /// `cip snapshot --output json` prints.
 #[wasm_bindgen]
-pub fn snapshot(inventory: JsValue, registry: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+pub fn snapshot(inventory: JsValue, registry: JsValue, options: JsValue) -> Result<JsValue, CipError> {
     panic_hook();
     let (snapshot, _) = snapshot_for("snapshot", &inventory, &registry, &options)?;
     encode::value(&snapshot)
@@ -92,7 +94,7 @@ pub fn snapshot(inventory: JsValue, registry: JsValue, options: JsValue) -> Resu
 /// Like [`snapshot`], but returns the exact text `cip snapshot --output <output>` prints:
 /// `options.output` is `"yaml"` (the default, the Go promoter's format), `"csv"` or `"json"`.
 #[wasm_bindgen(js_name = snapshotText)]
-pub fn snapshot_text(inventory: JsValue, registry: JsValue, options: JsValue) -> Result<String, JsError> {
+pub fn snapshot_text(inventory: JsValue, registry: JsValue, options: JsValue) -> Result<String, CipError> {
     panic_hook();
     let (snapshot, format) = snapshot_for("snapshotText", &inventory, &registry, &options)?;
     Ok(format.render(&snapshot))
@@ -103,9 +105,19 @@ fn snapshot_for(
     inventory: &JsValue,
     registry: &JsValue,
     options: &JsValue,
-) -> Result<(Snapshot, SnapshotFormat), JsError> {
+) -> Result<(Snapshot, SnapshotFormat), CipError> {
     let inventory = decode::inventory(function, inventory)?;
     let registry = decode::registry(function, registry)?;
     let (options, format) = decode::snapshot_options(function, options)?.into_parts();
     Ok((cip_core::snapshot::snapshot(&inventory, &registry, &options), format))
+}
+
+/// The SARIF 2.1.0 log of `diagnostics` (as `lint`/`plan` return them): the exact text
+/// `cip lint --format sarif` prints for the same findings.
+#[wasm_bindgen]
+pub fn sarif(diagnostics: JsValue) -> Result<String, CipError> {
+    panic_hook();
+    let diagnostics: Vec<cip_core::Diagnostic> = serde_wasm_bindgen::from_value(diagnostics)
+        .map_err(|e| CipError::new(&format!("sarif(diagnostics): expected the diagnostics lint() returns: {e}")))?;
+    Ok(wire::sarif(&diagnostics))
 }

@@ -8,7 +8,6 @@ pub(crate) mod tables;
 use std::fmt::Write as _;
 
 use cip_core::{Diagnostic, Files, LintReport, Location, Severity};
-use serde_json::json;
 
 /// Output formats of `cip lint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -28,7 +27,7 @@ pub(crate) fn lint_report(report: &LintReport, files: &Files, format: Format, co
     match format {
         Format::Human => human(report, files, color),
         Format::Json => json(report),
-        Format::Sarif => sarif(&report.diagnostics),
+        Format::Sarif => cip_core::wire::sarif(&report.diagnostics),
         Format::Github => github(&report.diagnostics),
     }
 }
@@ -149,63 +148,6 @@ fn snippet(
         paint.wrap("1;34", "|"),
         paint.wrap(color, &format!("{marks}{tail}"))
     );
-}
-
-/// SARIF 2.1.0 log with one run.
-pub(crate) fn sarif(diagnostics: &[Diagnostic]) -> String {
-    let mut rules: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
-    rules.sort_unstable();
-    rules.dedup();
-    let results: Vec<_> = diagnostics
-        .iter()
-        .map(|d| {
-            let mut message = d.message.clone();
-            if let Some(help) = &d.help {
-                message = format!("{message}\nhelp: {help}");
-            }
-            json!({
-                "ruleId": d.code,
-                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-                "message": { "text": message },
-                "locations": [sarif_location(&d.location, None)],
-                "relatedLocations": d.labels.iter().enumerate()
-                    .map(|(i, l)| { let mut v = sarif_location(&l.location, Some(&l.message)); v["id"] = json!(i); v })
-                    .collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "cip",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|r| json!({ "id": r, "shortDescription": { "text": r } })).collect::<Vec<_>>(),
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    });
-    cip_core::wire::pretty_json(&log)
-}
-
-fn sarif_location(at: &Location, message: Option<&str>) -> serde_json::Value {
-    let mut v = json!({
-        "physicalLocation": {
-            "artifactLocation": { "uri": at.file },
-            "region": {
-                "startLine": at.line,
-                "startColumn": at.column,
-                "endLine": at.end_line,
-                "endColumn": at.end_column.max(at.column + u32::from(at.end_line == at.line && at.end_column == at.column)),
-            },
-        },
-    });
-    if let Some(m) = message {
-        v["message"] = json!({ "text": m });
-    }
-    v
 }
 
 /// GitHub Actions `::error`/`::warning` workflow commands, one per finding.
