@@ -117,7 +117,12 @@ fn snapshot_for(
 #[wasm_bindgen]
 pub fn sarif(diagnostics: JsValue) -> Result<String, CipError> {
     panic_hook();
-    let diagnostics: Vec<cip_core::Diagnostic> = serde_wasm_bindgen::from_value(diagnostics)
-        .map_err(|e| CipError::new(&format!("sarif(diagnostics): expected the diagnostics lint() returns: {e}")))?;
+    let diagnostics: Vec<cip_core::Diagnostic> =
+        serde_wasm_bindgen::from_value(diagnostics).map_err(|e| {
+            CipError::arg_value(format!(
+                "sarif(diagnostics): expected the diagnostics lint() returns: {}",
+                encode::message(&e)
+            ))
+        })?;
     Ok(wire::sarif(&diagnostics))
 }
