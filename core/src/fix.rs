@@ -9,7 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Diagnostic, Location};
+use crate::files::{FileId, Files};
 use crate::source::{LineIndex, SourceFile, Span};
+use crate::{Input, LintReport};
 
 /// Whether a fix may be applied without review.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -96,22 +98,153 @@ pub fn apply(text: &str, edits: &[&Edit]) -> String {
     out
 }
 
-/// The edits to `file` of the first fix of each finding allowed under `allow`, taking a whole fix
-/// or nothing: a fix whose edits overlap an edit already chosen waits for the next pass (after
-/// re-linting, its finding is recomputed against the new text).
-pub fn select<'d>(diagnostics: &'d [Diagnostic], file: &str, allow: Applicability) -> Vec<&'d Edit> {
-    let mut taken: Vec<&Edit> = Vec::new();
-    for fix in diagnostics.iter().flat_map(|d| d.fixes.iter().filter(|f| f.allowed(allow)).take(1)) {
-        if fix.edits.iter().any(|e| e.location.file != file) {
+/// The fixes to apply to `file` in one pass: the first fix of each finding allowed under
+/// `allow`, whole or not at all. A fix whose edits overlap an edit already chosen (or that edits
+/// another file too) waits for the next pass, when its finding is recomputed against the new text.
+pub fn select<'d>(diagnostics: &'d [Diagnostic], file: &str, allow: Applicability) -> Vec<&'d Fix> {
+    let mut chosen: Vec<&Fix> = Vec::new();
+    for fix in diagnostics.iter().filter_map(|d| d.fixes.iter().find(|f| f.allowed(allow))) {
+        if fix.edits.is_empty() || fix.edits.iter().any(|e| e.location.file != file) {
             continue;
         }
+        let taken = chosen.iter().flat_map(|f| &f.edits);
         let overlaps =
-            fix.edits.iter().any(|e| taken.iter().any(|t| spans_overlap(e.location.span, t.location.span)));
+            fix.edits.iter().any(|e| taken.clone().any(|t| spans_overlap(e.location.span, t.location.span)));
         if !overlaps {
-            taken.extend(fix.edits.iter());
+            chosen.push(fix);
         }
     }
-    taken
+    chosen
+}
+
+/// Most fix passes [`fix`] makes: each pass re-lints, so fixes that touch one span one after
+/// the other all land; a pass that changes nothing ends the loop earlier.
+pub const MAX_PASSES: usize = 10;
+
+/// What [`fix`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixOutcome {
+    /// Every input file, with its fixed text (unchanged files as they were).
+    pub files: Vec<SourceFile>,
+    /// Paths of the files whose text changed, in input order.
+    pub changed: Vec<String>,
+    /// Fixes applied, over all passes.
+    pub applied: usize,
+    /// Passes that applied at least one fix.
+    pub passes: usize,
+    /// The lint of the fixed files: what is left.
+    pub report: LintReport,
+}
+
+/// Lints `input`, applies the allowed fixes, and repeats until no allowed fix is left or
+/// [`MAX_PASSES`] passes are made; then lints the result once more for what is left. Pure: the
+/// caller writes the changed files.
+pub fn fix(input: Input, allow: Applicability) -> FixOutcome {
+    let original: Vec<String> = input.files.iter().map(|f| f.text.clone()).collect();
+    let mut input = input;
+    let (mut applied, mut passes) = (0, 0);
+    let mut report = crate::lint(input.clone());
+    while passes < MAX_PASSES {
+        let mut changed_any = false;
+        for file in &mut input.files {
+            let fixes = select(&report.diagnostics, &file.path, allow);
+            if fixes.is_empty() {
+                continue;
+            }
+            let edits: Vec<&Edit> = fixes.iter().flat_map(|f| &f.edits).collect();
+            let text = apply(&file.text, &edits);
+            if text != file.text {
+                file.text = text;
+                applied += fixes.len();
+                changed_any = true;
+            }
+        }
+        if !changed_any {
+            break;
+        }
+        passes += 1;
+        report = crate::lint(input.clone());
+    }
+    let changed = input
+        .files
+        .iter()
+        .zip(&original)
+        .filter(|(f, text)| f.text != **text)
+        .map(|(f, _)| f.path.clone())
+        .collect();
+    FixOutcome { files: input.files, changed, applied, passes, report }
+}
+
+// --- building fixes (for the rules) --------------------------------------------------------
+
+/// An edit of a file of the run.
+pub(crate) fn edit(files: &Files, file: FileId, span: Span, replacement: impl Into<String>) -> Edit {
+    Edit { location: files.locate(file, span), replacement: replacement.into() }
+}
+
+/// `s` as a YAML double-quoted scalar: `"`, `\` and control characters escaped, the rest as is.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Start of the line holding byte `at`.
+pub(crate) fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
+/// End of the line holding byte `at`, after its line break (`\n`, `\r\n` or `\r`).
+pub(crate) fn line_end(text: &str, at: usize) -> usize {
+    match text[at..].find(['\n', '\r']) {
+        None => text.len(),
+        Some(i) if text[at + i..].starts_with("\r\n") => at + i + 2,
+        Some(i) => at + i + 1,
+    }
+}
+
+/// The whole lines holding `span`, line break included, when nothing else is written on them:
+/// before `span` only indentation (and `lead`, e.g. a block list's `-`), after it only spaces or
+/// a comment. Deleting that range removes one entry and leaves the rest of the file as it was.
+pub(crate) fn whole_lines(text: &str, span: Span, lead: &str) -> Option<Span> {
+    let (start, end) = (span.start as usize, span.end as usize);
+    if end > text.len() || start > end {
+        return None;
+    }
+    let from = line_start(text, start);
+    let before = text[from..start].trim();
+    if !(before.is_empty() || before == lead) {
+        return None;
+    }
+    let to = line_end(text, end);
+    let after = text[end..to].trim();
+    (after.is_empty() || after.starts_with('#')).then(|| Span::new(from, to))
+}
+
+/// The indentation (spaces) that puts text in the column of byte `at`.
+pub(crate) fn indent_of(text: &str, at: usize) -> String {
+    " ".repeat(text[line_start(text, at)..at].chars().count())
+}
+
+/// The line break the file uses (its first one), `\n` when it has none.
+pub(crate) fn line_break(text: &str) -> &'static str {
+    match text.find(['\n', '\r']) {
+        Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+        Some(i) if text[i..].starts_with('\r') => "\r",
+        _ => "\n",
+    }
 }
 
 /// True when two ranges share a byte, or are the same insertion point (two inserts at one point

@@ -6,12 +6,17 @@
 //! thin directories inferred from the file paths alone (as the wasm and Node front ends pass
 //! them), and thin roots written with a trailing `/`.
 //!
+//! Fixes: `fixed/` holds every input file that `cip lint --fix` changes (safe fixes), at its path
+//! under `input/`; `fixed-unsafe/` the same with `--unsafe-fixes`, when that differs. A case
+//! without fixes has neither. Fixing is checked idempotent: fixing the fixed files changes nothing.
+//!
 //! `UPDATE_VECTORS=1 cargo test -p cip-core --test vectors` rewrites the expected files instead
 //! (review the diff before committing).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use cip_core::fix::{self, Applicability};
 use cip_core::{Input, LintReport, SourceFile, ThinDir};
 
 fn vectors_dir() -> PathBuf {
@@ -123,4 +128,85 @@ fn lint_vectors() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// The files `fix` changed, by path under `input/`, with their fixed text.
+fn fixed_files(input: &Input, allow: Applicability) -> (Vec<(String, String)>, Input) {
+    let outcome = fix::fix(input.clone(), allow);
+    let changed = outcome
+        .files
+        .iter()
+        .filter(|f| outcome.changed.contains(&f.path))
+        .map(|f| (f.path.strip_prefix("input/").expect("paths start with input/").to_owned(), f.text.clone()))
+        .collect();
+    let again = Input { files: outcome.files, thin_dirs: input.thin_dirs.clone() };
+    (changed, again)
+}
+
+/// Every file under `dir`, by relative path with `/`, with its text.
+fn files_under(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return out;
+    }
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, rel)) = stack.pop() {
+        for name in sorted_entries(&path) {
+            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let full = path.join(&name);
+            if full.is_dir() {
+                stack.push((full, child));
+            } else {
+                out.push((child, read_text(&full)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn fixed_vectors() {
+    let update = std::env::var_os("UPDATE_VECTORS").is_some();
+    let mut failures = Vec::new();
+    let mut fixable = 0;
+    for case in &cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let input = read_input(case, "");
+        let (safe, fixed_input) = fixed_files(&input, Applicability::Safe);
+        let (unsafe_, _) = fixed_files(&input, Applicability::Unsafe);
+        let (again, _) = fixed_files(&fixed_input, Applicability::Safe);
+        if !again.is_empty() {
+            failures.push(format!(
+                "{name}: a second --fix still changes {:?}",
+                again.iter().map(|f| &f.0).collect::<Vec<_>>()
+            ));
+        }
+        fixable += usize::from(!safe.is_empty() || !unsafe_.is_empty());
+        let unsafe_differs = unsafe_ != safe;
+        for (dir, want) in
+            [("fixed", safe), ("fixed-unsafe", if unsafe_differs { unsafe_ } else { Vec::new() })]
+        {
+            let dir = case.join(dir);
+            if update {
+                let _ = fs::remove_dir_all(&dir);
+                for (rel, text) in &want {
+                    let path = dir.join(rel);
+                    fs::create_dir_all(path.parent().unwrap()).expect("create fixed dir");
+                    fs::write(path, text).expect("write fixed file");
+                }
+                continue;
+            }
+            let have = files_under(&dir);
+            if have != want {
+                failures.push(format!(
+                    "{name}: {} differs from the fixed output:\n{}",
+                    dir.display(),
+                    want.iter().map(|(p, t)| format!("--- {p}\n{t}")).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(fixable >= 8, "expected at least 8 fixable lint vectors, found {fixable}");
+    assert!(failures.is_empty(), "{} fixed vectors failed:\n{}", failures.len(), failures.join("\n"));
 }

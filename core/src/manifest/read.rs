@@ -13,6 +13,7 @@
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::files::{FileId, Files};
+use crate::fix::{self, Fix};
 use crate::manifest::{DigestEntry, Image, Manifest, Registry, Spanned};
 use crate::rules::Code;
 use crate::source::Span;
@@ -120,7 +121,7 @@ impl Reader<'_> {
         };
         let mut manifest =
             Manifest { file, images_file: None, registries_span, registries, src_registry: None, images };
-        self.legacy_src_registry(file, fields.get("src-registry"), &mut manifest);
+        self.legacy_src_registry(file, &fields, &mut manifest);
         Some(manifest)
     }
 
@@ -258,13 +259,15 @@ impl Reader<'_> {
             self.report(Code::DmapEmpty, file, node.span, "`dmap` is empty: this image promotes nothing")
                 .help = Some("add a `\"sha256:...\": [tags]` entry or remove the image".into());
         }
-        let mut seen: rustc_hash::FxHashMap<&str, Span> = Default::default();
+        // Digest -> index of its first entry.
+        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
         seen.reserve(entries.len());
         let mut out = Vec::with_capacity(entries.len());
-        for (key, value) in entries {
+        for (i, (key, value)) in entries.iter().enumerate() {
             let Some(digest) = self.key_text(file, key) else { continue };
             if let Some(&first) = seen.get(digest) {
-                let here = self.locate(file, first);
+                let merge = merge_duplicate(self.files, file, entries, first, i);
+                let here = self.locate(file, entries[first].0.span);
                 let d = self.report(
                     Code::DigestDuplicate,
                     file,
@@ -277,9 +280,10 @@ impl Reader<'_> {
                     "merge the two tag lists under one key; other YAML readers silently keep only one of them"
                         .into(),
                 );
+                d.fixes.extend(merge);
                 continue;
             }
-            seen.insert(digest, key.span);
+            seen.insert(digest, i);
             let tags = self.tags(file, value);
             out.push(DigestEntry { digest: spanned(digest, file, key.span), tags });
         }
@@ -305,6 +309,7 @@ impl Reader<'_> {
     }
 
     fn tag(&mut self, file: FileId, node: &Node<'_>) -> Option<Spanned<String>> {
+        let files = self.files;
         let NodeKind::Scalar(text, style) = &node.kind else {
             self.wrong_type(file, node, "tag", "a string").help =
                 Some("write each tag as a quoted string, e.g. [\"v1.2.0\", \"latest\"]".into());
@@ -325,6 +330,8 @@ impl Reader<'_> {
                 format!("tag {text} is written as an unquoted YAML {reading}; cip keeps the exact text `{text}`, but other YAML readers may change it"),
             );
             d.help = Some(format!("quote it: \"{text}\""));
+            let quote = fix::edit(files, file, node.span, fix::quote(text));
+            d.fixes.push(Fix::safe("quote the tag", vec![quote]));
         }
         Some(spanned(text, file, node.span))
     }
@@ -332,11 +339,18 @@ impl Reader<'_> {
     /// The original schema: a top-level `src-registry: NAME` names the source among `registries`.
     /// Which registry that makes the source is a rule ([`crate::rules::source_registry`]); it runs here, so
     /// a manifest leaves the reader with its source decided.
-    fn legacy_src_registry(&mut self, file: FileId, node: Option<&Node<'_>>, manifest: &mut Manifest) {
-        let Some(node) = node.filter(|n| !n.is_null()) else { return };
+    fn legacy_src_registry(&mut self, file: FileId, fields: &Fields<'_, '_>, manifest: &mut Manifest) {
+        let Some(node) = fields.get("src-registry").filter(|n| !n.is_null()) else { return };
         let Some(name) = self.string(file, node, "src-registry") else { return };
-        manifest.src_registry = Some(name);
+        manifest.src_registry = Some(name.clone());
+        let before = self.out.len();
         crate::rules::source_registry::resolve_src_registry(self.files, manifest, self.out);
+        let legacy = self.out[before..].iter().position(|d| d.code == Code::SrcRegistryLegacy);
+        if let Some(at) = legacy
+            && let Some(fix) = src_true_fix(self.files, file, fields, &name.value)
+        {
+            self.out[before + at].fixes.push(fix);
+        }
     }
 
     // --- generic helpers -------------------------------------------------------------------
@@ -375,13 +389,21 @@ impl Reader<'_> {
                 d.help = Some("remove one of them; other YAML readers silently keep only one".into());
             } else if !keys.contains(&name) {
                 let help = unknown_key_help(name, keys, what);
-                self.report(
+                // Renaming is safe only when it does not write the key a second time.
+                let rename = suggest(name, keys)
+                    .filter(|s| help.contains(&format!("`{s}`")))
+                    .filter(|s| !entries.iter().any(|(k, _)| k.as_scalar() == Some(s)))
+                    .map(|s| {
+                        Fix::safe(format!("rename to `{s}`"), vec![fix::edit(self.files, file, key.span, s)])
+                    });
+                let d = self.report(
                     Code::UnknownKey,
                     file,
                     key.span,
                     format!("unknown key `{name}` in this {what}"),
-                )
-                .help = Some(help);
+                );
+                d.help = Some(help);
+                d.fixes.extend(rename);
             } else {
                 fields.entries.push((name, key.span, value));
             }
@@ -469,6 +491,142 @@ impl Reader<'_> {
             format!("`{what}` must be {expected}, found a {}", node.type_name()),
         )
     }
+}
+
+/// The safe fix of a `digest-duplicate`: the tags of entry `second` that entry `first` lacks are
+/// added to `first`'s list and `second` is removed, when that gives no tag to two digests of
+/// this `dmap` and both entries are written in a way the edit can keep (a flow or block list,
+/// each entry on its own lines).
+fn merge_duplicate(
+    files: &Files,
+    file: FileId,
+    entries: &[(Node<'_>, Node<'_>)],
+    first: usize,
+    second: usize,
+) -> Option<Fix> {
+    let text = files.get(file).text.as_str();
+    let tags_of = |node: &Node<'_>| -> Option<Vec<String>> {
+        match &node.kind {
+            _ if node.is_null() => Some(Vec::new()),
+            NodeKind::Seq(items) => items.iter().map(|t| t.as_scalar().map(str::to_owned)).collect(),
+            _ => None,
+        }
+    };
+    let (first_key, first_tags) = (&entries[first].0, &entries[first].1);
+    let (second_key, second_tags) = (&entries[second].0, &entries[second].1);
+    let have = tags_of(first_tags)?;
+    let mut add: Vec<String> = Vec::new();
+    for tag in tags_of(second_tags)? {
+        if !tag.is_empty() && !have.contains(&tag) && !add.contains(&tag) {
+            add.push(tag);
+        }
+    }
+    // A tag already given to another digest of this dmap would make the merge a tag-conflict.
+    let digest = first_key.as_scalar();
+    let taken_elsewhere = entries
+        .iter()
+        .filter(|(k, _)| k.as_scalar() != digest)
+        .any(|(_, v)| tags_of(v).is_some_and(|tags| tags.iter().any(|t| add.contains(t))));
+    if taken_elsewhere {
+        return None;
+    }
+    let remove =
+        fix::whole_lines(text, Span { start: second_key.span.start, end: second_tags.span.end }, "")?;
+    let mut edits = vec![fix::edit(files, file, remove, "")];
+    if !add.is_empty() {
+        edits.push(append_tags(files, file, first_tags, &add)?);
+    }
+    let title = format!("merge the tags into the first entry of {}", digest.unwrap_or("this digest"));
+    Some(Fix::safe(title, edits))
+}
+
+/// An edit adding `tags` at the end of a written tag list (flow `[...]` or block `- ...`).
+fn append_tags(files: &Files, file: FileId, list: &Node<'_>, tags: &[String]) -> Option<crate::fix::Edit> {
+    let text = files.get(file).text.as_str();
+    let NodeKind::Seq(items) = &list.kind else { return None };
+    let quoted: Vec<String> = tags.iter().map(|t| fix::quote(t)).collect();
+    let (start, end) = (list.span.start as usize, list.span.end as usize);
+    if text.get(start..start + 1) == Some("[") && text.get(end - 1..end) == Some("]") {
+        return Some(match items.last() {
+            Some(last) => fix::edit(
+                files,
+                file,
+                Span { start: last.span.end, end: last.span.end },
+                format!(", {}", quoted.join(", ")),
+            ),
+            None => {
+                let at = Span::new(end - 1, end - 1);
+                fix::edit(files, file, at, quoted.join(", "))
+            }
+        });
+    }
+    let last = items.last()?;
+    let line = fix::whole_lines(text, last.span, "-")?;
+    let dash = fix::line_start(text, last.span.start as usize)
+        + text[fix::line_start(text, last.span.start as usize)..].find('-')?;
+    let indent = fix::indent_of(text, dash);
+    let br = fix::line_break(text);
+    let lines: Vec<String> = quoted.iter().map(|q| format!("{indent}- {q}")).collect();
+    let insert = if text[..line.end as usize].ends_with(['\n', '\r']) {
+        lines.iter().map(|l| format!("{l}{br}")).collect()
+    } else {
+        lines.iter().map(|l| format!("{br}{l}")).collect::<String>()
+    };
+    Some(fix::edit(files, file, Span { start: line.end, end: line.end }, insert))
+}
+
+/// The safe fix of `src-registry-legacy`: remove the `src-registry` line and mark the named
+/// registry entry `src: true` (an existing `src:` value is replaced; otherwise a line is added
+/// under `name`, or `, src: true` in a flow mapping).
+fn src_true_fix(files: &Files, file: FileId, fields: &Fields<'_, '_>, name: &str) -> Option<Fix> {
+    let text = files.get(file).text.as_str();
+    let (_, key_span, value) = fields.entries.iter().find(|(k, ..)| *k == "src-registry")?;
+    let remove = fix::whole_lines(text, Span { start: key_span.start, end: value.span.end }, "")?;
+    let NodeKind::Seq(items) = &fields.get("registries")?.kind else { return None };
+    let entry = items.iter().find_map(|item| match &item.kind {
+        NodeKind::Map(entries)
+            if entries.iter().any(|(k, v)| k.as_scalar() == Some("name") && v.as_scalar() == Some(name)) =>
+        {
+            Some((item, entries))
+        }
+        _ => None,
+    })?;
+    let (item, entries) = entry;
+    let mark = match entries.iter().find(|(k, _)| k.as_scalar() == Some("src")) {
+        Some((_, v)) if v.as_scalar() == Some("true") => None,
+        Some((_, v)) => Some(fix::edit(files, file, v.span, "true")),
+        None => {
+            let (name_key, name_value) = entries.iter().find(|(k, _)| k.as_scalar() == Some("name"))?;
+            let flow = text.get(item.span.start as usize..item.span.start as usize + 1) == Some("{");
+            let after = Span { start: name_value.span.end, end: name_value.span.end };
+            if flow {
+                Some(fix::edit(files, file, after, ", src: true"))
+            } else {
+                let line = fix::whole_lines(
+                    text,
+                    Span { start: name_key.span.start, end: name_value.span.end },
+                    "-",
+                )?;
+                let indent = fix::indent_of(text, name_key.span.start as usize);
+                let br = fix::line_break(text);
+                let at = Span { start: line.end, end: line.end };
+                let ends = text[..line.end as usize].ends_with(['\n', '\r']);
+                let insert =
+                    if ends { format!("{indent}src: true{br}") } else { format!("{br}{indent}src: true") };
+                Some(fix::edit(files, file, at, insert))
+            }
+        }
+    };
+    // The removed line must not hold the edit's insertion point (a one-line file).
+    let mut edits = vec![fix::edit(files, file, remove, "")];
+    edits.extend(mark);
+    let overlap = edits.len() == 2
+        && edits[1].location.span.start >= remove.start
+        && edits[1].location.span.start < remove.end;
+    if overlap {
+        return None;
+    }
+    Some(Fix::safe(format!("mark {name} `src: true` and remove `src-registry`"), edits))
 }
 
 fn spanned(text: &str, file: FileId, span: Span) -> Spanned<String> {

@@ -17,8 +17,10 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::files::Files;
+use crate::fix::{self, Edit, Fix};
 use crate::manifest::{Manifest, Spanned};
 use crate::reference::tag_problem;
+use crate::source::Span;
 
 use super::{Code, at};
 
@@ -44,6 +46,12 @@ fn check_list(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>
                     format!("quote it if the tag `{null}` was meant: \"{null}\"; use [] to promote a digest without tags")
                 }),
             );
+            if null != "~" {
+                // Unsafe: the quoted tag is promoted, where the empty one was blocked.
+                let quote = fix::edit(files, tag.file, tag.span, fix::quote(null));
+                let d = out.last_mut().expect("just pushed");
+                d.fixes.push(Fix::unsafe_(format!("quote it: promote the tag `{null}`"), vec![quote]));
+            }
         } else if let Some(problem) = tag_problem(&tag.value) {
             out.push(
                 Diagnostic::new(
@@ -68,8 +76,53 @@ fn check_list(files: &Files, tags: &[Spanned<String>], out: &mut Vec<Diagnostic>
                 .with_label(at(files, first), "first listed here")
                 .with_help("remove the repeated tag"),
             );
+            if let Some(edit) = remove_tag(files, tags, i) {
+                out.last_mut()
+                    .expect("just pushed")
+                    .fixes
+                    .push(Fix::safe("remove the repeated tag", vec![edit]));
+            }
         }
     }
+}
+
+/// An edit removing `tags[i]` from its written list: in a flow list the item and the comma
+/// before it (after it, for the first item), in a block list its whole `- tag` line. `None` when
+/// the list is written in a way the edit cannot keep (an alias, a comment between items).
+fn remove_tag(files: &Files, tags: &[Spanned<String>], i: usize) -> Option<Edit> {
+    let tag = tags.get(i)?;
+    let text = files.get(tag.file).text.as_str();
+    let (start, end) = (tag.span.start as usize, tag.span.end as usize);
+    if tags.iter().enumerate().any(|(j, t)| j != i && t.file == tag.file && t.span == tag.span) {
+        return None; // one node read twice through an alias
+    }
+    let written = text.get(start..end)?;
+    let unquoted = written.strip_prefix(['"', '\'']).and_then(|w| w.strip_suffix(['"', '\'']));
+    if written != tag.value && unquoted != Some(tag.value.as_str()) {
+        return None; // read through an alias: the text there is another node's
+    }
+    let only_comma = |from: u32, to: u32| -> bool {
+        from < to && text.get(from as usize..to as usize).is_some_and(|gap| gap.trim() == ",")
+    };
+    if let Some(prev) = i.checked_sub(1).map(|p| &tags[p])
+        && prev.file == tag.file
+        && only_comma(prev.span.end, tag.span.start)
+    {
+        return Some(fix::edit(files, tag.file, Span { start: prev.span.end, end: tag.span.end }, ""));
+    }
+    if let Some(next) = tags.get(i + 1)
+        && next.file == tag.file
+        && only_comma(tag.span.end, next.span.start)
+    {
+        return Some(fix::edit(files, tag.file, Span { start: tag.span.start, end: next.span.start }, ""));
+    }
+    let before = text[..start].trim_end_matches([' ', '\t']);
+    let after = text[end..].trim_start_matches([' ', '\t']);
+    if tags.len() == 1 && before.ends_with('[') && after.starts_with(']') {
+        return Some(fix::edit(files, tag.file, tag.span, ""));
+    }
+    let line = fix::whole_lines(text, tag.span, "-")?;
+    (text[line.start as usize..start].trim() == "-").then(|| fix::edit(files, tag.file, line, ""))
 }
 
 /// The unquoted null (`null`, `Null`, `NULL`, `~`) an empty tag was written as, if it was.
@@ -122,7 +175,14 @@ pub(super) fn index_tags<'m>(
                     }
                     Some(first) if first.digest.value != entry.digest.value => {
                         first.mixed = true;
-                        out.push(tag_conflict(files, &image.name.value, first, &site));
+                        let mut d = tag_conflict(files, &image.name.value, first, &site);
+                        let i = entry.tags.iter().position(|t| std::ptr::eq(t, tag)).unwrap_or_default();
+                        if let Some(edit) = remove_tag(files, &entry.tags, i) {
+                            let title = format!("remove tag {} from {}", tag.value, entry.digest.value);
+                            // Unsafe: the tag is then promoted with the other digest only.
+                            d.fixes.push(Fix::unsafe_(title, vec![edit]));
+                        }
+                        out.push(d);
                     }
                     Some(_) => {}
                 }
