@@ -10,6 +10,7 @@ pub mod audit;
 pub mod diagnostic;
 pub mod files;
 pub mod fix;
+pub mod format;
 pub mod inventory;
 pub mod manifest;
 pub mod plan;

@@ -225,6 +225,22 @@ pub fn parse(text: &str) -> Result<Option<Node<'_>>, YamlError> {
     Ok(builder.root)
 }
 
+/// The byte spans of every comment of `text` (from `#` to the end of its line, line break
+/// excluded), in order; empty when the text is not valid YAML. Only `cip fmt` needs comments,
+/// so [`parse`] leaves them out and this second pass reads them.
+pub fn comments(text: &str) -> Vec<Span> {
+    let mut options = parser_options();
+    options.set_emit_comments(true);
+    let mut out = Vec::new();
+    for next in Parser::new_from_str_with_options(text, options) {
+        let Ok((event, span)) = next else { return Vec::new() };
+        if let Event::Comment(..) = event {
+            out.push(Span::new(byte(text, span.start), byte(text, span.end)));
+        }
+    }
+    out
+}
+
 fn parser_options() -> granit_parser::Options {
     // The parser's own nesting limits sit just above ours, so ours reports first with a clear
     // message and the parser never builds deep state. Comments are not needed.

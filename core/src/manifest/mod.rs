@@ -5,8 +5,8 @@
 mod read;
 pub(crate) mod thin;
 
-pub(crate) use read::Reader;
 pub use read::read_plain;
+pub(crate) use read::{Reader, other_reading, yaml_bool};
 pub use thin::{ThinDir, infer_thin_dirs, thin_layout};
 
 use crate::files::FileId;

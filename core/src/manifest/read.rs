@@ -460,16 +460,7 @@ impl Reader<'_> {
     }
 
     fn boolean(&mut self, file: FileId, node: &Node<'_>, what: &str) -> bool {
-        // YAML 1.1 booleans, as the Go promoter's YAML reader accepts them.
-        let reading = match node.as_scalar() {
-            Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y") => {
-                Some(true)
-            }
-            Some("false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N") => {
-                Some(false)
-            }
-            _ => None,
-        };
+        let reading = node.as_scalar().and_then(yaml_bool);
         if let (Some(value), NodeKind::Scalar(_, Style::Plain)) = (reading, &node.kind) {
             return value;
         }
@@ -629,6 +620,15 @@ fn src_true_fix(files: &Files, file: FileId, fields: &Fields<'_, '_>, name: &str
     Some(Fix::safe(format!("mark {name} `src: true` and remove `src-registry`"), edits))
 }
 
+/// A YAML 1.1 boolean, as the Go promoter's YAML reader accepts them.
+pub(crate) fn yaml_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Some(true),
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Some(false),
+        _ => None,
+    }
+}
+
 fn spanned(text: &str, file: FileId, span: Span) -> Spanned<String> {
     Spanned { value: text.to_owned(), file, span }
 }
@@ -662,7 +662,7 @@ fn suggest<'k>(name: &str, keys: &[&'k str]) -> Option<&'k str> {
 
 /// What a plain scalar tag would be read as by a YAML 1.1 reader, when that reading would not
 /// print back as the same text (`1.10` is the number 1.1; `010` is 8; `yes` is a boolean).
-fn other_reading(text: &str) -> Option<&'static str> {
+pub(crate) fn other_reading(text: &str) -> Option<&'static str> {
     if matches!(
         text,
         "y" | "Y"
