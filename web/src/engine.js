@@ -21,7 +21,10 @@ export class Engine {
     };
   }
 
-  /** Calls an engine export; resolves to {result, ms} where ms is the time spent inside wasm. */
+  /**
+   * Calls a worker operation; resolves to {result, ms} where ms is the time spent in the worker.
+   * Calls are answered in the order they are made.
+   */
   call(op, ...args) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -1,5 +1,7 @@
-// Renders a plan (the JSON `cip plan` prints) as one table per destination repository:
-// copy and tag actions in execution order, then blocked edges with their reasons.
+// Renders a plan (the JSON `cip plan` prints) as one table per destination repository: copy and
+// tag actions in execution order, then blocked edges with their reasons. Digests show their first
+// 12 hex digits; the full digest is in the hover title and one click of its copy button away.
+// Long names wrap only after a `/`, `@`, `:` or `,`, never inside a word.
 
 /** Replaces the contents of `container` with the plan's tables and counts. */
 export function renderPlan(container, plan) {
@@ -26,9 +28,11 @@ export function renderPlan(container, plan) {
 }
 
 function table(dst, rows) {
+  const wrap = document.createElement("div");
+  wrap.className = "table-wrap";
   const t = document.createElement("table");
   t.dataset.dst = dst;
-  t.createCaption().textContent = dst;
+  breakable(t.createCaption(), dst);
   const head = t.createTHead().insertRow();
   for (const h of ["Action", "Digest", "Tags", "Source / reasons"]) {
     const th = document.createElement("th");
@@ -40,22 +44,57 @@ function table(dst, rows) {
   for (const r of rows) {
     const tr = body.insertRow();
     tr.dataset.action = r.kind;
-    cell(tr, r.kind, `action ${r.kind}`);
-    cell(tr, shortDigest(r.digest), "mono").title = r.digest;
-    cell(tr, r.tags.length ? r.tags.join(", ") : "(by digest)", "");
-    cell(tr, r.detail ?? "", "mono");
+    tr.insertCell().append(span(`action ${r.kind}`, r.kind));
+    digestCell(tr.insertCell(), r.digest);
+    breakable(tr.insertCell(), r.tags.length ? r.tags.join(", ") : "(by digest)");
+    breakable(tr.insertCell(), r.detail ?? "").classList.add("mono");
   }
-  return t;
+  wrap.append(t);
+  return wrap;
 }
 
-function cell(tr, text, className) {
-  const td = tr.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
+// The short digest, its full text as a title, and a button that copies the full digest.
+function digestCell(td, digest) {
+  td.className = "mono digest";
+  const code = span("digest-text", shortDigest(digest));
+  code.title = digest;
+  code.dataset.digest = digest;
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "copy";
+  copy.textContent = "Copy";
+  copy.setAttribute("aria-label", `Copy ${digest}`);
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(digest);
+      copy.textContent = "Copied";
+    } catch {
+      // No clipboard permission: select the full digest so the user can copy it themselves.
+      code.textContent = digest;
+      getSelection().selectAllChildren(code);
+    }
+  });
+  td.append(code, " ", copy);
 }
 
-// sha256:0123456789ab… keeps tables readable; the full digest is in the cell's title.
+/** Sets `text` into `node` with a line-break opportunity after each `/`, `@`, `:` and `,`. */
+function breakable(node, text) {
+  const parts = text.split(/(?<=[/@:,])/);
+  parts.forEach((part, i) => {
+    if (i > 0) node.append(document.createElement("wbr"));
+    node.append(part);
+  });
+  return node;
+}
+
+function span(className, text) {
+  const node = document.createElement("span");
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
+// sha256:0123456789ab… keeps tables readable; the full digest is in the title and the copy button.
 function shortDigest(digest) {
   const [algo, hex] = digest.split(":");
   return hex && hex.length > 12 ? `${algo}:${hex.slice(0, 12)}…` : digest;

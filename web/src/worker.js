@@ -1,21 +1,55 @@
-// Runs the cip wasm engine off the main thread so typing stays responsive on large manifest sets.
-// Protocol: {id, op, args} in; {id, result, ms} or {id, error} out. `op` names a cip-wasm export.
-import init, * as cip from "./pkg/cip_wasm.js";
+// Runs the cip wasm engine off the main thread and keeps the open files here, so that a keystroke
+// costs the page one message with the edited file's text, never a copy of the whole set.
+// Protocol: {id, op, args} in; {id, result, ms} or {id, error} out.
+import init, * as cip from "cip-wasm-glue";
+import { pack, unpack } from "./codec.js";
 
-const ready = init({ module_or_path: new URL("./pkg/cip_wasm_bg.wasm", import.meta.url) });
+const ready = init({ module_or_path: new URL("./cip_wasm_bg.wasm", import.meta.url) });
 
-/** The exports the page may call; anything else is a programming error in the page. */
-const OPS = new Set(["lint", "plan", "version", "defaultFileName"]);
+let files = {};
+let inventory = "";
+
+/** What the page may ask; anything else is a programming error in the page. */
+const OPS = {
+  version: () => cip.version(),
+  defaultFileName: () => cip.defaultFileName(),
+  /** Replaces the open files ({path: text}). */
+  setFiles: (next) => {
+    files = next;
+  },
+  /** One file's new text. */
+  edit: (path, text) => {
+    files[path] = text;
+  },
+  /** The inventory JSON text the plan is made against ("" for none). */
+  setInventory: (text) => {
+    inventory = text;
+  },
+  /**
+   * Lints the files and, with an inventory, plans against it: {report, plan, planError}. One
+   * call, so the page shows both at once.
+   */
+  check: () => {
+    const report = cip.lint(files);
+    if (!inventory.trim()) return { report, plan: null, planError: null };
+    try {
+      return { report, plan: cip.plan(files, inventory, {}), planError: null };
+    } catch (err) {
+      return { report, plan: null, planError: String(err?.message ?? err) };
+    }
+  },
+  /** The files and `extra` deflated into base64url text (share links, saved state). */
+  pack: (extra) => pack({ files, ...extra }),
+  unpack: (text) => unpack(text),
+};
 
 self.onmessage = async (event) => {
   const { id, op, args } = event.data;
   try {
     await ready;
-    if (!OPS.has(op) || typeof cip[op] !== "function") {
-      throw new Error(`the engine has no operation ${op}`);
-    }
+    if (!Object.hasOwn(OPS, op)) throw new Error(`the engine has no operation ${op}`);
     const start = performance.now();
-    const result = cip[op](...args);
+    const result = await OPS[op](...args);
     self.postMessage({ id, result, ms: performance.now() - start });
   } catch (err) {
     self.postMessage({ id, error: String(err?.message ?? err) });
