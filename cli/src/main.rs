@@ -10,6 +10,7 @@ mod commands;
 mod display;
 mod git;
 mod input;
+mod lsp;
 mod planning;
 mod render;
 

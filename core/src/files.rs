@@ -22,6 +22,14 @@ impl Files {
         Self { files, indexes }
     }
 
+    /// Replaces the text of one file and re-indexes its lines (an edit in an editor; see
+    /// [`crate::workspace`]).
+    pub fn set_text(&mut self, id: FileId, text: String) {
+        let i = id.0 as usize;
+        self.indexes[i] = LineIndex::new(&text);
+        self.files[i].text = text;
+    }
+
     /// All files, in input order.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))

@@ -20,6 +20,7 @@ pub mod rules;
 pub mod snapshot;
 pub mod source;
 pub mod wire;
+pub mod workspace;
 pub mod yaml;
 
 use serde::{Deserialize, Serialize};

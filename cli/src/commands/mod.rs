@@ -1,12 +1,18 @@
 //! Command-line arguments (clap) and one module per subcommand. Commands return an
 //! [`ExitStatus`]; `main` owns the mapping to process exit codes.
 
+mod apply;
 mod audit;
+mod completions;
 mod lint;
+mod lsp;
+mod man;
 mod online;
 mod plan;
 mod promote;
+mod report;
 pub(crate) mod run;
+mod schema;
 mod snapshot;
 
 use std::process::ExitCode;
@@ -51,8 +57,20 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Promote: read the registries, plan, and with --confirm copy images by digest (dry run otherwise).
     Promote(promote::PromoteArgs),
+    /// Execute a plan file (`cip plan --out`) without planning again, whole or one shard (--shard I/N).
+    Apply(apply::ApplyArgs),
+    /// Merge the shard reports of `cip apply` into one summary.
+    Report(report::ReportArgs),
     /// The Go promoter's invocation (`--manifest`, `--thin-manifest-dir`, `--confirm`, `--snapshot`, ...) mapped onto cip.
     Run(run::RunArgs),
+    /// Language server for editors (LSP over stdio): findings as you type, fixes, hover, symbols, formatting.
+    Lsp(lsp::LspArgs),
+    /// Print the JSON Schema (draft 2020-12) of a manifest file kind, for editors and SchemaStore.
+    Schema(schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) for `man -l`.
+    Man(man::ManArgs),
 }
 
 /// Runs the chosen command.
@@ -63,6 +81,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Promote(args) => promote::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
+        Command::Lsp(args) => lsp::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
