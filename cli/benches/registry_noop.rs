@@ -48,7 +48,8 @@ fn load(yaml: String) -> ManifestSet {
 
 /// A client with the given per-host rate (0 = unlimited; the CLI default is 50 requests/s).
 fn client(rate: f64) -> RegistryClient {
-    let config = ClientConfig { docker_config_dir: None, default_rate: rate, ..ClientConfig::default() };
+    let config =
+        ClientConfig { docker_config_dir: None, default_rate: Some(rate), ..ClientConfig::default() };
     RegistryClient::new(config).expect("client")
 }
 

@@ -13,7 +13,7 @@ use cip_core::ManifestSet;
 
 use crate::read::{self, ReadOutcome, RepoNeeds};
 use crate::registry::auth::Credential;
-use crate::registry::stats::Stats;
+use crate::registry::stats::{HostReport, Stats};
 use crate::registry::{ClientConfig, RegistryClient};
 use crate::store::{Stores, locate};
 
@@ -23,7 +23,9 @@ use crate::store::{Stores, locate};
 /// `--chunk-size`).
 #[derive(Clone, Debug, Default)]
 pub struct RegistryOptions {
-    /// Requests per second per host (0 = unlimited).
+    /// A fixed rate for every host, requests per second (0 = unlimited); `None`: each host's
+    /// default by kind (loopback and insecure hosts unlimited, Google hosts 50/s, others
+    /// adaptive; see the README's rate limits).
     pub registry_rate: Option<f64>,
     /// Requests per second for single hosts, overriding `registry_rate`.
     pub host_rate: BTreeMap<String, f64>,
@@ -64,9 +66,7 @@ impl RegistryOptions {
     /// `service-account` (impersonated on Google hosts). Reads the `auth_env` variables.
     pub fn client_config(&self, set: Option<&ManifestSet>) -> Result<ClientConfig, ConnectError> {
         let mut config = ClientConfig::default();
-        if let Some(rate) = self.registry_rate {
-            config.default_rate = rate;
-        }
+        config.default_rate = self.registry_rate;
         config.rates.extend(self.host_rate.iter().map(|(h, r)| (h.clone(), *r)));
         if let Some(n) = self.max_concurrency {
             config.max_concurrency_per_host = n.max(1);
@@ -146,6 +146,20 @@ impl Connection {
     /// The live counters, for a progress display running beside a read.
     pub fn counters(&self) -> &Arc<Stats> {
         self.client.stats()
+    }
+
+    /// Every host reached so far: requests, and the rate its limiter settled on (adaptive
+    /// rates fall on `429` and recover), with the number of throttling answers.
+    pub fn hosts(&self) -> BTreeMap<String, HostReport> {
+        let requests = self.client.stats().snapshot().per_host;
+        self.client
+            .rates()
+            .into_iter()
+            .map(|(host, limiter)| {
+                let requests = requests.get(&host).copied().unwrap_or(0);
+                (host, HostReport { requests, limiter })
+            })
+            .collect()
     }
 
     /// Reads what planning `set` needs (destinations first, sources only for what is missing).

@@ -328,7 +328,7 @@ fn yaml(src: &str, dst: &str, images: &[(&str, &str)]) -> String {
 }
 
 fn config() -> ClientConfig {
-    ClientConfig { default_rate: 0.0, docker_config_dir: None, ..ClientConfig::default() }
+    ClientConfig { default_rate: Some(0.0), docker_config_dir: None, ..ClientConfig::default() }
 }
 
 /// What a promotion ended with: the reading error, or the execution report.

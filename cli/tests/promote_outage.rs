@@ -137,7 +137,7 @@ async fn budget_run() {
         budget: Duration::from_secs(90),
     };
     let config =
-        ClientConfig { default_rate: 0.0, docker_config_dir: None, retry, ..ClientConfig::default() };
+        ClientConfig { default_rate: Some(0.0), docker_config_dir: None, retry, ..ClientConfig::default() };
     let connection = Connection::with_client(names, RegistryClient::new(config).expect("client"));
 
     let dest = Arc::new(Mutex::new(dest));

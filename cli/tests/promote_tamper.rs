@@ -101,7 +101,7 @@ async fn mismatching_bytes_are_refused_and_never_reach_the_destination() {
     assert!(!set.has_errors(), "{:?}", set.diagnostics);
     let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone());
     let client = RegistryClient::new(ClientConfig {
-        default_rate: 0.0,
+        default_rate: Some(0.0),
         docker_config_dir: None,
         ..ClientConfig::default()
     })

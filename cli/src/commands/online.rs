@@ -23,9 +23,11 @@ pub(crate) struct OnlineArgs {
     /// Google credentials for Google registry hosts.
     #[arg(long = "auth-env", value_name = "HOST=VAR")]
     pub auth_env: Vec<String>,
-    /// Requests per second per registry host (0 = unlimited); never more in any one-second window.
-    #[arg(long = "registry-rate", visible_alias = "rate", default_value_t = 50.0, value_name = "N")]
-    pub registry_rate: f64,
+    /// A fixed rate for every registry host, requests per second (0 = unlimited); never more in
+    /// any one-second window. Default: loopback and --insecure-registry hosts unlimited, Google
+    /// hosts 50, other hosts adaptive from 100 (halved on 429, recovering while requests succeed).
+    #[arg(long = "registry-rate", visible_alias = "rate", value_name = "N")]
+    pub registry_rate: Option<f64>,
     /// Requests per second for one host, overriding --registry-rate (repeatable).
     #[arg(long = "host-rate", value_name = "HOST=N")]
     pub host_rate: Vec<String>,
@@ -55,7 +57,7 @@ impl OnlineArgs {
     /// The registry options these flags describe.
     pub(crate) fn registry_options(&self) -> anyhow::Result<RegistryOptions> {
         let mut options = RegistryOptions {
-            registry_rate: Some(self.registry_rate),
+            registry_rate: self.registry_rate,
             max_concurrency: Some(self.max_concurrency),
             request_timeout: Some(self.request_timeout),
             google_credentials: self.google_credentials.as_ref().map(Into::into),

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 use super::auth::{self, Challenge, Credential, Credentials, Scopes, TokenCache};
 use super::error::{ErrorKind, Operation, RegistryError};
 use super::host;
-use super::ratelimit::HostLimiter;
+use super::ratelimit::{HostLimiter, RatePolicy, RateReport};
 use super::retry::RetryPolicy;
 use super::stats::Stats;
 
@@ -35,10 +35,14 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Time limit for establishing a connection.
     pub connect_timeout: Duration,
-    /// Requests per second per host unless `rates` says otherwise (0 = unlimited).
-    pub default_rate: f64,
-    /// Per-host requests per second.
+    /// A fixed rate for every host `rates` does not name (requests per second, 0 = unlimited);
+    /// `None`: each host's default by kind (see [`rate_policy`]).
+    pub default_rate: Option<f64>,
+    /// Fixed per-host requests per second.
     pub rates: BTreeMap<String, f64>,
+    /// Host -> number of workers sharing its rate (`cip apply --shard I/N`): every rate of
+    /// [`rate_policy`] for that host, fixed or default, is divided by it.
+    pub rate_shared_by: BTreeMap<String, usize>,
     /// Requests in flight per host.
     pub max_concurrency_per_host: usize,
     /// Hosts (`HOST` or `HOST:PORT`) allowed plain HTTP and unverified TLS.
@@ -68,8 +72,9 @@ impl Default for ClientConfig {
             user_agent: format!("cip/{}", env!("CARGO_PKG_VERSION")),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
-            default_rate: 50.0,
+            default_rate: None,
             rates: BTreeMap::new(),
+            rate_shared_by: BTreeMap::new(),
             max_concurrency_per_host: 16,
             insecure: BTreeSet::new(),
             retry: RetryPolicy::default(),
@@ -220,9 +225,8 @@ impl RegistryClient {
             .entry(host.to_string())
             .or_insert_with(|| {
                 let cfg = &self.inner.config;
-                let rate = cfg.rates.get(host).copied().unwrap_or(cfg.default_rate);
                 Arc::new(HostState {
-                    limiter: HostLimiter::new(rate, cfg.max_concurrency_per_host),
+                    limiter: HostLimiter::new(rate_policy(cfg, host), cfg.max_concurrency_per_host),
                     endpoint: OnceCell::new(),
                     refused: Mutex::new(BTreeSet::new()),
                     extension: Mutex::new(None),
@@ -233,6 +237,12 @@ impl RegistryClient {
                 })
             })
             .clone()
+    }
+
+    /// Each host's rate limiter so far: policy, rate in effect, lowest rate, throttling answers.
+    pub fn rates(&self) -> BTreeMap<String, RateReport> {
+        let hosts = self.inner.hosts.lock().expect("hosts lock");
+        hosts.iter().map(|(host, state)| (host.clone(), state.limiter.report())).collect()
     }
 
     /// Whether `host` is known to offer Google's `tags/list` extension.
@@ -299,6 +309,45 @@ impl RegistryClient {
     }
 }
 
+/// Google's published quota for Artifact Registry and Container Registry, per host, as the Go
+/// promoter uses it.
+pub(crate) const GOOGLE_RATE: f64 = 50.0;
+
+/// Where a registry's limit is unknown, the adaptive rate starts here (requests per second).
+pub(crate) const ADAPTIVE_START: f64 = 100.0;
+
+/// The rate policy of `host` (the one place rates are decided):
+/// - `--host-rate HOST=N`, else `--registry-rate N`: fixed at N (0: unlimited);
+/// - loopback and `--insecure-registry` hosts: unlimited, adaptive (a 429 still slows them);
+/// - Google hosts (`gcr.io`, `*.gcr.io`, `*-docker.pkg.dev`): 50/s, adaptive below that;
+/// - any other host: adaptive from [`ADAPTIVE_START`], without a ceiling;
+///
+/// each divided by the number of workers sharing the host ([`ClientConfig::rate_shared_by`]).
+pub(crate) fn rate_policy(config: &ClientConfig, host: &str) -> RatePolicy {
+    let shared = config.rate_shared_by.get(host).copied().unwrap_or(1).max(1) as f64;
+    match own_rate_policy(config, host) {
+        RatePolicy::Fixed(rate) => RatePolicy::Fixed(rate / shared),
+        RatePolicy::Adaptive { start, ceiling } => {
+            RatePolicy::Adaptive { start: start / shared, ceiling: ceiling / shared }
+        }
+    }
+}
+
+/// The rate policy of `host` for a worker that has it to itself.
+fn own_rate_policy(config: &ClientConfig, host: &str) -> RatePolicy {
+    if let Some(rate) = config.rates.get(host).copied().or(config.default_rate) {
+        return RatePolicy::Fixed(rate);
+    }
+    let insecure = config.insecure.contains(host) || config.insecure.contains(host::host_name(host));
+    if host::is_loopback(host) || insecure {
+        RatePolicy::Adaptive { start: f64::INFINITY, ceiling: f64::INFINITY }
+    } else if host::is_google(host) {
+        RatePolicy::Adaptive { start: GOOGLE_RATE, ceiling: GOOGLE_RATE }
+    } else {
+        RatePolicy::Adaptive { start: ADAPTIVE_START, ceiling: f64::INFINITY }
+    }
+}
+
 /// Docker Hub's official images live under `library/`.
 pub(crate) fn name_for(host: &str, name: &str) -> String {
     if matches!(host, "docker.io" | "index.docker.io") && !name.contains('/') {
@@ -311,6 +360,25 @@ pub(crate) fn name_for(host: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_by_kind_of_host_unless_fixed() {
+        let mut config = ClientConfig::default();
+        config.insecure.insert("lab.example".into());
+        let unlimited = RatePolicy::Adaptive { start: f64::INFINITY, ceiling: f64::INFINITY };
+        assert_eq!(rate_policy(&config, "127.0.0.1:5000"), unlimited);
+        assert_eq!(rate_policy(&config, "lab.example:5000"), unlimited);
+        let google = RatePolicy::Adaptive { start: 50.0, ceiling: 50.0 };
+        assert_eq!(rate_policy(&config, "us-docker.pkg.dev"), google);
+        assert_eq!(rate_policy(&config, "eu.gcr.io"), google);
+        let other = RatePolicy::Adaptive { start: ADAPTIVE_START, ceiling: f64::INFINITY };
+        assert_eq!(rate_policy(&config, "ghcr.io"), other);
+        config.rates.insert("ghcr.io".into(), 7.0);
+        assert_eq!(rate_policy(&config, "ghcr.io"), RatePolicy::Fixed(7.0));
+        config.default_rate = Some(0.0);
+        assert_eq!(rate_policy(&config, "127.0.0.1:5000"), RatePolicy::Fixed(0.0));
+        assert_eq!(rate_policy(&config, "ghcr.io"), RatePolicy::Fixed(7.0), "--host-rate wins");
+    }
 
     #[test]
     fn docker_hub_library() {

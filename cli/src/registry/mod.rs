@@ -14,7 +14,7 @@
 //! | `catalog.rs` | `_catalog`, and the Google `child` walk |
 //! | `google.rs` | Google's `tags/list` extension |
 //! | `error.rs` | the engine's one error type |
-//! | `retry.rs`, `ratelimit.rs`, `stats.rs` | retry policy and budget, per-host limits, counters |
+//! | `retry.rs`, `ratelimit.rs`, `stats.rs` | retry policy and budget, per-host limits (fixed or adaptive), counters |
 //! | `host.rs`, `link.rs`, `media.rs`, `response.rs`, `digest.rs`, `secret.rs` | small helpers |
 
 pub(crate) mod auth;
@@ -41,5 +41,6 @@ pub use client::{ClientConfig, RegistryClient};
 pub use error::{ErrorKind, Operation, RegistryError};
 pub use google::TagsList;
 pub use manifest::{ManifestHead, RawManifest};
+pub use ratelimit::RateReport;
 pub use retry::RetryPolicy;
 pub use secret::Secret;

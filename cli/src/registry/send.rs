@@ -1,6 +1,6 @@
 //! The one send loop. Every request the engine makes (pings, token fetches, listings, manifests,
-//! blobs, uploads) goes through [`RegistryClient::send`]: the host's rate and concurrency limits,
-//! counting, and retries of transient trouble (connection errors, timeouts, 408, 429, 5xx) with
+//! blobs, uploads) goes through [`RegistryClient::send`]: the host's rate and concurrency limits
+//! (a `429`, or a `503` with `Retry-After`, cuts that host's adaptive rate), counting, and retries of transient trouble (connection errors, timeouts, 408, 429, 5xx) with
 //! exponential backoff and jitter, honouring `Retry-After`, within the host's time budget (see
 //! [`super::retry`]). Above it, [`RegistryClient::execute`] adds authentication (one
 //! re-authentication on 401) and [`RegistryClient::fetch`] reads a small body, retrying a body
@@ -110,11 +110,19 @@ impl RegistryClient {
                         "request {}",
                         how.what
                     );
+                    let hint = retry_after(response.headers());
+                    // The host asks to slow down: only its own rate is cut (see super::ratelimit).
+                    if status == 429 || (status == 503 && hint.is_some()) {
+                        state.limiter.throttled();
+                        self.inner.stats.throttled();
+                    } else if status < 500 {
+                        state.limiter.succeeded();
+                    }
                     if how.once || !retry::is_retryable_status(status) {
                         state.answered();
                         return Ok(response);
                     }
-                    (retry_after(response.headers()), format!("HTTP {status}"), Cause::Status)
+                    (hint, format!("HTTP {status}"), Cause::Status)
                 }
                 Err(e) => {
                     let unsent = how.once || (how.give_up)(&e);

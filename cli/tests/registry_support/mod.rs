@@ -18,7 +18,7 @@ pub fn config() -> ClientConfig {
     ClientConfig {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
-        default_rate: 0.0,
+        default_rate: Some(0.0),
         retry: RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(10),

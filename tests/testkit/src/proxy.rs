@@ -15,6 +15,12 @@
 //! * `Trickle`: the body arrives in `trickle_steps` pieces `trickle_delay` apart.
 //!
 //! Bodies shorter than 2 bytes cannot be cut: a body fault on them becomes `ResetBeforeResponse`.
+//!
+//! Throttling ([`FaultProxyConfig::with_throttle`]): a registry with a request quota. Above N
+//! requests in any one-second window the proxy answers `429` with `Retry-After` itself (the
+//! registry never sees the request), counted by [`FaultProxy::throttled`] and as
+//! `TooManyRequestsSeconds`. The log records every request with the body bytes sent, so tests
+//! and benchmarks can count what a registry served ([`FaultProxy::body_bytes`]).
 
 use crate::data::splitmix64;
 use crate::error::Error;
@@ -98,6 +104,8 @@ pub struct FaultProxyConfig {
     pub trickle_steps: usize,
     /// Pause between trickled pieces.
     pub trickle_delay: Duration,
+    /// Requests per one-second window served; more are answered `429` (`None`: no quota).
+    pub throttle: Option<u32>,
 }
 
 impl FaultProxyConfig {
@@ -115,7 +123,20 @@ impl FaultProxyConfig {
             retry_after_secs: 1,
             trickle_steps: 10,
             trickle_delay: Duration::from_millis(100),
+            throttle: None,
         }
+    }
+
+    /// A transparent, recording proxy: no faults (a counter of requests and bytes).
+    pub fn transparent(upstream: impl Into<String>) -> FaultProxyConfig {
+        FaultProxyConfig::new(upstream, 0, 0.0).with_kinds(&[])
+    }
+
+    /// Answers `429` (with `Retry-After`) to requests beyond `per_second` in any one-second
+    /// window, like a registry with a quota.
+    pub fn with_throttle(mut self, per_second: u32) -> Self {
+        self.throttle = Some(per_second);
+        self
     }
 
     /// Replaces the kinds to choose from.
@@ -156,6 +177,8 @@ pub struct ProxiedRequest {
     pub fault: Option<FaultKind>,
     /// Milliseconds since the proxy started, when the request head arrived.
     pub at_ms: u64,
+    /// Response body bytes sent to the client.
+    pub bytes: u64,
 }
 
 struct Shared {
@@ -166,6 +189,9 @@ struct Shared {
     faults_by_key: Mutex<HashMap<String, u32>>,
     counts: Mutex<BTreeMap<FaultKind, u64>>,
     log: Mutex<Vec<ProxiedRequest>>,
+    /// Arrival times of the requests served within the last second (throttling).
+    window: Mutex<std::collections::VecDeque<Instant>>,
+    throttled: std::sync::atomic::AtomicU64,
 }
 
 /// A running proxy; stops (closing every connection) when dropped.
@@ -189,6 +215,8 @@ impl FaultProxy {
             faults_by_key: Mutex::default(),
             counts: Mutex::default(),
             log: Mutex::default(),
+            window: Mutex::default(),
+            throttled: std::sync::atomic::AtomicU64::new(0),
         });
         let (shutdown, watcher) = watch::channel(false);
         let accept_shared = shared.clone();
@@ -237,6 +265,18 @@ impl FaultProxy {
         self.fault_counts().values().sum()
     }
 
+    /// Requests answered `429` by the quota ([`FaultProxyConfig::with_throttle`]).
+    pub fn throttled(&self) -> u64 {
+        self.shared.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Response body bytes sent for requests whose method is `method` and whose path contains
+    /// `fragment` (e.g. `GET`, `/blobs/`: blob bytes served).
+    pub fn body_bytes(&self, method: &str, fragment: &str) -> u64 {
+        let log = self.shared.log.lock().expect("log");
+        log.iter().filter(|r| r.method == method && r.path.contains(fragment)).map(|r| r.bytes).sum()
+    }
+
     /// Every request seen so far, in arrival order.
     pub fn requests(&self) -> Vec<ProxiedRequest> {
         self.shared.log.lock().expect("log").clone()
@@ -269,13 +309,14 @@ async fn serve_connection(client: TcpStream, shared: &Shared) {
         };
         let at_ms = shared.started.elapsed().as_millis() as u64;
         let Ok(body) = http1::read_body(&mut client, head.request_framing()).await else { return };
-        let fault = shared.decide(&head);
+        let fault = shared.over_quota().or_else(|| shared.decide(&head));
         let mut record = ProxiedRequest {
             method: head.method().to_string(),
             path: head.target().to_string(),
             status: 0,
             fault,
             at_ms,
+            bytes: 0,
         };
         if fault == Some(FaultKind::Stall) {
             // Recorded before the stall so counts are visible while the client is still waiting.
@@ -285,9 +326,10 @@ async fn serve_connection(client: TcpStream, shared: &Shared) {
         }
         let outcome = handle(&mut client, &mut upstream, shared, &head, &body, fault).await;
         let keep_going = match outcome {
-            Ok((status, applied, keep)) => {
+            Ok((status, applied, keep, bytes)) => {
                 record.status = status;
                 record.fault = applied;
+                record.bytes = bytes;
                 keep
             }
             Err(_) => false,
@@ -299,7 +341,7 @@ async fn serve_connection(client: TcpStream, shared: &Shared) {
     }
 }
 
-/// Returns (status sent, fault actually applied, keep the connection).
+/// Returns (status sent, fault actually applied, keep the connection, body bytes sent).
 async fn handle(
     client: &mut BufReader<TcpStream>,
     upstream: &mut Option<BufReader<TcpStream>>,
@@ -307,14 +349,14 @@ async fn handle(
     head: &Head,
     body: &[u8],
     fault: Option<FaultKind>,
-) -> std::io::Result<(u16, Option<FaultKind>, bool)> {
+) -> std::io::Result<(u16, Option<FaultKind>, bool, u64)> {
     let config = &shared.config;
     if let Some((status, extra)) = fault.and_then(|kind| synthetic(kind, config.retry_after_secs)) {
         let text = format!(
             "HTTP/1.1 {status} Injected\r\nContent-Type: application/json\r\n{extra}Content-Length: 2\r\n\r\n{{}}"
         );
         client.get_mut().write_all(text.as_bytes()).await?;
-        return Ok((status, fault, true));
+        return Ok((status, fault, true, 2));
     }
     let (response_head, response_body) = forward(upstream, &config.upstream, head, body).await?;
     let status = response_head.status();
@@ -325,7 +367,7 @@ async fn handle(
         None => {
             out.write_all(&response_head.raw).await?;
             out.write_all(&response_body).await?;
-            Ok((status, None, keep))
+            Ok((status, None, keep, response_body.len() as u64))
         }
         Some(FaultKind::ResetBeforeResponse) => reset(out, 0, FaultKind::ResetBeforeResponse),
         Some(kind @ (FaultKind::ResetMidBody | FaultKind::TruncatedBody)) if response_body.len() >= 2 => {
@@ -336,7 +378,7 @@ async fn handle(
                 return reset(out, status, kind);
             }
             out.shutdown().await?;
-            Ok((status, fault, false))
+            Ok((status, fault, false, response_body.len() as u64 / 2))
         }
         Some(FaultKind::Trickle) if response_body.len() >= 2 => {
             out.write_all(&response_head.raw).await?;
@@ -346,7 +388,7 @@ async fn handle(
                 tokio::time::sleep(config.trickle_delay).await;
                 out.write_all(piece).await?;
             }
-            Ok((status, fault, keep))
+            Ok((status, fault, keep, response_body.len() as u64))
         }
         // Body too short to cut or trickle (stalls never get here): degrade to a reset, still a fault.
         Some(_) => reset(out, 0, FaultKind::ResetBeforeResponse),
@@ -374,11 +416,11 @@ fn reset(
     out: &mut TcpStream,
     status: u16,
     kind: FaultKind,
-) -> std::io::Result<(u16, Option<FaultKind>, bool)> {
+) -> std::io::Result<(u16, Option<FaultKind>, bool, u64)> {
     // SO_LINGER 0 is deprecated in tokio because a non-zero linger blocks on drop; zero never blocks.
     #[allow(deprecated)]
     out.set_linger(Some(Duration::ZERO))?;
-    Ok((status, Some(kind), false))
+    Ok((status, Some(kind), false, 0))
 }
 
 /// Sends the request upstream (reusing the connection when possible) and reads the whole response.
@@ -429,6 +471,22 @@ impl Shared {
             *self.counts.lock().expect("counts").entry(kind).or_default() += 1;
         }
         self.log.lock().expect("log").push(request);
+    }
+
+    /// `429` when the quota of this second is spent (the request is not served, nor counted).
+    fn over_quota(&self) -> Option<FaultKind> {
+        let limit = self.config.throttle? as usize;
+        let now = Instant::now();
+        let mut window = self.window.lock().expect("window");
+        while window.front().is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(1)) {
+            window.pop_front();
+        }
+        if window.len() >= limit {
+            self.throttled.fetch_add(1, Ordering::SeqCst);
+            return Some(FaultKind::TooManyRequestsSeconds);
+        }
+        window.push_back(now);
+        None
     }
 
     /// The seeded decision for this request (see the module docs).
