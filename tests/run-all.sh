@@ -30,9 +30,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "purity gate: cip-core builds for wasm32-unknown-unknown"
 cargo check -p cip-core --target wasm32-unknown-unknown --locked
 
-step "schema: vector inventories against core/inventory.schema.json (Python jsonschema, an independent validator)"
+step "schema: vector inventories and manifests against core/inventory.schema.json and core/schema/ (Python jsonschema, an independent validator)"
 python3 -c 'import sys, importlib.metadata as m; sys.exit(int(m.version("jsonschema").split(".")[0]) < 4)' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4'
+python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyyaml
 python3 tests/schema/validate.py
 
 step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.0.0.1)"
