@@ -117,6 +117,9 @@ struct Layout<'t> {
     index: LineIndex,
     leads: HashMap<usize, Vec<Lead>>,
     trailing: HashMap<usize, Vec<String>>,
+    /// The file's header: the comments above the first entry, up to the last blank line before
+    /// it. They stay at the top (the first entry keeps only the comments right above it).
+    head: Vec<Lead>,
     /// Comments after the last entry.
     end: Vec<Lead>,
 }
@@ -128,8 +131,14 @@ fn id(node: &Node<'_>) -> usize {
 impl<'t> Layout<'t> {
     fn new(text: &'t str, root: Option<&Node<'_>>) -> Self {
         let index = LineIndex::new(text);
-        let mut layout =
-            Self { text, index, leads: HashMap::new(), trailing: HashMap::new(), end: Vec::new() };
+        let mut layout = Self {
+            text,
+            index,
+            leads: HashMap::new(),
+            trailing: HashMap::new(),
+            head: Vec::new(),
+            end: Vec::new(),
+        };
         let mut units = Vec::new();
         if let Some(root) = root {
             layout.collect_units(root, 0, &mut units);
@@ -204,6 +213,11 @@ impl<'t> Layout<'t> {
                 leads.push(Lead::Blank);
             }
             leads.push(Lead::Comment(comment));
+            let first = units.iter().map(|u| u.first_line).min().unwrap_or(u32::MAX);
+            if line < first && (line + 1..first).any(|l| self.blank(l)) {
+                self.head.extend(leads);
+                continue;
+            }
             let next = units.iter().filter(|u| u.start > span.end).map(|u| u.first_line).min();
             let owner = next.and_then(|first| {
                 units
@@ -385,6 +399,10 @@ impl<'t> Layout<'t> {
                 }
             }
         };
+        push_leads(&mut out, &self.head, 0);
+        if !self.head.is_empty() && !lines.is_empty() {
+            push_leads(&mut out, &[Lead::Blank], 0);
+        }
         for line in &lines {
             push_leads(&mut out, &line.leads, line.indent);
             out.push_str(&" ".repeat(line.indent));
@@ -478,10 +496,11 @@ images:
 # the end
 ";
         let want = "\
+# header
+
 - name: a
   dmap:
     \"sha256:aa\": [\"1\"]
-# header
 
 # about b
 - name: b # trailing on b
