@@ -164,15 +164,6 @@ export interface CipError extends Error {
   repository?: string
 }
 
-
-/**
- * Which binding artifact the generated loader actually loaded: `'native'` for
- * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
- * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
- * can point the loader at a WASI artifact this package does not build itself.
- */
-export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
-
 /**
  * Lints a manifest set. `files` maps each path to its YAML text (thin manifest pairs are
  * recognised by their `…/manifests/<x>/promoter-manifest.yaml` and `…/images/<x>/images.yaml`

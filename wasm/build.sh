@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Builds the cip-wasm npm package: the wasm module for Node (CommonJS), bundlers (ESM) and plain
-# browsers (ESM + init), size-optimised with wasm-opt from the npm `binaryen` package (Debian's
-# binaryen 108 writes modules that fail to load). Prints raw and gzipped sizes.
+# Builds the cip-wasm npm package into pkg/: ONE wasm module (size-optimised with wasm-opt from the
+# npm `binaryen` package; Debian's binaryen 108 writes modules that fail to load) and the three
+# wasm-bindgen glues that load it, side by side:
+#   pkg/cip_wasm_bg.wasm                 the module (wasm-bindgen writes the same bytes for every target)
+#   pkg/node.cjs                         Node, CommonJS (reads the module next to it synchronously)
+#   pkg/bundler.js + pkg/cip_wasm_bg.js  bundlers, ESM importing the module (its imports name ./cip_wasm_bg.js)
+#   pkg/web.js                           browsers without a bundler, ESM with init() (fetches the module)
+#   pkg/package.json                     {"type": "module"}: the .js glues are ESM
+# pkg/web/ holds hard links of web.js (as cip_wasm.js) and the module for web/build.mjs, which
+# reads them there; they are not in the npm package. Prints raw and gzipped sizes.
 #
 # Needs: rustup target wasm32-unknown-unknown, `npm ci` in wasm/ (binaryen, typescript).
 # Installs wasm-bindgen-cli with cargo when the one on PATH does not match the pinned crate.
@@ -35,20 +42,34 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";pr
 module="$target_dir/wasm32-unknown-unknown/wasm-release/cip_wasm.wasm"
 
 rm -rf "$here/pkg"
+mkdir -p "$here/pkg"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
 for target in nodejs bundler web; do
-  case "$target" in nodejs) out=node ;; *) out="$target" ;; esac
-  # Declarations are hand-written (index.d.ts, web.d.ts), so the generated ones are not emitted.
-  wasm-bindgen --target "$target" --no-typescript --out-dir "$here/pkg/$out" "$module"
-  # The glue is CommonJS for Node and ESM otherwise; say so, since the package has no "type".
-  case "$target" in nodejs) kind=commonjs ;; *) kind=module ;; esac
-  printf '{ "type": "%s" }\n' "$kind" >"$here/pkg/$out/package.json"
-  "$here/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-reference-types \
-    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
-    "$here/pkg/$out/cip_wasm_bg.wasm" -o "$here/pkg/$out/cip_wasm_bg.wasm"
+  # Declarations are hand-written (index.d.ts, web.d.mts), so the generated ones are not emitted.
+  wasm-bindgen --target "$target" --no-typescript --out-dir "$scratch/$target" "$module"
 done
+# One module for all glues: stop if wasm-bindgen ever emits target-specific bytes.
+for target in bundler web; do
+  cmp -s "$scratch/nodejs/cip_wasm_bg.wasm" "$scratch/$target/cip_wasm_bg.wasm" || {
+    echo "build.sh: wasm-bindgen wrote a different module for --target $target; one shared module no longer works" >&2
+    exit 1
+  }
+done
+cp "$scratch/nodejs/cip_wasm.js" "$here/pkg/node.cjs"
+cp "$scratch/bundler/cip_wasm.js" "$here/pkg/bundler.js"
+cp "$scratch/bundler/cip_wasm_bg.js" "$here/pkg/cip_wasm_bg.js"
+cp "$scratch/web/cip_wasm.js" "$here/pkg/web.js"
+printf '{ "type": "module" }\n' >"$here/pkg/package.json"
+"$here/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-reference-types \
+  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+  "$scratch/nodejs/cip_wasm_bg.wasm" -o "$here/pkg/cip_wasm_bg.wasm"
+mkdir "$here/pkg/web"
+ln "$here/pkg/web.js" "$here/pkg/web/cip_wasm.js"
+ln "$here/pkg/cip_wasm_bg.wasm" "$here/pkg/web/cip_wasm_bg.wasm"
 
 # Size report (the target is under 600 KiB gzipped).
-wasm="$here/pkg/web/cip_wasm_bg.wasm"
+wasm="$here/pkg/cip_wasm_bg.wasm"
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 awk -v raw="$raw" -v gz="$gz" 'BEGIN { printf "cip-wasm size: raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB); budget 600 KiB gzipped\n", raw, raw / 1024, gz, gz / 1024 }'

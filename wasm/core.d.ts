@@ -61,6 +61,23 @@ export interface Diagnostic extends Location {
   help?: string;
   /** Related locations; absent when there are none. */
   labels?: Label[];
+  /** Machine-applicable repairs, best first; absent when there are none. */
+  fixes?: Fix[];
+}
+
+/** A repair of a finding: edits applied together (`cip lint --fix` applies the safe ones). */
+export interface Fix {
+  /** What the fix does, imperative and lowercase ("quote the tag"). */
+  title: string;
+  /** `safe` keeps what is promoted exactly as it was; `unsafe` may change it. */
+  applicability: "safe" | "unsafe";
+  /** The edits, in file order, never overlapping. */
+  edits: Edit[];
+}
+
+/** One replacement: the range (an empty range inserts) and its new text. */
+export interface Edit extends Location {
+  replacement: string;
 }
 
 /** Counts over all linted manifests. */

@@ -1,7 +1,9 @@
-// Declarations of cip-wasm's functions (checked by `tsc` in test/types.test.mjs and
-// tests/js/types.test.mjs). The data shapes are core.d.ts, shared with cip-node.
+// Declarations of cip-wasm's functions, CommonJS flavour (Node `require`); index.d.mts adds the
+// default export for ESM. Checked by `tsc` in test/types.test.mjs, tests/js/types.test.mjs and in
+// a fresh project by test/install.test.mjs. The data shapes are core.d.ts, shared with cip-node.
 
 import type {
+  Diagnostic,
   Files,
   Inventory,
   LintReport,
@@ -14,11 +16,29 @@ import type {
 
 export * from "./core.js";
 
-/** Lints the files together. Bad manifests yield diagnostics; only an unusable `files` throws. */
+/**
+ * What every function throws for an unusable argument (never for a bad manifest, which is data):
+ * an `Error` with the code cip-node gives the same failure, `ERR_INVALID_ARG_TYPE` (wrong type)
+ * or `ERR_INVALID_ARG_VALUE` (right type, unusable value); `CIP_INTERNAL` is a cip bug.
+ */
+export interface CipError extends Error {
+  code: "ERR_INVALID_ARG_TYPE" | "ERR_INVALID_ARG_VALUE" | "CIP_INTERNAL";
+}
+
+/**
+ * Lints the files together. Bad manifests yield diagnostics; only an unusable `files` throws, an
+ * `Error` whose `code` is `ERR_INVALID_ARG_TYPE` (see {@link CipError}).
+ */
 export function lint(files: Files): LintReport;
 
 /** Like `lint`, but returns the exact text `cip lint --format json` prints (trailing newline included). */
 export function lintJson(files: Files): string;
+
+/**
+ * The SARIF 2.1.0 log of `diagnostics` (as `lint`/`plan` return them): the exact text
+ * `cip lint --format sarif` prints for the same findings.
+ */
+export function sarif(diagnostics: readonly Diagnostic[]): string;
 
 /** The cip version this module was built from. */
 export function version(): string;

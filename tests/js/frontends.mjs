@@ -35,7 +35,7 @@ function mustExist(file, hint) {
 
 function wasm() {
   const entry = mustExist(
-    path.join(repoRoot, "wasm/pkg/node/cip_wasm.js"),
+    path.join(repoRoot, "wasm/pkg/node.cjs"),
     "build the wasm package first: (cd wasm && npm ci && ./build.sh)",
   );
   const m = require(entry);

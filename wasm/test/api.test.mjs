@@ -20,10 +20,13 @@ images:
       "sha256:not-a-digest": ["v1"]
 `;
 
-test("require and import give the same functions and version", () => {
+test("require and import give the same functions and version; import also has a default export", async () => {
+  const { default: cip } = await import("cip-wasm");
+  assert.equal(cip, cjs, "the default export is the CommonJS module's exports");
+  assert.equal(cip.lint, esm.lint);
   assert.equal(cjs.version(), esm.version());
   assert.equal(esm.version(), pkg.version);
-  for (const name of ["defaultFileName", "lint", "lintJson", "plan", "planJson", "snapshot", "snapshotText", "version"]) {
+  for (const name of ["defaultFileName", "lint", "lintJson", "plan", "planJson", "sarif", "snapshot", "snapshotText", "version"]) {
     assert.equal(typeof esm[name], "function", `import is missing ${name}`);
     assert.equal(typeof cjs[name], "function", `require is missing ${name}`);
   }
@@ -66,18 +69,38 @@ test("garbage YAML is a finding, not an exception", () => {
   assert.ok(report.summary.errors >= 1);
 });
 
-test("unusable arguments throw with the function and the accepted shapes", () => {
-  assert.throws(() => esm.lint(42), /lint\(files\): expected a manifest text .* got number/);
-  assert.throws(() => esm.lint(null), /got null/);
-  assert.throws(() => esm.lint(undefined), /got undefined/);
-  assert.throws(() => esm.lintJson({ "a.yaml": 1 }), /lintJson\(files\)\["a.yaml"\]: .*expected the text of a manifest file/);
-  assert.throws(() => esm.lint(new Map([["a.yaml", 1]])), /lint\(files\)\["a.yaml"\]/);
-  assert.throws(() => esm.plan("", "{not json", {}), /plan\(files, inventory\): invalid inventory JSON at line 1/);
-  assert.throws(() => esm.plan("", 7, {}), /expected the inventory JSON text or object/);
-  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { sttrict: true }), /plan\(files, inventory, options\): unknown field `sttrict`/);
-  assert.throws(() => esm.plan("", "{\"repositories\": {}}", 3), /plan\(files, inventory, options\): expected an options object/);
-  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { base: 3 }), /expected a manifest text \(string\) or an object/);
-  assert.throws(() => esm.snapshot("{\"repositories\": {}}", "gcr.io/x", { snapshot_tag: "v1" }), /unknown field `snapshot_tag`/);
+test("unusable arguments throw Errors with cip-node's codes, the function and the accepted shapes", () => {
+  const type = (re) => ({ name: "Error", code: "ERR_INVALID_ARG_TYPE", message: re });
+  const value = (re) => ({ name: "Error", code: "ERR_INVALID_ARG_VALUE", message: re });
+  assert.throws(() => esm.lint(42), type(/^lint\(files\): expected a manifest text .* got number$/));
+  assert.throws(() => esm.lint(null), type(/got null$/));
+  assert.throws(() => esm.lint(undefined), type(/got undefined$/));
+  assert.throws(() => esm.lintJson({ "a.yaml": 1 }), type(/^lintJson\(files\)\["a.yaml"\]: .*expected the text of a manifest file/));
+  assert.throws(() => esm.lint(new Map([["a.yaml", 1]])), type(/^lint\(files\)\["a.yaml"\]/));
+  assert.throws(() => esm.plan("", "{not json", {}), value(/^plan\(files, inventory\): invalid inventory JSON at line 1/));
+  assert.throws(() => esm.plan("", 7, {}), type(/expected the inventory JSON text or object .*; got number$/));
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { sttrict: true }), value(/^plan\(files, inventory, options\): unknown field `sttrict`/));
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", 3), type(/^plan\(files, inventory, options\): expected an options object; got number$/));
+  assert.throws(() => esm.plan("", "{\"repositories\": {}}", { base: 3 }), value(/expected a manifest text \(string\) or an object/));
+  assert.throws(() => esm.snapshot("{\"repositories\": {}}", "gcr.io/x", { snapshot_tag: "v1" }), value(/unknown field `snapshot_tag`/));
+  assert.throws(() => esm.snapshot("{\"repositories\": {}}", ""), value(/^snapshot\(inventory, registry\): expected a registry name/));
+  assert.throws(() => esm.sarif(7), value(/^sarif\(diagnostics\): expected the diagnostics lint\(\) returns/));
+});
+
+test("a wrongly shaped inventory object is a serde message, not a JS engine error", () => {
+  for (const inventory of [{ repositories: { "gcr.io/x/app": 5 } }, { repositories: 5 }, { repositories: { "gcr.io/x/app": { [`sha256:${"a".repeat(64)}`]: "v1" } } }]) {
+    assert.throws(
+      () => esm.plan("", inventory),
+      (e) => {
+        assert.equal(e.code, "ERR_INVALID_ARG_VALUE");
+        assert.match(e.message, /^plan\(files, inventory\): invalid inventory: invalid type: /);
+        assert.doesNotMatch(e.message, /Reflect|TypeError|Error:/);
+        assert.equal(String(e), `Error: ${e.message}`);
+        return true;
+      },
+      JSON.stringify(inventory),
+    );
+  }
 });
 
 test("plan takes the inventory as text or object and returns the CLI JSON", () => {
@@ -107,5 +130,5 @@ test("snapshot lists a registry's images as object, YAML, CSV and JSON", () => {
   assert.equal(esm.snapshotText(inventory, "gcr.io/prod", { output: "csv" }), `app@${digest},app:latest\napp@${digest},app:v1\n`);
   assert.equal(esm.snapshotText(JSON.stringify(inventory), "gcr.io/prod", { output: "json" }), `${JSON.stringify(snap, null, 2)}\n`);
   assert.throws(() => esm.snapshotText(inventory, "gcr.io/prod", { output: "xml" }), /output must be "yaml", "csv" or "json"/);
-  assert.throws(() => esm.snapshot(inventory, 3), /snapshot\(inventory, registry\): expected the registry/);
+  assert.throws(() => esm.snapshot(inventory, 3), { code: "ERR_INVALID_ARG_TYPE", message: /snapshot\(inventory, registry\): expected the registry/ });
 });
