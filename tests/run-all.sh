@@ -7,11 +7,17 @@ ROOT=$PWD
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "install: system packages (real registry, skopeo, chromium)"
+step "install: system packages (real registry, skopeo, chromium, cross toolchains for the node addon)"
 need=()
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# node/build.sh cross-builds the addon for linux-x64-musl and linux-arm64-gnu; node/ci.sh runs
+# the arm64 one under qemu-user with the arm64 C and C++ runtime libraries.
+command -v musl-gcc >/dev/null || need+=(musl-tools)
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need+=(libstdc++6-arm64-cross)
+command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 if [ ${#need[@]} -gt 0 ]; then
   for attempt in 1 2 3 4 5; do
     if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; then break; fi
@@ -19,9 +25,9 @@ if [ ${#need[@]} -gt 0 ]; then
   done
 fi
 
-step "install: rust components and the wasm target"
+step "install: rust components, the wasm target and the node addon's cross targets"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-rustup target add wasm32-unknown-unknown >/dev/null
+rustup target add wasm32-unknown-unknown x86_64-unknown-linux-musl aarch64-unknown-linux-gnu >/dev/null
 
 step "lint: rustfmt, clippy"
 cargo fmt --all -- --check
@@ -39,13 +45,13 @@ python3 tests/schema/validate.py
 step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.0.0.1)"
 cargo test --workspace --locked --no-fail-fast
 
-step "wasm package: build (wasm-bindgen-cli at the pinned version, wasm-opt), vectors and API in Node"
+step "wasm package: build (wasm-bindgen-cli at the pinned version, wasm-opt), vectors and API in Node, the packed tarball in a fresh project"
 wasm/ci.sh
 
 step "browser linter: build, headless Chromium tests"
 web/ci.sh
 
-step "node addon: build, vectors, API, engine against real registries, shared JS suite"
+step "node addon: release builds (x64 glibc, x64 musl, arm64), vectors, API, engine against real registries, shared JS suite, the packed tarballs in fresh projects"
 node/ci.sh
 
 step "fuzz smoke: 20 s per core target (the 10-minute runs are in RELIABILITY.md)"
