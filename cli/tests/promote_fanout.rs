@@ -211,3 +211,46 @@ async fn layouts_as_source_and_destinations() {
     let reads = blob_reads(&proxy);
     assert!(!reads.is_empty() && reads.values().all(|&n| n == 1), "{reads:?}");
 }
+
+/// Request economy at a cold destination: the distribution registry answers `tags/list` of a
+/// repository that does not exist exactly as it answers one holding only untagged manifests, so
+/// the open registry's catalog proves which repositories hold nothing: no `HEAD` per digest for
+/// them, while an untagged-only repository is still found (and its digest is only tagged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_destination_costs_no_head_per_digest() {
+    let source = Registry::start().await.expect("source");
+    let destination = Registry::start().await.expect("destination");
+    let proxy = FaultProxy::start(FaultProxyConfig::transparent(destination.host())).await.expect("proxy");
+    let pushes = seed(&source).await;
+    // app/a already holds its image, untagged.
+    let (_, image_a, _) = &pushes[1];
+    let layers_a = [random_layer(7, 96 * 1024), random_layer(20, 128 * 1024)];
+    let untagged =
+        destination.client().push_image("app/a", None, &layers_a, MediaKind::Docker).await.expect("push");
+    assert_eq!(untagged.digest, image_a.digest, "the same image");
+
+    let options = PromoteOptions {
+        registry: RegistryOptions { no_docker_config: true, ..RegistryOptions::default() },
+        ..PromoteOptions::default()
+    };
+    let yaml = yaml(&source.host(), &[proxy.host()], &pushes);
+    let input = Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
+    let plan = promote::run(input, &options, &Quiet).await.expect("plan").plan;
+    let kinds: Vec<(String, cip_core::ActionKind)> =
+        plan.actions.iter().map(|a| (a.dst.clone(), a.action)).collect();
+    let tagged_only =
+        kinds.iter().filter(|(d, k)| d.ends_with("/app/a") && *k == cip_core::ActionKind::Tag).count();
+    assert_eq!(tagged_only, 1, "the untagged digest is found, only tagged: {kinds:?}");
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    let requests = proxy.requests();
+    let heads: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method == "HEAD" && r.path.contains("/manifests/sha256:"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert!(
+        heads.iter().all(|p| p.contains("/app/a/")),
+        "only the repository in the catalog is checked: {heads:?}"
+    );
+    assert_eq!(requests.iter().filter(|r| r.path.starts_with("/v2/_catalog")).count(), 1);
+}

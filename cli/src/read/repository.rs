@@ -6,8 +6,17 @@
 //!   `HEAD` per needed digest not already seen through a tag. The inventory then holds the
 //!   needed tags only, which is all planning looks at.
 //! - A repository without a listing is empty; on a store that does not list fully its needed
-//!   digests are still checked, since the distribution registry answers 404 for a repository
-//!   holding only untagged manifests.
+//!   digests are still checked, since the distribution registry answers `404 NAME_UNKNOWN` to
+//!   `tags/list` for a repository holding only untagged manifests exactly as for one that does
+//!   not exist (same status, same error code, same body). The cheaper proof is an open
+//!   registry's catalog (`_catalog`, which the distribution registry builds from the
+//!   repositories holding manifests): fetched once per store, at the first repository without a
+//!   listing, a repository absent from it holds no manifest at all, so its digests need no
+//!   `HEAD` (a cold destination costs one listing per repository plus the catalog's pages, not
+//!   one request per digest). On a registry that authenticates, or where the catalog fails, the
+//!   digests are checked one by one as before (see `Store::repositories_with_manifests`).
+//!   A catalog that hid a repository would only make cip copy an image that is already there
+//!   (blobs found present, the same manifest bytes written again), never skip one.
 //! - Whether an HTTP host lists fully is learned from its first listing, read before the
 //!   host's other repositories; that listing also tells which needed tags exist.
 //! - Children of indexes are recorded (one `GET` each) only for digests named in
@@ -15,6 +24,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+use tokio::sync::OnceCell;
 
 use cip_core::inventory::{ManifestInfo, Repository};
 use futures_util::StreamExt;
@@ -80,15 +91,20 @@ pub(crate) async fn read(
     outcome
 }
 
+/// A store's catalog, fetched at most once per read: `None` when it could not be had.
+type Catalog = OnceCell<Option<BTreeSet<String>>>;
+
 async fn read_store(stats: &Arc<Stats>, repos: Vec<(String, Location, RepoNeeds)>) -> ReadOutcome {
     let mut outcome = ReadOutcome::default();
+    let catalog = Catalog::new();
+    let catalog = &catalog;
     let mut rest = repos.into_iter().peekable();
     let Some(store) = rest.peek().map(|(_, at, _)| at.store.clone()) else { return outcome };
     // Read one repository at a time until the listing style is known (a missing repository
     // does not tell).
     while store.lists_fully().is_none() {
         let Some((repo, at, needs)) = rest.next() else { return outcome };
-        let result = read_repository(&at, &needs, true).await;
+        let result = read_repository(&at, &needs, true, catalog).await;
         stats.repository_done();
         match result {
             Err(error) if error.is_registry_wide() => {
@@ -105,7 +121,7 @@ async fn read_store(stats: &Arc<Stats>, repos: Vec<(String, Location, RepoNeeds)
     store.prepare_reads(&names).await;
     let mut reads: FuturesUnordered<_> = rest
         .iter()
-        .map(|(repo, at, needs)| async move { (repo, read_repository(at, needs, false).await) })
+        .map(|(repo, at, needs)| async move { (repo, read_repository(at, needs, false, catalog).await) })
         .collect();
     while let Some((repo, result)) = reads.next().await {
         stats.repository_done();
@@ -125,7 +141,7 @@ fn record(outcome: &mut ReadOutcome, repo: String, result: RepoResult) {
 }
 
 /// Reads one repository; `probe` lists it whatever the store's style (to learn the style).
-async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool) -> RepoResult {
+async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool, catalog: &Catalog) -> RepoResult {
     let fully = at.store.lists_fully();
     let listing = match &needs.listing {
         Some(listing) => Some(listing.clone()),
@@ -139,8 +155,8 @@ async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool) -> RepoR
         Some(Listing::Full(listed)) => repository = listed,
         Some(Listing::Missing) if full => {}
         Some(Listing::Missing) => {
-            debug!(repository = %at.repo, "no listing: checking the needed digests");
-            if !needs.everything {
+            if !needs.everything && !needs.digests.is_empty() && holds_manifests(at, catalog).await {
+                debug!(repository = %at.repo, "no listing: checking the needed digests");
                 head_digests(at, needs, &mut repository).await?;
             }
         }
@@ -167,6 +183,21 @@ async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool) -> RepoR
         }
     }
     finish(at, needs, repository, notes).await
+}
+
+/// Whether the repository may hold manifests: `false` only when the store's catalog was read
+/// and does not name it (see the module documentation).
+async fn holds_manifests(at: &Location, catalog: &Catalog) -> bool {
+    let names = catalog
+        .get_or_init(|| async {
+            let names = at.store.repositories_with_manifests().await;
+            if names.is_none() {
+                debug!(registry = at.store.name(), "no open catalog: digests are checked one by one");
+            }
+            names.map(|names| names.into_iter().collect())
+        })
+        .await;
+    names.as_ref().is_none_or(|names| names.contains(&at.repo))
 }
 
 async fn head_tags<'a>(

@@ -17,6 +17,21 @@ const MAX_DEPTH: usize = 32;
 const MAX_PAGES: usize = 10_000;
 
 impl RegistryClient {
+    /// The catalog of an open registry (its `/v2/` asked for no credentials, and no repository
+    /// has since): the repositories that hold manifests, as a cold destination's cheaper proof
+    /// (see `crate::read`). `None` elsewhere or on any failure: on a registry that
+    /// authenticates, the catalog needs its own scope, which many refuse, and a refusal must not
+    /// count against the credentials the promotion needs.
+    pub(crate) async fn open_catalog(&self, host: &str) -> Option<Vec<String>> {
+        let endpoint = self.endpoint(host).await.ok()?;
+        let state = self.host_state(host);
+        let late = state.late_challenge.lock().expect("challenge lock").is_some();
+        if endpoint.challenge != super::auth::Challenge::Anonymous || late {
+            return None;
+        }
+        self.catalog(host).await.ok()
+    }
+
     /// Repository names under `host` from `_catalog` (pagination followed), as paths inside the
     /// host, sorted.
     pub async fn catalog(&self, host: &str) -> Result<Vec<String>, RegistryError> {

@@ -92,6 +92,10 @@ impl Store for HttpStore {
         self.client.prefetch_pull_tokens(&self.host, &full).await;
     }
 
+    async fn repositories_with_manifests(&self) -> Option<Vec<String>> {
+        self.client.open_catalog(&self.host).await
+    }
+
     fn lists_fully(&self) -> Option<bool> {
         self.client.extension(&self.host)
     }

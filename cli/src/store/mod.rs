@@ -90,6 +90,13 @@ pub trait Store: Send + Sync {
     /// walk), so that it is not listed twice.
     async fn catalog(&self, prefix: &str) -> Result<Vec<(String, Option<Listing>)>, RegistryError>;
 
+    /// Every repository of the store that holds a manifest, where the store can tell cheaply
+    /// and safely (an open registry's catalog); `None` otherwise. A repository absent from it
+    /// needs no per-digest check. Nothing by default.
+    async fn repositories_with_manifests(&self) -> Option<Vec<String>> {
+        None
+    }
+
     /// Told before `repos` are read in parallel, so a store can prepare in bulk (the HTTP store
     /// fetches pull tokens for many repositories at once). Best effort; nothing by default.
     async fn prepare_reads(&self, _repos: &[&str]) {}
