@@ -130,9 +130,9 @@ function section(code, described, ex) {
     const file = path.join(v.dir, d.file);
     const text = existsSync(file) && statSync(file).isFile() ? readFileSync(file) : null;
     if (text && d.span.end > d.span.start) parts.push(excerpt(text, d));
-    else parts.push(`<pre>${escape(listing(path.join(v.dir, "input")).join("\n"))}</pre>`);
+    else parts.push(`<pre tabindex="0">${escape(listing(path.join(v.dir, "input")).join("\n"))}</pre>`);
     parts.push(
-      `<pre>${escape(`${d.file}:${d.line}:${d.column}: ${d.severity}[${d.code}]: ${d.message}`)}` +
+      `<pre tabindex="0">${escape(`${d.file}:${d.line}:${d.column}: ${d.severity}[${d.code}]: ${d.message}`)}` +
         (d.labels ?? []).map((l) => escape(`\n  ${l.file}:${l.line}:${l.column}: ${l.message}`)).join("") +
         (d.help ? escape(`\n  help: ${d.help}`) : "") +
         `</pre>`,
@@ -183,7 +183,7 @@ function numbered(before, middle, after, line, endLine) {
   const width = String(to).length;
   const out = [];
   for (let n = from; n <= to; n++) out.push(`${String(n).padStart(width)}  ${lines[n - 1]}`);
-  return `<pre>${out.join("\n")}</pre>`;
+  return `<pre tabindex="0">${out.join("\n")}</pre>`;
 }
 
 function listing(dir, prefix = "input/") {

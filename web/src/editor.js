@@ -80,7 +80,8 @@ export class Editor {
       labelField,
       trackChanges,
       EditorState.tabSize.of(2),
-      EditorView.contentAttributes.of({ "aria-label": label, "aria-describedby": "status" }),
+      // An explicit tabindex: axe-core counts the editable content as the scroller's focusable content.
+      EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0" }),
     ];
     // CodeMirror adds its base styles as a <style> element to a document, which the page's CSP
     // (styles from this origin only) refuses; in a shadow root it uses constructed style sheets.

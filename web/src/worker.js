@@ -38,6 +38,8 @@ const OPS = {
       return { report, plan: null, planError: String(err?.message ?? err) };
     }
   },
+  /** The SARIF log of findings (lint and plan diagnostics), as `cip lint --format sarif` writes it. */
+  sarif: (diagnostics) => cip.sarif(diagnostics),
   /** The files and `extra` deflated into base64url text (share links, saved state). */
   pack: (extra) => pack({ files, ...extra }),
   unpack: (text) => unpack(text),
