@@ -70,6 +70,39 @@ impl Fix {
         Self::new(title, Applicability::Unsafe, edits)
     }
 
+    /// The fix as a SARIF 2.1.0 `fix` object: one `artifactChange` per file, each edit a
+    /// `replacement` of its exact region (an empty region inserts), the applicability in the
+    /// property bag (SARIF has no field for it).
+    pub fn to_sarif(&self) -> serde_json::Value {
+        use serde_json::json;
+        let mut changes: Vec<(&str, Vec<serde_json::Value>)> = Vec::new();
+        for edit in &self.edits {
+            let at = &edit.location;
+            let replacement = json!({
+                "deletedRegion": {
+                    "startLine": at.line,
+                    "startColumn": at.column,
+                    "endLine": at.end_line,
+                    "endColumn": at.end_column,
+                },
+                "insertedContent": { "text": edit.replacement },
+            });
+            match changes.iter_mut().find(|(file, _)| *file == at.file) {
+                Some((_, list)) => list.push(replacement),
+                None => changes.push((&at.file, vec![replacement])),
+            }
+        }
+        let changes: Vec<_> = changes
+            .into_iter()
+            .map(|(file, replacements)| json!({ "artifactLocation": { "uri": file }, "replacements": replacements }))
+            .collect();
+        json!({
+            "description": { "text": self.title },
+            "artifactChanges": changes,
+            "properties": { "applicability": self.applicability },
+        })
+    }
+
     /// True when `self` may be applied under `allow` (safe fixes under either).
     pub fn allowed(&self, allow: Applicability) -> bool {
         self.applicability <= allow

@@ -384,7 +384,7 @@ impl<'t> Layout<'t> {
             out.push('\u{feff}');
         }
         let body_start = out.len();
-        let mut push_leads = |out: &mut String, leads: &[Lead], indent: usize| {
+        let push_leads = |out: &mut String, leads: &[Lead], indent: usize| {
             for lead in leads {
                 match lead {
                     Lead::Blank if out.len() > body_start && !out.ends_with(&format!("{br}{br}")) => {

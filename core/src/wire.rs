@@ -274,7 +274,7 @@ pub fn sarif(diagnostics: &[crate::Diagnostic]) -> String {
             if let Some(help) = &d.help {
                 message = format!("{message}\nhelp: {help}");
             }
-            json!({
+            let mut result = json!({
                 "ruleId": d.code,
                 "level": match d.severity { crate::Severity::Error => "error", crate::Severity::Warning => "warning" },
                 "message": { "text": message },
@@ -282,7 +282,11 @@ pub fn sarif(diagnostics: &[crate::Diagnostic]) -> String {
                 "relatedLocations": d.labels.iter().enumerate()
                     .map(|(i, l)| { let mut v = sarif_location(&l.location, Some(&l.message)); v["id"] = json!(i); v })
                     .collect::<Vec<_>>(),
-            })
+            });
+            if !d.fixes.is_empty() {
+                result["fixes"] = d.fixes.iter().map(crate::fix::Fix::to_sarif).collect();
+            }
+            result
         })
         .collect();
     let log = json!({

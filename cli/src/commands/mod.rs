@@ -4,6 +4,7 @@
 mod apply;
 mod audit;
 mod completions;
+mod fmt;
 mod lint;
 mod lsp;
 mod man;
@@ -49,6 +50,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Check manifests (files or thin manifest directories) without touching any registry.
     Lint(lint::LintArgs),
+    /// Rewrite manifests in the canonical layout (sorted, tags quoted, comments kept); --check for CI.
+    Fmt(fmt::FmtArgs),
     /// Plan a promotion from manifests and an inventory of the registries (offline).
     Plan(plan::PlanArgs),
     /// Print a registry's images list (Go promoter format) from an inventory or from manifests.
@@ -77,6 +80,7 @@ enum Command {
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Audit(args) => audit::run(args),

@@ -7,7 +7,7 @@ pub(crate) mod tables;
 
 use std::fmt::Write as _;
 
-use cip_core::{Diagnostic, Files, LintReport, Location, Severity};
+use cip_core::{Applicability, Diagnostic, Files, LintReport, Location, Severity};
 
 /// Output formats of `cip lint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -78,6 +78,21 @@ pub(crate) fn human(report: &LintReport, files: &Files, color: bool) -> String {
         s.digests,
         s.tags
     );
+    let fixable = |allow: Applicability| {
+        report.diagnostics.iter().filter(|d| d.fixes.iter().any(|f| f.applicability == allow)).count()
+    };
+    match (fixable(Applicability::Safe), fixable(Applicability::Unsafe)) {
+        (0, 0) => {}
+        (safe, 0) => {
+            let _ = writeln!(out, "{safe} fixable with `cip lint --fix`");
+        }
+        (safe, unsafe_) => {
+            let _ = writeln!(
+                out,
+                "{safe} fixable with `cip lint --fix`, {unsafe_} with `--fix --unsafe-fixes` (they change what is promoted)"
+            );
+        }
+    }
     out
 }
 
@@ -112,6 +127,13 @@ fn diagnostic_text(out: &mut String, d: &Diagnostic, files: &Files, paint: &Pain
     }
     if let Some(help) = &d.help {
         let _ = writeln!(out, "   = {}: {help}", paint.wrap("1", "help"));
+    }
+    for fix in &d.fixes {
+        let kind = match fix.applicability {
+            Applicability::Safe => "fix available (safe, `cip lint --fix`)",
+            Applicability::Unsafe => "fix available (unsafe, `cip lint --fix --unsafe-fixes`)",
+        };
+        let _ = writeln!(out, "   = {}: {}", paint.wrap("1;32", kind), fix.title);
     }
     out.push('\n');
 }
@@ -198,4 +220,17 @@ pub(crate) fn error_chain(error: &anyhow::Error) -> String {
         }
     }
     parts.join(": ")
+}
+
+/// A unified diff of one file (`--- a/PATH`, `+++ b/PATH`, three lines of context, as `git
+/// apply` and `patch -p1` read it), empty when nothing changed.
+pub(crate) fn unified_diff(path: &str, before: &str, after: &str) -> String {
+    if before == after {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
 }

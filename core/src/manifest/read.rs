@@ -527,7 +527,7 @@ fn merge_duplicate(
     if !add.is_empty() {
         edits.push(append_tags(files, file, first_tags, &add)?);
     }
-    let title = format!("merge the tags into the first entry of {}", digest.unwrap_or("this digest"));
+    let title = "merge the tag lists under the first entry";
     Some(Fix::safe(title, edits))
 }
 
