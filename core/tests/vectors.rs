@@ -210,3 +210,40 @@ fn fixed_vectors() {
     assert!(fixable >= 8, "expected at least 8 fixable lint vectors, found {fixable}");
     assert!(failures.is_empty(), "{} fixed vectors failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The README's Diagnostics table has a `fix` column ("safe: ...", "unsafe: ..." or empty): the
+/// codes it marks are exactly the codes whose findings carry a fix of that applicability in the
+/// lint vectors.
+#[test]
+fn readme_fix_column_matches_the_vectors() {
+    use std::collections::BTreeSet;
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    let mut documented: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut in_table = false;
+    for line in readme.lines() {
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        if !line.trim_start().starts_with('|') {
+            in_table = false;
+        } else if cells.len() >= 3 && cells[..3] == ["code", "severity", "fix"] {
+            in_table = true;
+        } else if in_table && !cells[0].starts_with("---") {
+            let kind = cells[2].split(':').next().unwrap_or_default();
+            if !kind.is_empty() {
+                for code in cells[0].split('`').skip(1).step_by(2) {
+                    documented.insert((code.to_owned(), kind.to_owned()));
+                }
+            }
+        }
+    }
+    assert!(!documented.is_empty(), "README.md has no Diagnostics table with a `fix` column");
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for case in &cases() {
+        for d in cip_core::lint(read_input(case, "")).diagnostics {
+            for fix in &d.fixes {
+                let kind = serde_json::to_value(fix.applicability).unwrap().as_str().unwrap().to_owned();
+                seen.insert((d.code.as_str().to_owned(), kind));
+            }
+        }
+    }
+    assert_eq!(documented, seen, "README.md's fix column (left) and the fixes in the vectors (right)");
+}
