@@ -45,6 +45,14 @@ python3 tests/schema/validate.py
 step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.0.0.1)"
 cargo test --workspace --locked --no-fail-fast
 
+step "pre-commit hooks: pre-commit try-repo (the real tool from PyPI) on a temporary repository"
+python3 -m pre_commit --version >/dev/null 2>&1 ||
+  python3 -m pip install --quiet --disable-pip-version-check pre-commit
+tests/precommit/try-repo.sh
+
+step "GitHub Action: every run step of action.yml against fixtures"
+python3 tests/action/run-steps.py
+
 step "wasm package: build (wasm-bindgen-cli at the pinned version, wasm-opt), vectors and API in Node, the packed tarball in a fresh project"
 wasm/ci.sh
 
