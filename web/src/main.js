@@ -13,9 +13,9 @@ const $ = (id) => document.getElementById(id);
 /** Where the work is kept between visits (packed by the worker, see codec.js). */
 const STORAGE_KEY = "cip-linter-state";
 /** Quiet time after a keystroke before the lint starts. */
-const LINT_DELAY_MS = 120;
+const LINT_DELAY_MS = 100;
 /** Quiet time after a change before the work is saved to localStorage. */
-const SAVE_DELAY_MS = 1000;
+const SAVE_DELAY_MS = 2000;
 
 const SAMPLE = `# A promoter manifest: images are pinned by digest and promoted to every non-src registry.
 registries:
@@ -36,6 +36,8 @@ const state = {
   current: undefined,
   /** The open file changed since its text was last sent to the worker. */
   unsent: false,
+  /** The open file's document as last sent to the worker, with the edits made since. */
+  sent: null,
   /** The open files are the user's work (opened, dropped or edited), not the untouched sample. */
   dirty: false,
   inventory: "",
@@ -123,13 +125,25 @@ function validState(value) {
   return value;
 }
 
-/** Sends the open file's newest text to the worker (before a lint, a pack or a file switch). */
+/**
+ * Sends the open file's edits since the last flush to the worker, as replacements of ranges of
+ * the text it holds, so a keystroke in a 4 MB file costs a few bytes, not a copy of the file.
+ * A CRLF file (whose editor offsets count a line break as one character) is sent whole.
+ */
 function flush() {
   if (!state.unsent || state.current === undefined) return false;
   state.unsent = false;
-  const text = editor.text;
-  state.files[state.current] = text;
-  engine.call("edit", state.current, text);
+  const sent = state.sent;
+  state.sent = editor.snapshot();
+  if (sent && !sent.stale && editor.view.state.lineBreak === "\n") {
+    const edits = [];
+    sent.changes.iterChanges((from, to, _fromB, _toB, inserted) => edits.push([from, to, inserted.toString()]));
+    sent.release();
+    engine.call("splice", state.current, edits);
+  } else {
+    sent?.release();
+    engine.call("edit", state.current, editor.text);
+  }
   return true;
 }
 
@@ -235,6 +249,7 @@ async function loadFiles(files, { current, dirty = true, confirmed = false } = {
   state.generation++;
   state.files = files;
   state.unsent = false;
+  state.current = undefined;
   state.dirty = dirty;
   await engine.call("setFiles", files);
   showFiles(paths, paths.includes(current) ? current : paths[0]);
@@ -253,9 +268,11 @@ function showFiles(paths, current) {
 
 function openFile(path) {
   if (flush()) linter.request(true);
+  if (state.current !== undefined && state.current in state.files) state.files[state.current] = editor.text;
   state.current = path;
   $("file-select").value = path;
   editor.setText(state.files[path] ?? "");
+  state.sent = editor.snapshot();
   // The last findings hold for this file's text as it was sent; show them at once.
   if (state.report) editor.setFindings(findingsIn(path), editor.basis, actionsOf);
 }

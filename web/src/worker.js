@@ -21,6 +21,15 @@ const OPS = {
   edit: (path, text) => {
     files[path] = text;
   },
+  /** Edits of one file: [from, to, text] ranges of its current text, in order, not overlapping. */
+  splice: (path, edits) => {
+    let text = files[path];
+    for (let i = edits.length - 1; i >= 0; i--) {
+      const [from, to, insert] = edits[i];
+      text = text.slice(0, from) + insert + text.slice(to);
+    }
+    files[path] = text;
+  },
   /** The inventory JSON text the plan is made against ("" for none). */
   setInventory: (text) => {
     inventory = text;

@@ -409,7 +409,7 @@ describe("keeping and sharing work", () => {
   test("the work is kept in localStorage and back after a reload", async () => {
     const marked = `${INVALID}# kept across reloads\n`;
     await paste(marked);
-    // The save is debounced (1 s): wait for the one after this edit.
+    // The save is debounced (2 s): wait for the one after this edit.
     await page.$eval("#saved-note", (n) => (n.textContent = ""));
     await page.waitForFunction(() => /Saved/.test(document.getElementById("saved-note").textContent));
     await page.reload();
