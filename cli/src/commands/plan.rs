@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use crate::planning;
 use anyhow::Context;
 use cip_core::PlanOptions;
+use cip_core::planfile::{PlanFile, RegistryEntry};
 
 use super::ExitStatus;
 
@@ -28,6 +29,10 @@ pub(crate) struct PlanArgs {
     /// Any error blocks every action, not only the edges it concerns.
     #[arg(long)]
     strict: bool,
+    /// Also write the plan as a plan file (format version, the plan, the manifests' sha256,
+    /// every action's preconditions) for `cip apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
     /// Registry state as an inventory JSON document. Without it the registries are read.
     #[arg(long, value_name = "FILE")]
     inventory: Option<String>,
@@ -41,6 +46,21 @@ pub(crate) struct PlanArgs {
 /// True when human output goes to a terminal that accepts colour.
 pub(crate) fn color(human: bool) -> bool {
     human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// The plan file of `plan`, made from the manifests of `set`.
+fn plan_file(set: &cip_core::ManifestSet, plan: cip_core::Plan) -> PlanFile {
+    let manifests = super::apply::manifest_digests(set.files.iter().map(|(_, f)| f));
+    let registries = set
+        .manifests
+        .iter()
+        .flat_map(|m| &m.registries)
+        .map(|r| RegistryEntry {
+            name: r.name.value.clone(),
+            service_account: r.service_account.as_ref().map(|a| a.value.clone()),
+        })
+        .collect();
+    PlanFile::new(plan, manifests, registries)
 }
 
 /// Runs `cip plan`.
@@ -70,5 +90,9 @@ pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         PlanFormat::Human => crate::render::tables::plan_human(&plan, &set.files, color(true)),
     };
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+    if let Some(path) = &args.out {
+        let file = plan_file(&set, plan.clone());
+        std::fs::write(path, file.to_json()).with_context(|| format!("writing the plan file {path}"))?;
+    }
     Ok(if plan.has_problems() { ExitStatus::Findings } else { ExitStatus::Clean })
 }

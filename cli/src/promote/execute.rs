@@ -38,6 +38,7 @@ use futures_util::future::{BoxFuture, FutureExt, try_join_all};
 use futures_util::{StreamExt, stream};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::precondition;
 use super::progress::Progress;
 use super::report::{ActionReport, Counters, Outcome};
 use super::verify::{check_manifest, verifying};
@@ -183,6 +184,7 @@ impl<'s> Executor<'s> {
             blobs_mounted: 0,
             blobs_present: 0,
             bytes: 0,
+            refused: Vec::new(),
         };
         report.with_counters(&counters)
     }
@@ -193,15 +195,28 @@ impl<'s> Executor<'s> {
             ActionKind::Copy => {
                 let src_repo = action.src.rsplit_once('@').map_or(action.src.as_str(), |(r, _)| r);
                 let src = self.stores.locate(src_repo)?;
-                let raw = read_manifest(&src, &action.digest).await?;
+                // A source digest that vanished since planning is `lost` (preconditions).
+                let Some(raw) = precondition::present(read_manifest(&src, &action.digest).await, counters)?
+                else {
+                    return Ok(());
+                };
                 self.ensure_manifest(&src, &dst, &raw, counters).await?;
                 raw
             }
             // The digest is already in the destination: its bytes come from there.
-            ActionKind::Tag => read_manifest(&dst, &action.digest).await?,
+            ActionKind::Tag => {
+                let Some(raw) = precondition::present(read_manifest(&dst, &action.digest).await, counters)?
+                else {
+                    return Ok(());
+                };
+                raw
+            }
         };
         for tag in &action.tags {
-            dst.store.put_manifest(&dst.repo, tag, &raw).await?;
+            // Re-checked just before the write: a tag moved since planning is refused, never moved.
+            if precondition::tag_needs_write(&dst, tag, &action.digest, counters).await? {
+                dst.store.put_manifest(&dst.repo, tag, &raw).await?;
+            }
         }
         Ok(())
     }

@@ -12,6 +12,7 @@
 //! the executor (the planner blocks them) and nothing is ever deleted.
 
 pub(crate) mod execute;
+pub mod precondition;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod session;
@@ -19,5 +20,7 @@ pub(crate) mod verify;
 
 pub use execute::Limits;
 pub use progress::Progress;
-pub use report::{ActionReport, Outcome, Report, ReportSummary};
-pub use session::{Observer, Phase, PromoteError, PromoteOptions, PromoteOutcome, Quiet, run, run_on};
+pub use report::{ActionReport, Outcome, Refusal, Report, ReportSummary};
+pub use session::{
+    Observer, Phase, PromoteError, PromoteOptions, PromoteOutcome, Quiet, execute_plan, run, run_on,
+};

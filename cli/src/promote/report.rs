@@ -2,18 +2,37 @@
 //! a summary, the JSON form (`--format json`) and the human summary table.
 
 use std::fmt::Write as _;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How one action ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Everything done.
     Done,
     /// Failed; nothing was tagged for it (some of its blobs may have been stored).
     Failed,
+    /// A precondition no longer held when it was re-checked just before writing (see
+    /// `refused`): the tags it concerns were left alone, the rest of the action was done.
+    Refused,
+}
+
+/// A precondition of an action that no longer held at write time (see
+/// [`super::precondition`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refusal {
+    /// `tag-move` (the tag now points elsewhere; never moved) or `lost` (the digest vanished).
+    pub code: String,
+    /// The tag concerned (`tag-move`); `None` for the whole action (`lost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The digest the tag points at now (`tag-move`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
 }
 
 /// Blob and byte counters, shared by the tasks of one action (and summed for the run).
@@ -29,6 +48,8 @@ pub struct Counters {
     pub present: AtomicU64,
     /// Blob bytes uploaded.
     pub bytes: AtomicU64,
+    /// Preconditions that no longer held (each recorded once, across retries).
+    pub refused: Mutex<Vec<Refusal>>,
 }
 
 impl Counters {
@@ -40,10 +61,18 @@ impl Counters {
     fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+
+    /// Records a refused precondition (once: a retried action meets it again).
+    pub fn refuse(&self, refusal: Refusal) {
+        let mut refused = self.refused.lock().expect("refusals lock");
+        if !refused.contains(&refusal) {
+            refused.push(refusal);
+        }
+    }
 }
 
 /// The record of one action.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionReport {
     /// `copy` or `tag`.
@@ -73,6 +102,9 @@ pub struct ActionReport {
     pub blobs_present: u64,
     /// Bytes uploaded.
     pub bytes: u64,
+    /// Preconditions that no longer held at write time (result `refused`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refusal>,
 }
 
 impl ActionReport {
@@ -83,18 +115,25 @@ impl ActionReport {
         self.blobs_mounted = Counters::get(&counters.mounted);
         self.blobs_present = Counters::get(&counters.present);
         self.bytes = Counters::get(&counters.bytes);
+        self.refused = counters.refused.lock().expect("refusals lock").clone();
+        if self.result == Outcome::Done && !self.refused.is_empty() {
+            self.result = Outcome::Refused;
+        }
         self
     }
 }
 
 /// Totals of a run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportSummary {
     /// Actions done.
     pub done: usize,
     /// Actions failed.
     pub failed: usize,
+    /// Actions with a refused precondition (`tag-move`, `lost`); the rest of each was done.
+    #[serde(default)]
+    pub refused: usize,
     /// Tags set.
     pub tags: usize,
     /// Manifests written.
@@ -112,7 +151,7 @@ pub struct ReportSummary {
 }
 
 /// Every action's record, in plan order, and the totals.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// One record per executed action.
     pub actions: Vec<ActionReport>,
@@ -131,6 +170,7 @@ impl Report {
                     s.tags += a.tags.len();
                 }
                 Outcome::Failed => s.failed += 1,
+                Outcome::Refused => s.refused += 1,
             }
             s.manifests += a.manifests;
             s.blobs_uploaded += a.blobs_uploaded;
@@ -141,9 +181,9 @@ impl Report {
         Report { actions, summary: s }
     }
 
-    /// True when any action failed.
+    /// True when any action failed or was refused.
     pub fn has_failures(&self) -> bool {
-        self.summary.failed > 0
+        self.summary.failed > 0 || self.summary.refused > 0
     }
 
     /// Failures (one line each, with cause) and the summary table.
@@ -153,10 +193,16 @@ impl Report {
             let cause = a.error.as_deref().unwrap_or("unknown cause");
             let _ = writeln!(out, "failed: {} {}@{}: {cause}", action_name(a), a.dst, a.digest);
         }
+        for a in &self.actions {
+            for r in &a.refused {
+                let _ = writeln!(out, "refused: {}", a.refusal_line(r));
+            }
+        }
         let s = &self.summary;
         let rows = [
             ("actions done", s.done.to_string()),
             ("actions failed", s.failed.to_string()),
+            ("actions refused", s.refused.to_string()),
             ("tags set", s.tags.to_string()),
             ("manifests written", s.manifests.to_string()),
             ("blobs uploaded", s.blobs_uploaded.to_string()),
@@ -170,6 +216,30 @@ impl Report {
             let _ = writeln!(out, "  {k:<width$}  {v:>10}");
         }
         out
+    }
+}
+
+impl ActionReport {
+    /// One refused precondition of this action for people: what, where, and why nothing was
+    /// written.
+    pub fn refusal_line(&self, r: &Refusal) -> String {
+        let a = self;
+        match (&r.tag, &r.found) {
+            (Some(tag), Some(found)) => format!(
+                "{} {}:{tag} points at {found}, not {}: the tag was left alone (tags never move)",
+                r.code, a.dst, a.digest
+            ),
+            _ => {
+                format!("{} {}@{} is no longer in {}: nothing tagged", r.code, a.dst, a.digest, lost_where(a))
+            }
+        }
+    }
+}
+
+fn lost_where(a: &ActionReport) -> &str {
+    match a.action {
+        cip_core::plan::ActionKind::Copy => a.src.rsplit_once('@').map_or(a.src.as_str(), |(repo, _)| repo),
+        cip_core::plan::ActionKind::Tag => &a.dst,
     }
 }
 

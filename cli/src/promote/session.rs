@@ -205,6 +205,22 @@ pub async fn run_on(
     Ok(PromoteOutcome { set, plan, report, read_errors: read.errors, read_notes: read.notes })
 }
 
+/// Executes a plan made earlier (a plan file, or one shard of it) without reading the
+/// registries or planning again: what `cip apply` runs. The executor re-checks each action's
+/// preconditions just before writing its tags ([`super::precondition`]), as in [`run`].
+pub async fn execute_plan(
+    connection: &Connection,
+    plan: &Plan,
+    options: &PromoteOptions,
+    observer: &dyn Observer,
+) -> Report {
+    observer.plan(plan);
+    observer.phase(Phase::Promoting);
+    let report = execute(plan, connection.stores(), options, observer).await;
+    observer.phase(Phase::Done);
+    report
+}
+
 /// Runs the plan's actions, telling the observer about progress and each finished action.
 async fn execute(plan: &Plan, stores: &Stores, options: &PromoteOptions, observer: &dyn Observer) -> Report {
     let started = Instant::now();
