@@ -9,26 +9,34 @@ use cip_core::Code;
 
 const README: &str = include_str!("../../../README.md");
 
-/// `(severity column, meaning column)` of the README table row naming `code`.
+/// `(severity, meaning)` of the README table row naming `code`; the meaning ends with the row's
+/// fix column (`fix: ...`) when the table has one.
 pub(crate) fn of(code: Code) -> Option<&'static (String, String)> {
     static TABLE: OnceLock<HashMap<Code, (String, String)>> = OnceLock::new();
     TABLE.get_or_init(parse).get(&code)
 }
 
-/// Every row `| \`code\`, \`code\` | severity | meaning |` of the README whose first cell names
-/// codes only; the first row naming a code wins (the lint table comes before the plan table).
+/// Every row `| \`code\`, \`code\` | severity | [fix |] meaning |` of the README whose first cell
+/// names codes only; the first row naming a code wins (the lint table comes before the plan table).
 fn parse() -> HashMap<Code, (String, String)> {
     let mut table = HashMap::new();
     for line in README.lines() {
         let cells: Vec<&str> = line.trim().trim_matches('|').split(" | ").map(str::trim).collect();
-        let [names, severity, meaning] = cells[..] else { continue };
+        let (names, severity, meaning) = match cells[..] {
+            [names, severity, meaning] => (names, severity, meaning.to_owned()),
+            [names, severity, "", meaning] | [names, severity, "—" | "-", meaning] => {
+                (names, severity, meaning.to_owned())
+            }
+            [names, severity, fix, meaning] => (names, severity, format!("{meaning} (fix: {fix})")),
+            _ => continue,
+        };
         let codes: Vec<Code> =
             names.split(", ").filter_map(|n| n.strip_prefix('`')?.strip_suffix('`')?.parse().ok()).collect();
         if codes.is_empty() || codes.len() != names.split(", ").count() {
             continue;
         }
         for code in codes {
-            table.entry(code).or_insert_with(|| (severity.to_owned(), meaning.to_owned()));
+            table.entry(code).or_insert_with(|| (severity.to_owned(), meaning.clone()));
         }
     }
     table
@@ -49,6 +57,7 @@ mod tests {
             assert!(severity.starts_with(want), "{code}: {severity}");
             assert!(!meaning.is_empty(), "{code}");
         }
-        assert!(of(Code::TagUnquoted).unwrap().1.contains("1.10"));
+        let (_, meaning) = of(Code::TagUnquoted).unwrap();
+        assert!(meaning.starts_with("an unquoted tag a YAML reader may turn into a number"), "{meaning}");
     }
 }
