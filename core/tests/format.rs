@@ -8,7 +8,7 @@
 //!
 //! "Meaning" is what the promoter reads: every manifest's registries (name, source, account),
 //! every (image, digest, tags) entry, the offline snapshot of every destination registry (the
-//! promotion edges), and the lint findings' codes (without `tag-unquoted`, which formatting
+//! promotion edges), and the set of lint finding codes per file (without `tag-unquoted`, which formatting
 //! fixes by quoting every tag).
 //!
 //! `UPDATE_VECTORS=1 cargo test -p cip-core --test format` rewrites the expected files.
@@ -94,9 +94,9 @@ fn meaning(input: &Input) -> Meaning {
     let mut snapshots = BTreeMap::new();
     for registry in set.manifests.iter().flat_map(|m| m.destinations()) {
         let name = registry.name.value.split('/').next().unwrap_or_default().to_owned();
-        if !snapshots.contains_key(&name) {
-            let snapshot = snapshot_manifests(&set, &name, &SnapshotOptions::default());
-            snapshots.insert(name, snapshot.to_yaml());
+        if let std::collections::btree_map::Entry::Vacant(slot) = snapshots.entry(name) {
+            let snapshot = snapshot_manifests(&set, slot.key(), &SnapshotOptions::default());
+            slot.insert(snapshot.to_yaml());
         }
     }
     let mut codes: Vec<(String, Code)> = set
@@ -105,7 +105,10 @@ fn meaning(input: &Input) -> Meaning {
         .filter(|d| d.code != Code::TagUnquoted)
         .map(|d| (d.location.file.clone(), d.code))
         .collect();
+    // Which codes per file, not how many: a tag given to three digests is reported once per
+    // later site, and sorting changes which site is first.
     codes.sort_by(|a, b| (&a.0, a.1.as_str()).cmp(&(&b.0, b.1.as_str())));
+    codes.dedup();
     Meaning { registries, entries, snapshots, codes }
 }
 
