@@ -3,7 +3,9 @@
 //! inventory with the engine's reader instead; both then call the same core functions.
 
 use std::fs;
+use std::io::BufReader;
 
+use cip_core::inventory::{CompactInventory, InventoryError};
 use cip_core::{Inventory, ManifestSet};
 
 use crate::input::{InputError, read_paths};
@@ -50,9 +52,27 @@ impl PlanningError {
 
 /// Reads an inventory JSON document; a syntax or shape error names the file, line and column.
 pub(crate) fn read_inventory(path: &str) -> Result<Inventory, PlanningError> {
+    parse_inventory(path, Inventory::from_json)
+}
+
+/// Reads an inventory JSON document for planning into the compact form, as it streams from the
+/// file: at Kubernetes scale the text is over 100 MiB, and neither it nor the typed tree is held.
+/// Errors are [`read_inventory`]'s, to the column.
+pub(crate) fn read_plan_inventory(path: &str) -> Result<CompactInventory, PlanningError> {
+    let file =
+        fs::File::open(path).map_err(|source| PlanningError::Read { path: path.to_owned(), source })?;
+    CompactInventory::from_json_reader(BufReader::with_capacity(1 << 16, file))
+        // Only when it fails is the text read whole, and parsed by the in-memory reader: a file
+        // that cannot be read gets the same IO error as `read_inventory`'s, and a bad document
+        // the same column (serde_json's streaming reader can count a byte it only peeked at).
+        .or_else(|_| parse_inventory(path, CompactInventory::from_json))
+}
+
+/// Reads the file at `path` and parses it with `parse`.
+fn parse_inventory<T>(path: &str, parse: fn(&str) -> Result<T, InventoryError>) -> Result<T, PlanningError> {
     let text =
         fs::read_to_string(path).map_err(|source| PlanningError::Read { path: path.to_owned(), source })?;
-    Inventory::from_json(&text).map_err(|e| PlanningError::Inventory {
+    parse(&text).map_err(|e| PlanningError::Inventory {
         path: path.to_owned(),
         line: e.line,
         column: e.column,

@@ -6,6 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod compact;
+
+pub use compact::CompactInventory;
+pub(crate) use compact::{Entry, NONE, RepoView};
+
 /// What a repository holds under one digest.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -54,12 +59,15 @@ mod valid {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let text = String::deserialize(d)?;
             if !is_valid_digest(&text) {
-                return Err(D::Error::custom(format!(
-                    "invalid digest `{text}`: expected `sha256:` and 64 lowercase hex digits"
-                )));
+                return Err(invalid_digest(&text));
             }
             Ok(Digest(text))
         }
+    }
+
+    /// The error for a digest that [`is_valid_digest`] refuses (also the compact reader's).
+    pub(super) fn invalid_digest<E: Error>(text: &str) -> E {
+        E::custom(format!("invalid digest `{text}`: expected `sha256:` and 64 lowercase hex digits"))
     }
 
     pub(super) fn repositories<'de, D: Deserializer<'de>>(
@@ -112,18 +120,23 @@ pub struct InventoryError {
     pub message: String,
 }
 
+impl InventoryError {
+    /// The error of a JSON reader, with its position 1-based.
+    fn from_json(e: serde_json::Error) -> Self {
+        // serde_json appends " at line L column C"; the location is reported separately.
+        let full = e.to_string();
+        let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
+        // serde_json's column counts the bytes read on the line, so an error before anything
+        // is read there (the end of the input right after a newline, an empty input) is in
+        // its column 0: the 1-based column of that position is 1.
+        InventoryError { line: e.line().max(1), column: e.column().max(1), message }
+    }
+}
+
 impl Inventory {
     /// Parses the JSON form.
     pub fn from_json(text: &str) -> Result<Self, InventoryError> {
-        serde_json::from_str(text).map_err(|e| {
-            // serde_json appends " at line L column C"; the location is reported separately.
-            let full = e.to_string();
-            let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m).to_owned();
-            // serde_json's column counts the bytes read on the line, so an error before anything
-            // is read there (the end of the input right after a newline, an empty input) is in
-            // its column 0: the 1-based column of that position is 1.
-            InventoryError { line: e.line().max(1), column: e.column().max(1), message }
-        })
+        serde_json::from_str(text).map_err(InventoryError::from_json)
     }
 
     /// Deterministic pretty JSON with a trailing newline.

@@ -67,7 +67,7 @@ fn plan_file(set: &cip_core::ManifestSet, plan: cip_core::Plan) -> PlanFile {
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let options = PlanOptions { strict: args.strict };
     let set = planning::load_paths(&args.paths);
-    let inventory = args.inventory.as_deref().map(planning::read_inventory);
+    let inventory = args.inventory.as_deref().map(planning::read_plan_inventory);
     if args.format == PlanFormat::Json {
         // Tools reading JSON get the plan's shape with the error in it, never nothing; the exit
         // code stays 2.
@@ -82,7 +82,10 @@ pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let base = args.base.load(&args.paths)?;
     let inventory = match inventory {
         Some(read) => read?,
-        None => super::online::read(&args.online, super::online::Read::Plan(&set))?,
+        None => cip_core::inventory::CompactInventory::from(&super::online::read(
+            &args.online,
+            super::online::Read::Plan(&set),
+        )?),
     };
     let plan = cip_core::plan::plan_delta(&set, base.as_ref(), &inventory, &options);
     let text = match args.format {

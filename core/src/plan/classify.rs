@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
-use crate::inventory::{Inventory, ManifestInfo, Repository};
+use crate::inventory::{CompactInventory, Entry, NONE as UNKNOWN, RepoView};
 use crate::rules::Code;
 use crate::rules::edges::Findings;
 
@@ -20,35 +20,59 @@ use super::{Action, ActionKind, Blocked, Plan, PlanSummary, STRICT_REASON};
 enum Fate<'a> {
     Present,
     /// Copy from the source, whose entry is given.
-    Copy(&'a ManifestInfo),
+    Copy(&'a Entry),
     /// Add a tag to the destination's entry.
-    Tag(&'a ManifestInfo),
+    Tag(&'a Entry),
     /// Blocked, with the codes of the findings that block it, sorted.
     Blocked(Vec<Code>),
 }
 
-/// Lazily built views of the inventory, per repository id of the edges.
+/// The inventory as the edges see it: their digest and tag ids translated to the inventory's
+/// (once each, [`UNKNOWN`] where no entry has them), repositories looked up on first use.
 struct View<'a> {
-    inventory: &'a Inventory,
-    repos: Vec<Option<Option<&'a Repository>>>,
-    tag_index: HashMap<u32, HashMap<&'a str, &'a str>>,
+    inventory: &'a CompactInventory,
+    repos: Vec<Option<Option<RepoView<'a>>>>,
+    /// Inventory digest id of each digest id of the edges.
+    digests: Vec<u32>,
+    /// Inventory tag id of each tag id of the edges.
+    tags: Vec<u32>,
+    tag_index: HashMap<u32, HashMap<u32, u32>>,
 }
 
 impl<'a> View<'a> {
-    fn repo(&mut self, edges: &Edges<'_>, id: u32) -> Option<&'a Repository> {
+    fn new(edges: &Edges<'_>, inventory: &'a CompactInventory) -> Self {
+        View {
+            inventory,
+            repos: vec![None; edges.repos.len()],
+            digests: edges.digests.iter().map(|d| inventory.digest_id(d)).collect(),
+            tags: edges.tags.iter().map(|t| inventory.name_id(t)).collect(),
+            tag_index: HashMap::default(),
+        }
+    }
+
+    fn repo(&mut self, edges: &Edges<'_>, id: u32) -> Option<RepoView<'a>> {
         let inventory = self.inventory;
         *self.repos[id as usize].get_or_insert_with(|| inventory.repository(&edges.repos[id as usize]))
     }
 
     /// The digest a tag points at in a repository (the index is built on first use, only for
-    /// repositories where a tag is missing from the wanted digest).
-    fn tagged(&mut self, repo_id: u32, repo: &'a Repository, tag: &str) -> Option<&'a str> {
+    /// repositories where a tag is missing from the wanted digest). Should a hand-written
+    /// inventory give one tag to several digests, the greatest digest text holds it.
+    fn tagged(&mut self, repo_id: u32, repo: RepoView<'a>, tag: u32) -> Option<u32> {
+        let inventory = self.inventory;
         let index = self.tag_index.entry(repo_id).or_insert_with(|| {
-            repo.iter()
-                .flat_map(|(d, info)| info.tags.iter().map(move |t| (t.as_str(), d.as_str())))
-                .collect()
+            let mut index: HashMap<u32, u32> = HashMap::default();
+            for entry in repo.entries() {
+                for &t in repo.tags(entry) {
+                    let holder = index.entry(t).or_insert(entry.digest);
+                    if inventory.digest(entry.digest) > inventory.digest(*holder) {
+                        *holder = entry.digest;
+                    }
+                }
+            }
+            index
         });
-        index.get(tag).copied()
+        index.get(&tag).copied()
     }
 }
 
@@ -56,7 +80,7 @@ impl<'a> View<'a> {
 #[derive(Default)]
 struct Run<'a> {
     kind: Option<ActionKind>,
-    info: Option<&'a ManifestInfo>,
+    info: Option<&'a Entry>,
     srcs: BTreeSet<&'a str>,
     tags: BTreeSet<&'a str>,
     /// (source, reasons) -> tags.
@@ -67,10 +91,10 @@ struct Run<'a> {
 pub(crate) fn classify<'a>(
     set: &ManifestSet,
     edges: &'a Edges<'a>,
-    inventory: &'a Inventory,
+    inventory: &'a CompactInventory,
     out: &mut Vec<Diagnostic>,
 ) -> Plan {
-    let mut view = View { inventory, repos: vec![None; edges.repos.len()], tag_index: HashMap::default() };
+    let mut view = View::new(edges, inventory);
     let mut findings = Findings::default();
     let mut summary = PlanSummary::default();
     let mut per_registry = vec![PlanSummary::default(); edges.registries.len()];
@@ -88,10 +112,10 @@ pub(crate) fn classify<'a>(
         let first = &run_edges[0];
         let dst = edges.repos[first.dst as usize].as_str();
         let digest = edges.digests[first.digest as usize];
-        emit(run, dst, digest, &mut actions, &mut blocked);
+        emit(run, dst, digest, inventory, &mut actions, &mut blocked);
     }
     findings.report(set, out);
-    order(&mut actions, inventory);
+    let actions = order(actions);
     blocked.sort_by(|a: &Blocked, b: &Blocked| {
         (&a.dst, &a.digest, &a.src, &a.reasons, &a.tags)
             .cmp(&(&b.dst, &b.digest, &b.src, &b.reasons, &b.tags))
@@ -119,14 +143,15 @@ fn decide<'a>(
         return Fate::Blocked(codes);
     }
     let e = group.iter().find(|e| e.reasons == 0).copied().expect("one unblocked declaration");
-    let digest = edges.digests[e.digest as usize];
-    let tag = edges.tag_text(&e);
+    let digest = view.digests[e.digest as usize];
+    let tag = (e.tag != NONE).then(|| view.tags[e.tag as usize]);
     let Some(dst_repo) = view.repo(edges, e.dst) else {
         findings.missing(group, edges, e.dst);
         return Fate::Blocked(vec![Code::InventoryMissing]);
     };
     let in_dst = dst_repo.get(digest);
-    if in_dst.is_some_and(|info| tag.is_none_or(|t| info.tags.iter().any(|x| x == t))) {
+    // A tag no entry has is `UNKNOWN`, which no tag list holds.
+    if in_dst.is_some_and(|info| tag.is_none_or(|t| dst_repo.tags(info).contains(&t))) {
         return Fate::Present;
     }
     if e.src == NONE {
@@ -142,7 +167,7 @@ fn decide<'a>(
     };
     let moved_from = tag.and_then(|t| view.tagged(e.dst, dst_repo, t)).filter(|d| *d != digest);
     if let Some(other) = moved_from {
-        findings.moved(group, edges.repos[e.dst as usize].as_str(), other);
+        findings.moved(group, edges.repos[e.dst as usize].as_str(), view.inventory.digest(other));
         return Fate::Blocked(vec![Code::TagMove]);
     }
     match in_dst {
@@ -192,18 +217,30 @@ fn record<'a>(
     run.tags.extend(tag);
 }
 
-/// Turns the work on one digest in one destination into at most one action plus blocked groups.
-fn emit(run: Run<'_>, dst: &str, digest: &str, actions: &mut Vec<Action>, blocked: &mut Vec<Blocked>) {
+/// Turns the work on one digest in one destination into at most one action (with its nesting
+/// height, for [`order`]) plus blocked groups.
+fn emit(
+    run: Run<'_>,
+    dst: &str,
+    digest: &str,
+    inventory: &CompactInventory,
+    actions: &mut Vec<(usize, Action)>,
+    blocked: &mut Vec<Blocked>,
+) {
     let reference = |src: &str| format!("{src}@{digest}");
     if let (Some(kind), Some(src)) = (run.kind, run.srcs.first()) {
-        actions.push(Action {
+        let media_type = run.info.filter(|i| i.media_type != UNKNOWN).map(|i| inventory.name(i.media_type));
+        let height =
+            inventory.repository(src).map_or(0, |repo| nesting(repo, inventory.digest_id(digest), 0));
+        let action = Action {
             action: kind,
             src: reference(src),
             dst: dst.to_owned(),
             digest: digest.to_owned(),
             tags: run.tags.iter().map(|t| (*t).to_owned()).collect(),
-            media_type: run.info.and_then(|i| i.media_type.clone()),
-        });
+            media_type: media_type.map(str::to_owned),
+        };
+        actions.push((height, action));
     }
     for ((src, reasons), tags) in run.blocked {
         blocked.push(Blocked {
@@ -216,30 +253,25 @@ fn emit(run: Run<'_>, dst: &str, digest: &str, actions: &mut Vec<Action>, blocke
     }
 }
 
-/// Orders actions: per destination repository, copies before tag additions, and among copies
-/// an index after the children it lists (by nesting height), then by digest.
-fn order(actions: &mut [Action], inventory: &Inventory) {
-    let height = |a: &Action| -> usize {
-        let src_repo = a.src.rsplit_once('@').map_or("", |(r, _)| r);
-        inventory.repository(src_repo).map_or(0, |repo| nesting(repo, &a.digest, 0))
-    };
-    let mut keyed: Vec<(usize, Action)> = actions.iter().map(|a| (height(a), a.clone())).collect();
+/// Orders actions (given with their nesting heights): per destination repository, copies
+/// before tag additions, and among copies an index after the children it lists (by nesting
+/// height), then by digest.
+fn order(mut keyed: Vec<(usize, Action)>) -> Vec<Action> {
     keyed.sort_by(|(ha, a), (hb, b)| {
         (&a.dst, a.action, ha, &a.digest).cmp(&(&b.dst, b.action, hb, &b.digest))
     });
-    for (slot, (_, a)) in actions.iter_mut().zip(keyed) {
-        *slot = a;
-    }
+    keyed.into_iter().map(|(_, a)| a).collect()
 }
 
 /// How many index levels sit below a manifest: 0 for an image, 1 for an index of images. Capped,
 /// so a cycle in a hand-written inventory cannot loop.
-fn nesting(repo: &Repository, digest: &str, depth: usize) -> usize {
+fn nesting(repo: RepoView<'_>, digest: u32, depth: usize) -> usize {
     let Some(info) = repo.get(digest) else { return 0 };
-    if info.children.is_empty() || depth > 8 {
+    let children = repo.children(info);
+    if children.is_empty() || depth > 8 {
         return 0;
     }
-    1 + info.children.iter().map(|c| nesting(repo, c, depth + 1)).max().unwrap_or(0)
+    1 + children.iter().map(|&c| nesting(repo, c, depth + 1)).max().unwrap_or(0)
 }
 
 /// `--strict`: any error blocks every action.

@@ -14,13 +14,14 @@ mod classify;
 pub(crate) mod delta;
 pub(crate) mod edge;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
-use crate::inventory::Inventory;
+use crate::inventory::{CompactInventory, Inventory};
 
 pub(crate) use edge::{NONE, expand};
 
@@ -163,18 +164,37 @@ fn copy_manifest(
     dst.entry(digest.to_owned()).or_insert(crate::inventory::ManifestInfo { tags: Vec::new(), ..info });
 }
 
+/// What a plan is made against: an [`Inventory`] (made compact for the plan) or a
+/// [`CompactInventory`] read straight from JSON, as `cip plan --inventory` does at scale.
+pub trait PlanInventory {
+    /// The inventory in the form the planner reads.
+    fn compact(&self) -> Cow<'_, CompactInventory>;
+}
+
+impl PlanInventory for Inventory {
+    fn compact(&self) -> Cow<'_, CompactInventory> {
+        Cow::Owned(CompactInventory::from(self))
+    }
+}
+
+impl PlanInventory for CompactInventory {
+    fn compact(&self) -> Cow<'_, CompactInventory> {
+        Cow::Borrowed(self)
+    }
+}
+
 /// Plans a promotion of every edge of `set`.
-pub fn plan(set: &ManifestSet, inventory: &Inventory, options: &PlanOptions) -> Plan {
+pub fn plan<I: PlanInventory + ?Sized>(set: &ManifestSet, inventory: &I, options: &PlanOptions) -> Plan {
     plan_delta(set, None, inventory, options)
 }
 
 /// Plans a promotion; with a `base` (the manifests as of the last promotion), only edges of
 /// digests added or whose tag lists changed since the base are planned, and entries removed
 /// since the base are reported as warnings (nothing is ever deleted).
-pub fn plan_delta(
+pub fn plan_delta<I: PlanInventory + ?Sized>(
     set: &ManifestSet,
     base: Option<&ManifestSet>,
-    inventory: &Inventory,
+    inventory: &I,
     options: &PlanOptions,
 ) -> Plan {
     let mut diagnostics = set.diagnostics.clone();
@@ -184,7 +204,8 @@ pub fn plan_delta(
         let base_edges = expand(base, &[]);
         delta::apply(&mut edges, base, &base_edges, &mut diagnostics);
     }
-    let mut plan = classify::classify(set, &edges, inventory, &mut diagnostics);
+    let inventory = inventory.compact();
+    let mut plan = classify::classify(set, &edges, &inventory, &mut diagnostics);
     crate::diagnostic::sort_diagnostics(&mut diagnostics);
     plan.diagnostics = diagnostics;
     if options.strict && plan.has_problems() {
