@@ -334,6 +334,58 @@ mod tests {
     }
 
     #[test]
+    fn quote_escapes_what_yaml_double_quotes_need() {
+        assert_eq!(quote("1.10"), "\"1.10\"");
+        assert_eq!(quote("a\"b\\c\td"), "\"a\\\"b\\\\c\\td\"");
+        assert_eq!(quote("\u{7}"), "\"\\u0007\"");
+    }
+
+    #[test]
+    fn whole_lines_only_when_nothing_else_is_on_them() {
+        let text = "a:\r\n  - x # c\r\n  - y\nb: [x, y]";
+        let x = text.find('x').unwrap();
+        let line = whole_lines(text, Span::new(x, x + 1), "-").unwrap();
+        assert_eq!(&text[line.start as usize..line.end as usize], "  - x # c\r\n");
+        let y = text.find('y').unwrap();
+        assert_eq!(
+            &text[whole_lines(text, Span::new(y, y + 1), "-")
+                .map(|s| s.start as usize..s.end as usize)
+                .unwrap()],
+            "  - y\n"
+        );
+        let flow = text.rfind('x').unwrap();
+        assert_eq!(whole_lines(text, Span::new(flow, flow + 1), "-"), None);
+        assert_eq!(line_break(text), "\r\n");
+        assert_eq!(indent_of(text, text.find("- y").unwrap()), "  ");
+    }
+
+    const DIGEST: &str = "sha256:7d02bd1b9f231bbcb842ce34c67dcd6e16f6171b34417621f980e6dd79adc8ed";
+
+    #[test]
+    fn fix_loops_until_overlapping_fixes_have_all_landed() {
+        // Three entries of one digest: both merges insert into the first list at one point, so
+        // the second waits for the next pass.
+        let text = format!(
+            "registries:\n- name: gcr.io/s\n  src: true\n- name: gcr.io/p\nimages:\n- name: a\n  dmap:\n    \"{DIGEST}\": [\"v1\"]\n    \"{DIGEST}\": [\"v2\"]\n    \"{DIGEST}\": [\"v3\", 1.10]\n"
+        );
+        let input = Input { files: vec![SourceFile::new("m.yaml", text)], thin_dirs: None };
+        let outcome = fix(input, Applicability::Safe);
+        assert_eq!(outcome.passes, 2, "the second merge waits for the second pass");
+        // The merged tags are written quoted (`1.10` too: a duplicate's tags are not read, so
+        // it has no tag-unquoted finding of its own).
+        assert_eq!(outcome.applied, 2, "{}", outcome.files[0].text);
+        assert_eq!(outcome.changed, vec!["m.yaml".to_owned()]);
+        let fixed = &outcome.files[0].text;
+        assert!(
+            fixed.ends_with(&format!("  dmap:\n    \"{DIGEST}\": [\"v1\", \"v2\", \"v3\", \"1.10\"]\n")),
+            "{fixed}"
+        );
+        assert!(outcome.report.diagnostics.is_empty(), "{:?}", outcome.report.diagnostics);
+        let again = fix(Input { files: outcome.files, thin_dirs: None }, Applicability::Safe);
+        assert_eq!((again.applied, again.passes, again.changed.len()), (0, 0, 0));
+    }
+
+    #[test]
     fn unsafe_is_allowed_only_under_unsafe() {
         let fix = Fix::unsafe_("drop", Vec::new());
         assert!(!fix.allowed(Applicability::Safe));
