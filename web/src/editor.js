@@ -7,7 +7,7 @@
 // user may have typed on. Each lint therefore starts from a `Snapshot` (the immutable document
 // plus every change made since), and positions are computed in the snapshot's document and
 // mapped through those changes, so squiggles and fixes land where the text now is.
-import { ChangeSet, EditorSelection, EditorState, StateEffect, StateField } from "@codemirror/state";
+import { ChangeSet, Compartment, EditorSelection, EditorState, StateEffect, StateField } from "@codemirror/state";
 import {
   Decoration,
   EditorView,
@@ -27,6 +27,10 @@ import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { lintGutter, lintKeymap, setDiagnostics } from "@codemirror/lint";
 import { yaml } from "@codemirror/lang-yaml";
 import { classHighlighter } from "@lezer/highlight";
+import { LARGE_DOCUMENT, largeYaml } from "./large-yaml.js";
+
+/** The YAML parser for ordinary files, the visible-lines highlighter for large ones. */
+const highlighting = (length) => (length > LARGE_DOCUMENT ? largeYaml : yaml());
 
 /** Squiggles drawn per file at most; the findings list says how many there are in all. */
 export const MAX_MARKED = 5000;
@@ -54,8 +58,14 @@ export class Editor {
     this.describe = describe;
     this.snapshots = new Set();
     this.basis = null;
+    this.language = new Compartment();
     const trackChanges = EditorView.updateListener.of((update) => {
       if (!update.docChanged) return;
+      // A paste can make a small file large (or a deletion a large one small).
+      const large = update.state.doc.length > LARGE_DOCUMENT;
+      if (large !== update.startState.doc.length > LARGE_DOCUMENT) {
+        queueMicrotask(() => this.view.dispatch({ effects: this.language.reconfigure(highlighting(this.view.state.doc.length)) }));
+      }
       for (const s of this.snapshots) s.changes = s.changes.compose(update.changes);
       this.onEdit();
     });
@@ -75,7 +85,6 @@ export class Editor {
       highlightActiveLine(),
       highlightSelectionMatches(),
       keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, ...lintKeymap, indentWithTab]),
-      yaml(),
       lintGutter(),
       labelField,
       trackChanges,
@@ -100,7 +109,11 @@ export class Editor {
     const crlf = text.includes("\r\n") && !/(^|[^\r])\n/.test(text);
     return EditorState.create({
       doc: text,
-      extensions: crlf ? [this.extensions, EditorState.lineSeparator.of("\r\n")] : this.extensions,
+      extensions: [
+        this.extensions,
+        this.language.of(highlighting(text.length)),
+        crlf ? EditorState.lineSeparator.of("\r\n") : [],
+      ],
     });
   }
 

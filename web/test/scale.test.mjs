@@ -74,6 +74,9 @@ test("typing in a 4.3 MB, 45,000-digest manifest: findings follow every keystrok
   const summary = await page.$$eval("#summary dd", (dds) => Object.fromEntries(dds.map((d) => [d.dataset.key, Number(d.textContent)])));
   assert.equal(summary.digests, 45000);
   assert.equal(summary.errors, 0);
+  // Highlighted (by the visible-lines highlighter large files get, see src/large-yaml.js).
+  assert.ok((await page.locator(".cm-content .tok-propertyName").count()) > 0);
+  assert.ok((await page.locator(".cm-content .tok-string").count()) > 0);
   // Put the cursor inside a tag in the middle of the file, as a user clicking there would.
   await page.evaluate(() => {
     const view = window.cipApp.editor.view;
