@@ -69,14 +69,28 @@ function readCodes(file) {
   return codes;
 }
 
-/** code -> {severity, description} from the README's code table rows (the first row naming it). */
+/**
+ * code -> {severity, description} from the README's code tables (those whose header names the
+ * columns `code`, `severity` and `meaning`; the first row naming a code wins).
+ */
 function readReadmeTable(file) {
   const out = new Map();
+  const cells = (line) => line.slice(1, -1).split(" | ").map((c) => c.trim());
+  let columns = null;
   for (const line of readFileSync(file, "utf8").split("\n")) {
-    const row = /^\| ((?:`[a-z0-9-]+`(?:, )?)+) \| ([^|]+) \| (.+) \|$/.exec(line);
-    if (!row) continue;
-    for (const [, code] of row[1].matchAll(/`([a-z0-9-]+)`/g)) {
-      if (!out.has(code)) out.set(code, { severity: row[2].trim(), description: row[3].trim() });
+    if (line.startsWith("|-")) continue;
+    if (!line.startsWith("| ") || !line.endsWith(" |")) {
+      columns = null;
+      continue;
+    }
+    const row = cells(line);
+    if (row.includes("code") && row.includes("severity") && row.includes("meaning")) {
+      columns = { code: row.indexOf("code"), severity: row.indexOf("severity"), meaning: row.indexOf("meaning"), width: row.length };
+      continue;
+    }
+    if (!columns || row.length !== columns.width) continue;
+    for (const [, code] of row[columns.code].matchAll(/`([a-z0-9-]+)`/g)) {
+      if (!out.has(code)) out.set(code, { severity: row[columns.severity], description: row[columns.meaning] });
     }
   }
   return out;
@@ -175,9 +189,11 @@ function afterFix(bytes, d, fix) {
   return numbered(before, `<mark class="fixed">${escape(changed)}</mark>`, after, first, first);
 }
 
-// `before` + `middle` (already HTML) + `after`, cut to the lines around [line, endLine].
+// `before` + `middle` (already HTML) + `after`, cut to the lines around [line, endLine]. Digests
+// outside the marked text show their first 12 hex digits, so the mark stays in view.
 function numbered(before, middle, after, line, endLine) {
-  const lines = (escape(before) + middle + escape(after)).split(/\r\n|\n|\r/);
+  const short = (text) => escape(text).replace(/sha256:([0-9a-f]{12})[0-9a-f]{52}/g, "sha256:$1…");
+  const lines = (short(before) + middle + short(after)).split(/\r\n|\n|\r/);
   const from = Math.max(1, line - CONTEXT);
   const to = Math.min(lines.length, endLine + CONTEXT);
   const width = String(to).length;

@@ -538,7 +538,8 @@ describe("codes page", () => {
     assert.deepEqual(sections, codes);
     const withExample = await docs.$$eval("main section", (s) => s.filter((x) => x.querySelector("pre")).map((x) => x.id));
     assert.deepEqual(codes.filter((c) => !withExample.includes(c)), ["yaml-too-large", "read-error"]);
-    // The fix of tag-unquoted: the quoted tag after the fix.
+    // The README's description of the code, and the fix of tag-unquoted: the quoted tag after it.
+    assert.match(await docs.textContent("#tag-unquoted"), /cip keeps the text/);
     assert.match(await docs.textContent("#tag-unquoted"), /Quick fix: quote the tag/);
     assert.match(await docs.textContent("#tag-unquoted mark.fixed"), /^"/);
     await axe(docs, "codes page");
