@@ -544,6 +544,7 @@ describe("codes page", () => {
     assert.match(await docs.textContent("#tag-unquoted mark.fixed"), /^"/);
     await axe(docs, "codes page");
     await docs.close();
+    await paste(INVALID);
     const links = await page.$$eval("#diagnostics a.docs", (as) => as.map((a) => a.getAttribute("href")));
     assert.ok(links.length > 0);
     for (const href of links) assert.ok(codes.includes(decodeURIComponent(href.replace("codes.html#", ""))), href);
