@@ -224,3 +224,39 @@ async fn github_workflow_commands_promote_completely() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// What one worker sustains on loopback (README "Scaling out"): `cip apply` of a cold plan to two
+/// destination registries, requests and bytes from the report. Run with
+/// `cargo test -p cip --test apply_shards -- --ignored --nocapture` (set `CIP_BIN` to a release
+/// build for release figures).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn measure_one_worker() {
+    let src = Registry::start().await.unwrap();
+    let (us, eu) = (Registry::start().await.unwrap(), Registry::start().await.unwrap());
+    let dataset = Dataset { layers_per_image: 4, layer_size: 1 << 20, multi_arch_every: 5, ..Dataset::small(21, 40) };
+    let images = populate(&src.client(), "staging", &dataset).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let yaml = promotion_manifest(
+        &format!("{}/staging", src.host()),
+        &[&format!("{}/prod", us.host()), &format!("{}/prod", eu.host())],
+        &images,
+    );
+    std::fs::write(work.path().join("promote.yaml"), yaml).unwrap();
+    ok(&run_bounded(cip(work.path(), &gh_args(GH_PLAN, None)), Duration::from_secs(60)).await.unwrap(), "plan");
+    let args: Vec<String> = ["apply", "plan.json", "--report", "one.json"].map(str::to_owned).to_vec();
+    ok(&run_bounded(cip(work.path(), &args), Duration::from_secs(600)).await.unwrap(), "apply");
+    let report = json(&work.path().join("one.json"));
+    let summary = &report["report"]["summary"];
+    let seconds = summary["millis"].as_f64().unwrap() / 1000.0;
+    let requests: u64 = report["report"]["hosts"].as_object().unwrap().values().map(|h| h["requests"].as_u64().unwrap()).sum();
+    let mib = summary["bytes"].as_f64().unwrap() / (1024.0 * 1024.0);
+    println!(
+        "one worker: {} actions ({} images x 2 registries), {requests} requests, {mib:.1} MiB uploaded in {seconds:.2} s: {:.0} requests/s, {:.1} MiB/s, {:.1} requests per action",
+        summary["done"],
+        images.len(),
+        requests as f64 / seconds,
+        mib / seconds,
+        requests as f64 / summary["done"].as_f64().unwrap()
+    );
+}

@@ -3,7 +3,7 @@
 //! approved. The executor re-checks each action's preconditions just before writing its tags
 //! (`tag-move`, `lost`; see `cip::promote::precondition`), as `cip promote --confirm` does.
 //!
-//! With a shard, only that shard's actions run ([`cip_core::planfile::shard`]), and each host's
+//! With a shard, only that shard's actions run ([`PlanFile::partition`]), and each host's
 //! request rate is divided by the number of shards that reach it, so N workers together stay
 //! within one worker's rate. The shard's report (`--report FILE`, or `--format json` on stdout)
 //! is what `cip report merge` reads.
@@ -130,7 +130,8 @@ pub(crate) fn run(args: ApplyArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let shard = which_shard(&args)?;
-    let indexes = shard::partition(&file.plan.actions, shard.count).swap_remove(shard.index);
+    let shards = file.partition(shard.count);
+    let indexes = shards[shard.index].clone();
     let plan =
         Plan { actions: indexes.iter().map(|&i| file.plan.actions[i].clone()).collect(), ..Plan::default() };
 
@@ -141,7 +142,7 @@ pub(crate) fn run(args: ApplyArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     if shard.count > 1 {
-        config.rate_shared_by = shard::shards_per_host(&file.plan.actions, shard.count);
+        config.rate_shared_by = shard::shards_per_host(&file.plan.actions, &shards);
     }
     let client =
         RegistryClient::new(config).map_err(anyhow::Error::msg).context("configuring the registry client")?;

@@ -210,6 +210,24 @@ impl PlanFile {
         Ok(file)
     }
 
+    /// The plan's actions split into `count` shards ([`shard::partition_by`], by action count):
+    /// the copies of one image to every destination registry form one group, so a worker reads
+    /// each source image once for all its mirrors. The image is the destination repository
+    /// below its registry's name (`us.example/prod/foo` of registry `us.example/prod` is `foo`).
+    pub fn partition(&self, count: usize) -> Vec<Vec<usize>> {
+        shard::partition_by(&self.plan.actions, count, |a| self.image_of(&a.dst).to_owned(), |_| 1)
+    }
+
+    /// The image path of a destination repository: below the longest registry name it starts
+    /// with, or the whole path when none does.
+    fn image_of<'a>(&self, repository: &'a str) -> &'a str {
+        self.registries
+            .iter()
+            .filter_map(|r| repository.strip_prefix(r.name.as_str()).and_then(|rest| rest.strip_prefix('/')))
+            .min_by_key(|rest| rest.len())
+            .unwrap_or(repository)
+    }
+
     /// Compares the plan's manifest digests with those of the files given now.
     pub fn check_manifests(&self, current: &[ManifestDigest]) -> Result<(), ManifestMismatch> {
         let planned: std::collections::BTreeMap<&str, &str> =
@@ -291,6 +309,27 @@ mod tests {
         assert!(matches!(PlanFile::from_json(&file.to_json()), Err(PlanFileError::Inconsistent(_))));
         file.preconditions.pop();
         assert!(matches!(PlanFile::from_json(&file.to_json()), Err(PlanFileError::Inconsistent(_))));
+    }
+
+    #[test]
+    fn the_copies_of_one_image_to_every_mirror_share_a_shard() {
+        let mut actions = Vec::new();
+        for (i, image) in ["foo", "bar", "baz", "qux"].iter().enumerate() {
+            for mirror in ["us.example/prod", "eu.example/prod", "eu.example/prod/extra"] {
+                actions.push(action(ActionKind::Copy, &format!("{mirror}/{image}"), &format!("sha256:{i}"), &[]));
+            }
+        }
+        let registries = ["us.example/prod", "eu.example/prod", "eu.example/prod/extra"]
+            .map(|name| RegistryEntry { name: name.into(), service_account: None })
+            .to_vec();
+        let file = PlanFile::new(Plan { actions, ..Plan::default() }, Vec::new(), registries);
+        let shards = file.partition(2);
+        assert_eq!(shards.iter().map(Vec::len).collect::<Vec<_>>(), [6, 6]);
+        for shard in &shards {
+            let images: std::collections::BTreeSet<&str> =
+                shard.iter().map(|&i| file.image_of(&file.plan.actions[i].dst)).collect();
+            assert_eq!(images.len(), 2, "{images:?}");
+        }
     }
 
     #[test]

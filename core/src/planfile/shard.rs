@@ -2,9 +2,12 @@
 //! (`cip apply plan.json --shard I/N`), and how many shards reach each registry host (so each
 //! worker takes its share of a host's request rate).
 //!
-//! Actions are grouped by destination repository and whole groups are placed: an index's
-//! children and the index itself, and the blobs one repository mounts from another copy of the
-//! same image in that repository, stay with one worker, in plan order. Groups go largest first
+//! Actions are grouped and whole groups are placed, never a destination repository across two
+//! groups: an index's children and the index itself, and the blobs one repository mounts from
+//! another copy of the same image in that repository, stay with one worker, in plan order. A
+//! plan file groups the copies of one image to every mirror together
+//! ([`super::PlanFile::partition`]), so one worker reads each source image once for all its
+//! mirrors (the executor's fan-out) instead of N workers each reading it. Groups go largest first
 //! into the least-loaded shard (ties: the lower shard index; equal groups: by repository name),
 //! which is within one group's weight of the best balance. The union of all shards is the plan;
 //! no action is in two shards.
@@ -60,23 +63,30 @@ impl fmt::Display for Shard {
     }
 }
 
-/// Splits `actions` into `count` shards by action count: the indexes of each shard's actions,
-/// in plan order. A plan file knows no sizes (the inventory records none), so this is what
-/// `cip apply` uses; [`partition_weighted`] balances by any known weight, such as bytes.
+/// Splits `actions` into `count` shards, one group per destination repository, by action
+/// count: the indexes of each shard's actions, in plan order.
 pub fn partition(actions: &[Action], count: usize) -> Vec<Vec<usize>> {
-    partition_weighted(actions, count, |_| 1)
+    partition_by(actions, count, |a| a.dst.clone(), |_| 1)
 }
 
-/// Splits `actions` into `count` shards (at least one), balancing the sum of `weight` per shard.
-pub fn partition_weighted(actions: &[Action], count: usize, weight: impl Fn(&Action) -> u64) -> Vec<Vec<usize>> {
+/// Splits `actions` into `count` shards (at least one): actions with the same `group` stay
+/// together (`group` must give one value for every action of a destination repository), and the
+/// sum of `weight` per shard is balanced. A plan file knows no sizes (the inventory records
+/// none), so `cip apply` weighs every action 1; any known weight, such as bytes, works.
+pub fn partition_by(
+    actions: &[Action],
+    count: usize,
+    group: impl Fn(&Action) -> String,
+    weight: impl Fn(&Action) -> u64,
+) -> Vec<Vec<usize>> {
     let count = count.max(1);
-    let mut groups: BTreeMap<&str, (u64, Vec<usize>)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (u64, Vec<usize>)> = BTreeMap::new();
     for (i, action) in actions.iter().enumerate() {
-        let group = groups.entry(action.dst.as_str()).or_default();
+        let group = groups.entry(group(action)).or_default();
         group.0 += weight(action);
         group.1.push(i);
     }
-    let mut order: Vec<(&str, u64)> = groups.iter().map(|(repo, (w, _))| (*repo, *w)).collect();
+    let mut order: Vec<(&str, u64)> = groups.iter().map(|(repo, (w, _))| (repo.as_str(), *w)).collect();
     // Largest first; the map's name order breaks ties (stable sort).
     order.sort_by(|a, b| b.1.cmp(&a.1));
     let mut load = vec![0u64; count];
@@ -108,13 +118,13 @@ fn hosts_of(action: &Action) -> impl Iterator<Item = &str> {
     host_of(&action.dst).into_iter().chain(source)
 }
 
-/// For every registry host the plan's actions reach, the number of shards (of `count`) that
-/// send it requests. A worker divides its rate for a host by this number, so all shards together
-/// stay within the rate one worker would use. Every worker computes the same numbers from the
-/// same plan file.
-pub fn shards_per_host(actions: &[Action], count: usize) -> BTreeMap<String, usize> {
+/// For every registry host the actions reach, the number of `shards` (a partition of
+/// `actions`) that send it requests. A worker divides its rate for a host by this number, so all
+/// shards together stay within the rate one worker would use. Every worker computes the same
+/// numbers from the same plan file.
+pub fn shards_per_host(actions: &[Action], shards: &[Vec<usize>]) -> BTreeMap<String, usize> {
     let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
-    for shard in partition(actions, count) {
+    for shard in shards {
         let hosts: BTreeSet<&str> = shard.iter().flat_map(|&i| hosts_of(&actions[i])).collect();
         for host in hosts {
             *per_host.entry(host.to_owned()).or_default() += 1;
@@ -170,7 +180,8 @@ mod tests {
     #[test]
     fn weights_balance_bytes() {
         let actions = vec![action("big", 1, ActionKind::Copy), action("s1", 2, ActionKind::Copy), action("s2", 3, ActionKind::Copy)];
-        let shards = partition_weighted(&actions, 2, |a| if a.dst.ends_with("big") { 100 } else { 1 });
+        let shards =
+            partition_by(&actions, 2, |a| a.dst.clone(), |a| if a.dst.ends_with("big") { 100 } else { 1 });
         assert_eq!(shards, [vec![0], vec![1, 2]]);
     }
 
@@ -178,7 +189,7 @@ mod tests {
     fn hosts_count_the_shards_that_reach_them() {
         let mut actions = vec![action("a", 1, ActionKind::Copy), action("b", 2, ActionKind::Tag)];
         actions[1].dst = "other.example/b".into();
-        let per_host = shards_per_host(&actions, 2);
+        let per_host = shards_per_host(&actions, &partition(&actions, 2));
         assert_eq!(per_host["prod.example"], 1);
         assert_eq!(per_host["other.example"], 1);
         // Only the copy reads the source.
