@@ -215,6 +215,45 @@ pub(crate) fn edit(files: &Files, file: FileId, span: Span, replacement: impl In
     Edit { location: files.locate(file, span), replacement: replacement.into() }
 }
 
+/// A fix replacing the value `value` by `new` (double-quoted), when the text at its span is that
+/// value as written (plain or quoted), not another node's read through an alias.
+pub(crate) fn replace_value(
+    files: &Files,
+    value: &crate::manifest::Spanned<String>,
+    new: &str,
+    title: String,
+    applicability: Applicability,
+) -> Option<Fix> {
+    if !written_as(files, value) {
+        return None;
+    }
+    let text = &files.get(value.file).text;
+    let quoted = text[value.span.start as usize..].starts_with(['"', '\'']);
+    let written = if !quoted && plain_safe(new) { new.to_owned() } else { quote(new) };
+    Some(Fix::new(title, applicability, vec![edit(files, value.file, value.span, written)]))
+}
+
+/// True when `value` can be written as a plain scalar and read back as the same string by any
+/// YAML reader: registry and image names, e-mail addresses and paths.
+pub(crate) fn plain_safe(value: &str) -> bool {
+    let first_ok =
+        value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'));
+    first_ok
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '-'))
+        && !value.ends_with(':')
+        && crate::manifest::other_reading(value).is_none()
+}
+
+/// True when the text at `value`'s span is its value, plain or in quotes without escapes.
+pub(crate) fn written_as(files: &Files, value: &crate::manifest::Spanned<String>) -> bool {
+    let text = &files.get(value.file).text;
+    let Some(written) = text.get(value.span.start as usize..value.span.end as usize) else { return false };
+    let unquoted = written.strip_prefix(['"', '\'']).and_then(|w| w.strip_suffix(['"', '\'']));
+    written == value.value || unquoted == Some(value.value.as_str())
+}
+
 /// `s` as a YAML double-quoted scalar: `"`, `\` and control characters escaped, the rest as is.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

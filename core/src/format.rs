@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::files::{FileId, Files};
-use crate::fix::{line_break, line_start, quote};
+use crate::fix::{line_break, line_start, plain_safe, quote};
 use crate::manifest::{Reader, read_plain};
 use crate::rules::Code;
 use crate::source::{LineIndex, SourceFile, Span};
@@ -422,19 +422,6 @@ impl<'t> Layout<'t> {
 fn field<'n, 'a>(node: &'n Node<'a>, key: &str) -> Option<&'n Node<'a>> {
     let NodeKind::Map(entries) = &node.kind else { return None };
     entries.iter().find(|(k, _)| k.as_scalar() == Some(key)).map(|(_, v)| v)
-}
-
-/// True when `value` can be written as a plain scalar and read back as the same string by any
-/// YAML reader: registry and image names, e-mail addresses and paths.
-fn plain_safe(value: &str) -> bool {
-    let mut chars = value.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'));
-    first_ok
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '-'))
-        && !value.ends_with(':')
-        && crate::manifest::other_reading(value).is_none()
 }
 
 #[cfg(test)]

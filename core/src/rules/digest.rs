@@ -4,6 +4,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::files::Files;
+use crate::fix::{self, Applicability};
 use crate::manifest::{Manifest, Spanned};
 use crate::reference::is_valid_digest;
 
@@ -21,16 +22,42 @@ fn check_digest(files: &Files, digest: &Spanned<String>, out: &mut Vec<Diagnosti
         return;
     }
     let lower = digest.value.to_ascii_lowercase();
-    let help = if lower != digest.value && is_valid_digest(&lower) {
-        "write the hex digits in lowercase".to_owned()
+    let prefixed = format!("sha256:{lower}");
+    // Unsafe fixes: the digest was blocked, the repaired one is promoted.
+    let (help, fix) = if lower != digest.value && is_valid_digest(&lower) {
+        let fix = fix::replace_value(
+            files,
+            digest,
+            &lower,
+            "write the digest in lowercase".into(),
+            Applicability::Unsafe,
+        );
+        ("write the hex digits in lowercase".to_owned(), fix)
     } else if !digest.value.starts_with("sha256:") {
-        "digests are written `sha256:` followed by 64 lowercase hex digits".to_owned()
+        let fix = is_valid_digest(&prefixed)
+            .then(|| {
+                fix::replace_value(
+                    files,
+                    digest,
+                    &prefixed,
+                    "add the `sha256:` prefix".into(),
+                    Applicability::Unsafe,
+                )
+            })
+            .flatten();
+        ("digests are written `sha256:` followed by 64 lowercase hex digits".to_owned(), fix)
     } else {
         let hex = digest.value.len().saturating_sub(7);
-        format!("a sha256 digest has 64 lowercase hex digits; this one has {hex} characters after `sha256:`")
+        (
+            format!(
+                "a sha256 digest has 64 lowercase hex digits; this one has {hex} characters after `sha256:`"
+            ),
+            None,
+        )
     };
-    out.push(
+    let mut d =
         Diagnostic::new(Code::DigestInvalid, at(files, digest), format!("invalid digest: {}", digest.value))
-            .with_help(help),
-    );
+            .with_help(help);
+    d.fixes.extend(fix);
+    out.push(d);
 }

@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::files::Files;
+use crate::fix::{self, Applicability};
 use crate::manifest::{Manifest, Spanned};
 use crate::reference::image_name_problem;
 
@@ -18,14 +19,19 @@ pub(super) fn check(files: &Files, manifest: &Manifest, out: &mut Vec<Diagnostic
     for image in &manifest.images {
         let name = &image.name;
         if let Some(problem) = image_name_problem(&name.value) {
-            out.push(
-                Diagnostic::new(
-                    Code::ImageNameInvalid,
-                    at(files, name),
-                    format!("image name `{}` is not a valid repository path", name.value),
-                )
-                .with_help(problem),
-            );
+            let mut d = Diagnostic::new(
+                Code::ImageNameInvalid,
+                at(files, name),
+                format!("image name `{}` is not a valid repository path", name.value),
+            )
+            .with_help(problem);
+            // Unsafe: a lowercase name is another repository, and it is then promoted.
+            let lower = name.value.to_ascii_lowercase();
+            if lower != name.value && image_name_problem(&lower).is_none() {
+                let title = format!("write the name in lowercase: {lower}");
+                d.fixes.extend(fix::replace_value(files, name, &lower, title, Applicability::Unsafe));
+            }
+            out.push(d);
         }
         match names.get_mut(name.value.as_str()) {
             Some((first, reported)) if !*reported => {

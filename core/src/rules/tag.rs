@@ -96,9 +96,7 @@ fn remove_tag(files: &Files, tags: &[Spanned<String>], i: usize) -> Option<Edit>
     if tags.iter().enumerate().any(|(j, t)| j != i && t.file == tag.file && t.span == tag.span) {
         return None; // one node read twice through an alias
     }
-    let written = text.get(start..end)?;
-    let unquoted = written.strip_prefix(['"', '\'']).and_then(|w| w.strip_suffix(['"', '\'']));
-    if written != tag.value && unquoted != Some(tag.value.as_str()) {
+    if !fix::written_as(files, tag) {
         return None; // read through an alias: the text there is another node's
     }
     let only_comma = |from: u32, to: u32| -> bool {
