@@ -295,3 +295,35 @@ pub(crate) fn block_all(plan: &mut Plan) {
             .cmp(&(&b.dst, &b.digest, &b.src, &b.reasons, &b.tags))
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Input, Inventory, PlanOptions, SourceFile};
+
+    const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const C: &str = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+    /// A hand-written inventory can give one tag to two digests of a repository; the tag-move
+    /// finding names the greatest of them, whatever order the inventory lists them in (as when
+    /// the planner read the typed inventory's sorted maps).
+    #[test]
+    fn a_tag_on_two_digests_is_held_by_the_greatest() {
+        let manifest = format!(
+            "registries:\n- name: src.io/s\n  src: true\n- name: dst.io/p\nimages:\n- name: x\n  dmap:\n    \"{B}\": [\"1.0\"]\n"
+        );
+        let set = crate::load(Input { files: vec![SourceFile::new("m.yaml", manifest)], thin_dirs: None });
+        for order in [[C, A], [A, C]] {
+            let inventory = format!(
+                r#"{{"repositories": {{"src.io/s/x": {{"{B}": {{}}}}, "dst.io/p/x": {{"{}": {{"tags": ["1.0"]}}, "{}": {{"tags": ["1.0"]}}}}}}}}"#,
+                order[0], order[1]
+            );
+            let typed = Inventory::from_json(&inventory).expect("inventory");
+            let compact = crate::inventory::CompactInventory::from_json(&inventory).expect("inventory");
+            let plan = super::super::plan(&set, &compact, &PlanOptions::default());
+            assert_eq!(plan, super::super::plan(&set, &typed, &PlanOptions::default()));
+            let finding = plan.diagnostics.iter().find(|d| d.code == crate::Code::TagMove).expect("tag-move");
+            assert!(finding.message.contains(&format!("points to {C}")), "{}", finding.message);
+        }
+    }
+}
