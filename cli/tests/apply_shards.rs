@@ -153,7 +153,11 @@ async fn kubernetes_shards_kill_rerun_merge_and_share_the_rate() {
             log.iter().map(|r| r.unix_second as u64).filter(|&s| s >= started).map(|s| s * 1000).collect();
         assert!(stamps.len() > 2 * RATE as usize, "the shards ran long enough to test the rate");
         let busiest = max_in_window(stamps, Duration::from_secs(1));
-        assert!(busiest <= (RATE as usize) * 5 / 4 + 2, "{busiest} requests in one second at {}", registry.host());
+        assert!(
+            busiest <= (RATE as usize) * 5 / 4 + 2,
+            "{busiest} requests in one second at {}",
+            registry.host()
+        );
     }
 
     verify_union(&dst, &images).await;
@@ -231,10 +235,12 @@ async fn github_workflow_commands_promote_completely() {
 /// build for release figures).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a test"]
+#[allow(clippy::print_stdout)] // a measurement prints its figures
 async fn measure_one_worker() {
     let src = Registry::start().await.unwrap();
     let (us, eu) = (Registry::start().await.unwrap(), Registry::start().await.unwrap());
-    let dataset = Dataset { layers_per_image: 4, layer_size: 1 << 20, multi_arch_every: 5, ..Dataset::small(21, 40) };
+    let dataset =
+        Dataset { layers_per_image: 4, layer_size: 1 << 20, multi_arch_every: 5, ..Dataset::small(21, 40) };
     let images = populate(&src.client(), "staging", &dataset).await.unwrap();
     let work = tempfile::tempdir().unwrap();
     let yaml = promotion_manifest(
@@ -243,13 +249,21 @@ async fn measure_one_worker() {
         &images,
     );
     std::fs::write(work.path().join("promote.yaml"), yaml).unwrap();
-    ok(&run_bounded(cip(work.path(), &gh_args(GH_PLAN, None)), Duration::from_secs(60)).await.unwrap(), "plan");
+    ok(
+        &run_bounded(cip(work.path(), &gh_args(GH_PLAN, None)), Duration::from_secs(60)).await.unwrap(),
+        "plan",
+    );
     let args: Vec<String> = ["apply", "plan.json", "--report", "one.json"].map(str::to_owned).to_vec();
     ok(&run_bounded(cip(work.path(), &args), Duration::from_secs(600)).await.unwrap(), "apply");
     let report = json(&work.path().join("one.json"));
     let summary = &report["report"]["summary"];
     let seconds = summary["millis"].as_f64().unwrap() / 1000.0;
-    let requests: u64 = report["report"]["hosts"].as_object().unwrap().values().map(|h| h["requests"].as_u64().unwrap()).sum();
+    let requests: u64 = report["report"]["hosts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|h| h["requests"].as_u64().unwrap())
+        .sum();
     let mib = summary["bytes"].as_f64().unwrap() / (1024.0 * 1024.0);
     println!(
         "one worker: {} actions ({} images x 2 registries), {requests} requests, {mib:.1} MiB uploaded in {seconds:.2} s: {:.0} requests/s, {:.1} MiB/s, {:.1} requests per action",

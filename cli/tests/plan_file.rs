@@ -17,13 +17,12 @@ const DIGEST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 const DIGEST_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn cip(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(cip_binary().expect("cip binary"))
+    Command::new(cip_binary().expect("cip binary"))
         .args(args)
         .current_dir(dir)
         .env("DOCKER_CONFIG", dir.join("no-docker-config"))
         .output()
-        .expect("run cip");
-    output
+        .expect("run cip")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -51,9 +50,11 @@ fn offline_inputs(dir: &Path) {
 fn plan_file_is_self_describing_and_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     offline_inputs(dir.path());
-    let first = cip(dir.path(), &["plan", "--inventory", "inventory.json", "--out", "one.json", "a.yaml", "b.yaml"]);
+    let first =
+        cip(dir.path(), &["plan", "--inventory", "inventory.json", "--out", "one.json", "a.yaml", "b.yaml"]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    let second = cip(dir.path(), &["plan", "--inventory", "inventory.json", "--out", "two.json", "b.yaml", "a.yaml"]);
+    let second =
+        cip(dir.path(), &["plan", "--inventory", "inventory.json", "--out", "two.json", "b.yaml", "a.yaml"]);
     assert_eq!(second.status.code(), Some(0));
     let one = std::fs::read(dir.path().join("one.json")).unwrap();
     assert_eq!(one, std::fs::read(dir.path().join("two.json")).unwrap(), "same inputs, same bytes");
@@ -62,14 +63,18 @@ fn plan_file_is_self_describing_and_deterministic() {
     assert_eq!(file["format"], "cip-plan");
     assert_eq!(file["version"], 1);
     // The plan inside is exactly `cip plan --format json`'s.
-    let plan = cip(dir.path(), &["plan", "--inventory", "inventory.json", "--format", "json", "a.yaml", "b.yaml"]);
+    let plan =
+        cip(dir.path(), &["plan", "--inventory", "inventory.json", "--format", "json", "a.yaml", "b.yaml"]);
     assert_eq!(file["plan"], serde_json::from_slice::<Value>(&plan.stdout).unwrap());
     for (i, name) in ["a.yaml", "b.yaml"].into_iter().enumerate() {
         let bytes = std::fs::read(dir.path().join(name)).unwrap();
         let sha = format!("sha256:{:x}", Sha256::digest(&bytes));
         assert_eq!(file["manifests"][i], serde_json::json!({"path": name, "sha256": sha}));
     }
-    assert_eq!(file["registries"][0], serde_json::json!({"name": "dst.example/prod", "serviceAccount": "p@x.iam.gserviceaccount.com"}));
+    assert_eq!(
+        file["registries"][0],
+        serde_json::json!({"name": "dst.example/prod", "serviceAccount": "p@x.iam.gserviceaccount.com"})
+    );
     // Plan order (by destination): bar's digest is there, `latest` missing -> a tag action;
     // foo is a copy with both tags.
     let actions = file["plan"]["actions"].as_array().unwrap();
@@ -88,15 +93,27 @@ fn apply_refuses_another_version_changed_manifests_and_other_json() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     offline_inputs(d);
-    assert!(cip(d, &["plan", "--inventory", "inventory.json", "--out", "plan.json", "a.yaml", "b.yaml"]).status.success());
+    assert!(
+        cip(d, &["plan", "--inventory", "inventory.json", "--out", "plan.json", "a.yaml", "b.yaml"])
+            .status
+            .success()
+    );
     let plan = std::fs::read_to_string(d.join("plan.json")).unwrap();
 
     std::fs::write(d.join("v2.json"), plan.replace("\"version\": 1", "\"version\": 2")).unwrap();
     let out = cip(d, &["apply", "v2.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("v2.json: plan file format version 2, this cip reads version 1"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("v2.json: plan file format version 2, this cip reads version 1"),
+        "{}",
+        text(&out.stderr)
+    );
 
-    std::fs::write(d.join("b.yaml"), std::fs::read_to_string(d.join("b.yaml")).unwrap().replace("latest", "stable")).unwrap();
+    std::fs::write(
+        d.join("b.yaml"),
+        std::fs::read_to_string(d.join("b.yaml")).unwrap().replace("latest", "stable"),
+    )
+    .unwrap();
     let out = cip(d, &["apply", "plan.json", "--check", "a.yaml", "--check", "b.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("changed since planning: b.yaml"), "{}", text(&out.stderr));
@@ -124,8 +141,13 @@ fn apply_refuses_another_version_changed_manifests_and_other_json() {
 async fn a_tag_moved_after_planning_is_refused_and_left_alone() {
     let src = Registry::start().await.unwrap();
     let dst = Registry::start().await.unwrap();
-    let wanted = src.client().push_image("stage/app", Some("v1"), &[random_layer(1, 4096)], MediaKind::Oci).await.unwrap();
-    let other = src.client().push_image("stage/app", None, &[random_layer(2, 4096)], MediaKind::Oci).await.unwrap();
+    let wanted = src
+        .client()
+        .push_image("stage/app", Some("v1"), &[random_layer(1, 4096)], MediaKind::Oci)
+        .await
+        .unwrap();
+    let other =
+        src.client().push_image("stage/app", None, &[random_layer(2, 4096)], MediaKind::Oci).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
         "registries:\n- name: {}/stage\n  src: true\n- name: {}/prod\nimages:\n- name: app\n  dmap:\n    \"{}\": [\"v1\", \"stable\"]\n",
@@ -143,21 +165,35 @@ async fn a_tag_moved_after_planning_is_refused_and_left_alone() {
     assert_eq!(moved.digest, other.digest);
 
     let mut command = Command::new(cip_binary().unwrap());
-    command.args(["apply", "plan.json", "--report", "report.json"]).current_dir(dir.path()).env("DOCKER_CONFIG", dir.path());
+    command
+        .args(["apply", "plan.json", "--report", "report.json"])
+        .current_dir(dir.path())
+        .env("DOCKER_CONFIG", dir.path());
     let out = run_bounded(command, Duration::from_secs(60)).await.unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains(&format!("refused: tag-move {}/prod/app:v1 points at {}", dst.host(), other.digest)), "{stdout}");
+    assert!(
+        stdout.contains(&format!("refused: tag-move {}/prod/app:v1 points at {}", dst.host(), other.digest)),
+        "{stdout}"
+    );
     // v1 was not moved; the rest of the action (the digest, the other tag) was done.
     let client = dst.client();
     assert_eq!(client.get_manifest("prod/app", "v1").await.unwrap().unwrap().digest, other.digest);
     assert_eq!(client.get_manifest("prod/app", "stable").await.unwrap().unwrap().digest, wanted.digest);
-    let puts = dst.request_log().into_iter().filter(|r| r.method == "PUT" && r.path.ends_with("/manifests/v1")).count();
+    let puts = dst
+        .request_log()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/manifests/v1"))
+        .count();
     assert_eq!(puts, 1, "only the push behind cip's back wrote v1");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
     let action = &report["report"]["actions"][0];
     assert_eq!(action["result"], "refused");
-    assert_eq!(action["refused"], serde_json::json!([{"code": "tag-move", "tag": "v1", "found": other.digest.to_string()}]));
+    assert_eq!(
+        action["refused"],
+        serde_json::json!([{"code": "tag-move", "tag": "v1", "found": other.digest.to_string()}])
+    );
     assert_eq!(report["report"]["summary"]["refused"], 1);
 }
 
@@ -170,7 +206,12 @@ fn a_source_digest_gone_after_planning_is_lost() {
     let plan = cip(d, &["plan", "--out", "plan.json", "promote.yaml"]);
     assert!(plan.status.success(), "{}{}", text(&plan.stdout), text(&plan.stderr));
     let file: Value = serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
-    let plain = file["plan"]["actions"].as_array().unwrap().iter().find(|a| a["dst"].as_str().unwrap().ends_with("/plain")).unwrap();
+    let plain = file["plan"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["dst"].as_str().unwrap().ends_with("/plain"))
+        .unwrap();
     let hex = plain["digest"].as_str().unwrap().trim_start_matches("sha256:");
     std::fs::remove_file(d.join("staging/blobs/sha256").join(hex)).unwrap();
 

@@ -115,8 +115,8 @@ fn which_shard(args: &ApplyArgs) -> anyhow::Result<Shard> {
         .trim()
         .parse()
         .with_context(|| format!("--shards {count}: ${INDEX_VARIABLE}={index:?} is not a number"))?;
-    Ok(Shard::new(index, count)
-        .with_context(|| format!("--shards {count}: ${INDEX_VARIABLE}={index} must be below {count}"))?)
+    Shard::new(index, count)
+        .with_context(|| format!("--shards {count}: ${INDEX_VARIABLE}={index} must be below {count}"))
 }
 
 /// Runs `cip apply`.

@@ -140,9 +140,11 @@ pub struct ManifestMismatch {
 impl std::fmt::Display for ManifestMismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
-        for (what, paths) in
-            [("changed since planning", &self.changed), ("not planned from", &self.added), ("missing", &self.missing)]
-        {
+        for (what, paths) in [
+            ("changed since planning", &self.changed),
+            ("not planned from", &self.added),
+            ("missing", &self.missing),
+        ] {
             if !paths.is_empty() {
                 parts.push(format!("{what}: {}", paths.join(", ")));
             }
@@ -242,7 +244,8 @@ impl PlanFile {
                 Some(_) => {}
             }
         }
-        mismatch.missing = planned.keys().filter(|p| !now.contains_key(*p)).map(|p| (*p).to_owned()).collect();
+        mismatch.missing =
+            planned.keys().filter(|p| !now.contains_key(*p)).map(|p| (*p).to_owned()).collect();
         if mismatch == ManifestMismatch::default() { Ok(()) } else { Err(mismatch) }
     }
 }
@@ -278,7 +281,11 @@ mod tests {
             ManifestDigest { path: "b.yaml".into(), sha256: "sha256:02".into() },
             ManifestDigest { path: "a.yaml".into(), sha256: "sha256:01".into() },
         ];
-        PlanFile::new(plan, manifests, vec![RegistryEntry { name: "prod.example".into(), service_account: None }])
+        PlanFile::new(
+            plan,
+            manifests,
+            vec![RegistryEntry { name: "prod.example".into(), service_account: None }],
+        )
     }
 
     #[test]
@@ -298,7 +305,8 @@ mod tests {
         assert_eq!(PlanFile::from_json(&text), Err(PlanFileError::Version { found: 2 }));
         let plain = sample().plan.to_json();
         assert_eq!(PlanFile::from_json(&plain), Err(PlanFileError::Format { found: None }));
-        let error = PlanFile::from_json("{\"format\": \"cip-plan\",\n  \"version\": 1,\n  \"plan\": 3}").unwrap_err();
+        let error =
+            PlanFile::from_json("{\"format\": \"cip-plan\",\n  \"version\": 1,\n  \"plan\": 3}").unwrap_err();
         assert!(matches!(error, PlanFileError::Syntax { line: 3, .. }), "{error:?}");
     }
 
@@ -316,7 +324,12 @@ mod tests {
         let mut actions = Vec::new();
         for (i, image) in ["foo", "bar", "baz", "qux"].iter().enumerate() {
             for mirror in ["us.example/prod", "eu.example/prod", "eu.example/prod/extra"] {
-                actions.push(action(ActionKind::Copy, &format!("{mirror}/{image}"), &format!("sha256:{i}"), &[]));
+                actions.push(action(
+                    ActionKind::Copy,
+                    &format!("{mirror}/{image}"),
+                    &format!("sha256:{i}"),
+                    &[],
+                ));
             }
         }
         let registries = ["us.example/prod", "eu.example/prod", "eu.example/prod/extra"]

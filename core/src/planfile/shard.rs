@@ -88,7 +88,7 @@ pub fn partition_by(
     }
     let mut order: Vec<(&str, u64)> = groups.iter().map(|(repo, (w, _))| (repo.as_str(), *w)).collect();
     // Largest first; the map's name order breaks ties (stable sort).
-    order.sort_by(|a, b| b.1.cmp(&a.1));
+    order.sort_by_key(|g| std::cmp::Reverse(g.1));
     let mut load = vec![0u64; count];
     let mut shards = vec![Vec::new(); count];
     for (repo, w) in order {
@@ -179,7 +179,11 @@ mod tests {
 
     #[test]
     fn weights_balance_bytes() {
-        let actions = vec![action("big", 1, ActionKind::Copy), action("s1", 2, ActionKind::Copy), action("s2", 3, ActionKind::Copy)];
+        let actions = vec![
+            action("big", 1, ActionKind::Copy),
+            action("s1", 2, ActionKind::Copy),
+            action("s2", 3, ActionKind::Copy),
+        ];
         let shards =
             partition_by(&actions, 2, |a| a.dst.clone(), |a| if a.dst.ends_with("big") { 100 } else { 1 });
         assert_eq!(shards, [vec![0], vec![1, 2]]);
