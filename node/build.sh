@@ -38,6 +38,18 @@ for target in "$@"; do
       var="${target//-/_}"
       env+=("CC_$var=$cc" "AR_$var=$ar" "CARGO_TARGET_${var^^}_LINKER=$cc")
     fi
+    if [ "$target" = x86_64-unknown-linux-musl ]; then
+      # Rust links a musl cdylib against libgcc_s (the unwinder), which musl-gcc does not search
+      # for. The host's serves for linking (only its name is recorded; Alpine's Node loads
+      # Alpine's libgcc_s), from a directory holding just that file so glibc's libc stays unseen,
+      # passed by a linker wrapper at a fixed path (a new path would rebuild every crate).
+      link="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')/musl-link"
+      mkdir -p "$link"
+      ln -sf "$(gcc -print-file-name=libgcc_s.so.1)" "$link/libgcc_s.so.1"
+      printf '#!/bin/sh\nexec musl-gcc "$@" -L"%s"\n' "$link" >"$link/cc"
+      chmod +x "$link/cc"
+      env+=("CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=$link/cc")
+    fi
     rustup target list --installed | grep -qx "$target" || rustup target add "$target"
   fi
   start=$SECONDS
