@@ -53,7 +53,13 @@ fn man_page_names_every_subcommand_and_renders() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cip.1");
     std::fs::write(&path, &page).unwrap();
-    let out = Command::new("man").arg("-l").arg(&path).env("MANPAGER", "cat").env("COLUMNS", "100").output().unwrap();
+    let out = Command::new("man")
+        .arg("-l")
+        .arg(&path)
+        .env("MANPAGER", "cat")
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("CIP LINT") && text.contains("CIP LSP"), "{text}");
@@ -73,4 +79,41 @@ fn schemas_are_the_committed_files() {
         assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     }
     assert_eq!(cip(&["schema"]), cip(&["schema", "plain"]));
+}
+
+/// The promotion progress bar (indicatif) on a terminal: `cip promote --confirm` of the shipped
+/// staging layout run under `script`, which gives it a pseudo-terminal; without one (a pipe, as
+/// in CI logs) no bar is drawn.
+#[test]
+fn promotion_progress_bar_on_a_terminal_only() {
+    let has_script = Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success());
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let run = |terminal: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("examples");
+        std::fs::create_dir_all(&work).unwrap();
+        cip_testkit::copy_dir(&std::path::Path::new(examples).join("staging"), &work.join("staging"));
+        std::fs::copy(format!("{examples}/promote.yaml"), work.join("promote.yaml")).unwrap();
+        let cip = env!("CARGO_BIN_EXE_cip");
+        let out = if terminal {
+            let command = format!("{cip} promote --confirm examples/promote.yaml");
+            Command::new("script").args(["-qec", &command, "/dev/null"]).current_dir(dir.path()).output()
+        } else {
+            Command::new(cip)
+                .args(["promote", "--confirm", "examples/promote.yaml"])
+                .current_dir(dir.path())
+                .output()
+        }
+        .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let piped = run(false);
+    assert!(!piped.contains("ETA"), "{piped}");
+    if !has_script {
+        eprintln!("`script` (util-linux) is not installed: the terminal bar is not checked");
+        return;
+    }
+    let shown = run(true);
+    assert!(shown.contains("2/2 images") && shown.contains("ETA") && shown.contains("copied"), "{shown}");
 }

@@ -93,7 +93,10 @@ fn a_scripted_editor_session() {
         json!({"textDocument": {"uri": b_uri}, "position": unquoted["range"]["start"]}),
     );
     let shown = hover["contents"]["value"].as_str().unwrap();
-    assert!(shown.contains("`tag-unquoted`** (warning): an unquoted tag a YAML reader may turn into a number"), "{shown}");
+    assert!(
+        shown.contains("`tag-unquoted`** (warning): an unquoted tag a YAML reader may turn into a number"),
+        "{shown}"
+    );
     assert!(shown.contains(&format!("foo@{B}")), "{shown}");
 
     // Apply the fix as the editor would (an incremental change), then retag A in b: a cross-file
@@ -174,7 +177,7 @@ fn a_scripted_editor_session() {
 }
 
 #[test]
-fn utf8_positions_when_the_client_offers_them() {
+fn utf8_positions_and_files_changed_on_disk() {
     let dir = workspace();
     let root = dir.path().canonicalize().unwrap();
     let (mut client, init) = Client::start(env!("CARGO_BIN_EXE_cip"), &root, &["utf-8", "utf-16"]);
@@ -190,6 +193,21 @@ fn utf8_positions_when_the_client_offers_them() {
     let line = text.lines().nth(2).unwrap();
     let bytes = line.find("1.10").unwrap() as u64;
     assert_eq!(unquoted["range"]["start"], json!({"line": 2, "character": bytes}));
+
+    // The server asked to watch YAML files; a file created on disk (an images.yaml without its
+    // manifest) joins the workspace, and deleting it clears its finding.
+    let register = client.expect("registerCapability", |m| m["method"] == "client/registerCapability");
+    assert_eq!(register["params"]["registrations"][0]["method"], "workspace/didChangeWatchedFiles");
+    let orphan = "k8s/images/c/images.yaml";
+    std::fs::create_dir_all(root.join("k8s/images/c")).unwrap();
+    std::fs::write(root.join(orphan), images(&[(B, r#"["2.0"]"#)])).unwrap();
+    let created = json!({"changes": [{"uri": uri(&root.join(orphan)), "type": 1}]});
+    client.notify("workspace/didChangeWatchedFiles", created);
+    assert_eq!(codes(&client.diagnostics(&root, orphan)), ["thin-images-orphan"]);
+    std::fs::remove_file(root.join(orphan)).unwrap();
+    let deleted = json!({"changes": [{"uri": uri(&root.join(orphan)), "type": 3}]});
+    client.notify("workspace/didChangeWatchedFiles", deleted);
+    assert_eq!(codes(&client.diagnostics(&root, orphan)), Vec::<&str>::new());
     client.request("shutdown", Value::Null);
     client.notify("exit", Value::Null);
     assert!(client.child.wait().unwrap().success());

@@ -6,8 +6,10 @@
 //!
 //! What is kept: every file's text and line index ([`Files`]), the thin layout (which files pair
 //! up, found from paths alone), and per manifest the model and the reader's findings of each of
-//! its files. What an edit costs: re-indexing and re-reading the edited file, then the rules over
-//! all models ([`crate::rules`]), which read the models in place. Adding or removing a file
+//! its files, and the findings of the rules that read one manifest alone. What an edit costs:
+//! re-indexing and re-reading the edited file, the single-manifest rules over its manifest, then
+//! the rules that compare entries across all models ([`crate::rules::check_across`]: tag
+//! conflicts and overlaps), which read the models in place. Adding or removing a file
 //! changes the layout and rebuilds everything. [`Workspace::lint`] gives exactly what
 //! [`crate::load`] gives for the same files (checked by this module's tests).
 
@@ -31,6 +33,8 @@ struct Slot {
     findings: Vec<Diagnostic>,
     /// The reader's findings for the `images.yaml` (only reported while `present`, as in `load`).
     images_findings: Vec<Diagnostic>,
+    /// The findings of the rules that read this manifest alone ([`crate::rules::check_manifest`]).
+    rule_findings: Vec<Diagnostic>,
 }
 
 #[derive(Clone, Debug)]
@@ -135,9 +139,10 @@ impl Workspace {
             out.extend(slot.findings.iter().cloned());
             if slot.present {
                 out.extend(slot.images_findings.iter().cloned());
+                out.extend(slot.rule_findings.iter().cloned());
             }
         }
-        crate::rules::check(&self.files, &self.manifests, &mut out);
+        crate::rules::check_across(&self.files, &self.manifests, &mut out);
         sort_diagnostics(&mut out);
         out
     }
@@ -205,6 +210,7 @@ impl Workspace {
                 self.slots[i].images_findings = findings;
                 let at = self.index(i);
                 self.manifests[at].images = images;
+                self.check_slot(i, at);
             }
         }
     }
@@ -220,7 +226,8 @@ impl Workspace {
             self.slots[i].findings = findings;
             return manifest;
         };
-        let pair = Pair { manifest: file, x: &thin.x, images: thin.images, images_path: thin.images_path.clone() };
+        let pair =
+            Pair { manifest: file, x: &thin.x, images: thin.images, images_path: thin.images_path.clone() };
         let read = Reader { files, out: &mut findings }.thin_manifest(file);
         let images_file = thin.images;
         let mut manifest = read.map(|(mut manifest, images_path_key)| {
@@ -271,12 +278,31 @@ impl Workspace {
             (false, None) => {}
         }
         self.slots[i].present = present;
+        if present {
+            self.check_slot(i, at);
+        } else {
+            self.slots[i].rule_findings.clear();
+        }
+    }
+
+    /// Runs the single-manifest rules over slot `i`'s model (at `at` in `manifests`).
+    fn check_slot(&mut self, i: usize, at: usize) {
+        let mut findings = Vec::new();
+        crate::rules::check_manifest(&self.files, &self.manifests[at], &mut findings);
+        self.slots[i].rule_findings = findings;
     }
 }
 
 impl Slot {
     fn new(file: FileId, thin: Option<ThinSlot>) -> Self {
-        Self { file, thin, present: false, findings: Vec::new(), images_findings: Vec::new() }
+        Self {
+            file,
+            thin,
+            present: false,
+            findings: Vec::new(),
+            images_findings: Vec::new(),
+            rule_findings: Vec::new(),
+        }
     }
 }
 
@@ -301,7 +327,10 @@ mod tests {
             SourceFile::new("t/images/a/images.yaml", images(DIGEST_A, "1.0")),
             SourceFile::new("t/manifests/b/promoter-manifest.yaml", registries("r.example/prod")),
             SourceFile::new("t/images/b/images.yaml", images(DIGEST_A, "1.0")),
-            SourceFile::new("plain.yaml", format!("{}images:\n{}", registries("r.example/other"), images(DIGEST_B, "2.0"))),
+            SourceFile::new(
+                "plain.yaml",
+                format!("{}images:\n{}", registries("r.example/other"), images(DIGEST_B, "2.0")),
+            ),
         ]
     }
 

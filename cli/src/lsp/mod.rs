@@ -10,7 +10,8 @@
 //! the loop below is the whole scheduler, and debouncing is a receive timeout.
 //!
 //! The workspace is the editor's root folder ([`project`]): its manifests are read from disk at
-//! `initialize`, open documents override them, and an edit re-reads only the edited file
+//! `initialize` (and followed afterwards through `workspace/didChangeWatchedFiles`, when the client
+//! can watch files for the server), open documents override them, and an edit re-reads only the edited file
 //! ([`cip_core::workspace`]) before the rules run over every manifest, so a change in
 //! `images/<x>/images.yaml` re-checks its pair and every cross-file overlap. Changes are applied
 //! at once but linted after a 150 ms pause in typing, or before answering any request. After each
@@ -59,6 +60,9 @@ pub(crate) fn serve() -> anyhow::Result<()> {
     });
     connection.initialize_finish(id, result).context("answering `initialize`")?;
     let mut server = Server::new(connection, Project::open(root(&params)), encoding);
+    if watches_files(&params) {
+        server.watch_files();
+    }
     server.run()?;
     drop(server);
     io_threads.join().context("closing stdin/stdout")?;
@@ -94,6 +98,13 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
     }
 }
 
+/// True when the client can watch files for the server (dynamic registration).
+fn watches_files(params: &InitializeParams) -> bool {
+    let workspace = params.capabilities.workspace.as_ref();
+    let watched = workspace.and_then(|w| w.did_change_watched_files.as_ref());
+    watched.and_then(|w| w.dynamic_registration).unwrap_or(false)
+}
+
 /// The first workspace folder, else the (deprecated) root URI, as a directory path.
 fn root(params: &InitializeParams) -> Option<PathBuf> {
     #[allow(deprecated)]
@@ -120,6 +131,8 @@ pub(crate) struct Server {
     /// Edited texts not linted yet, and when to lint them.
     pending: BTreeMap<String, String>,
     deadline: Option<Instant>,
+    /// A file left the workspace since the last lint.
+    stale: bool,
     /// Files whose findings were last published non-empty (to clear them when fixed).
     published: BTreeSet<String>,
     /// The findings of the last lint.
@@ -136,6 +149,7 @@ impl Server {
             others: HashMap::new(),
             pending: BTreeMap::new(),
             deadline: None,
+            stale: false,
             published: BTreeSet::new(),
             diagnostics: Vec::new(),
         }
@@ -178,6 +192,31 @@ impl Server {
                 Message::Response(_) => {}
             }
         }
+    }
+
+    /// Asks the client to report YAML files created, changed or deleted on disk (a new
+    /// `images/<x>/images.yaml` from a `git pull`, say), so the workspace follows the disk.
+    fn watch_files(&self) {
+        let options = lsp_types::DidChangeWatchedFilesRegistrationOptions {
+            watchers: ["**/*.yaml", "**/*.yml"]
+                .into_iter()
+                .map(|glob| lsp_types::FileSystemWatcher {
+                    glob_pattern: lsp_types::GlobPattern::String(glob.into()),
+                    kind: None,
+                })
+                .collect(),
+        };
+        let registration = lsp_types::Registration {
+            id: "cip-watch".into(),
+            method: notification::DidChangeWatchedFiles::METHOD.into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        let params = lsp_types::RegistrationParams { registrations: vec![registration] };
+        self.send(Message::Request(Request::new(
+            "cip-watch".to_owned().into(),
+            request::RegisterCapability::METHOD.into(),
+            params,
+        )));
     }
 
     fn send(&self, message: Message) {
@@ -248,6 +287,17 @@ impl Server {
                 self.edited(uri, text);
                 self.deadline = Some(Instant::now() + DEBOUNCE);
             }
+            notification::DidChangeWatchedFiles::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(notification.params)
+                else {
+                    return;
+                };
+                for change in p.changes {
+                    self.on_disk(change.uri.as_str(), change.typ == lsp_types::FileChangeType::DELETED);
+                }
+                self.deadline = Some(Instant::now() + DEBOUNCE);
+            }
             notification::DidCloseTextDocument::METHOD => {
                 let Ok(p) =
                     serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(notification.params)
@@ -288,6 +338,29 @@ impl Server {
         }
     }
 
+    /// A file changed on disk: open documents keep the editor's text; others are re-read, added
+    /// (when they are manifests) or removed.
+    fn on_disk(&mut self, uri: &str, deleted: bool) {
+        if self.open.contains_key(uri) {
+            return;
+        }
+        let absolute = uri.strip_prefix("file://").map(project::decode);
+        let text = if deleted { None } else { absolute.and_then(|p| std::fs::read_to_string(p).ok()) };
+        match text {
+            Some(text) => {
+                if let Some(path) = self.project.path_of(uri, &text) {
+                    self.pending.insert(path, text);
+                }
+            }
+            None => {
+                if let Some(path) = self.project.path_of(uri, "") {
+                    self.pending.remove(&path);
+                    self.stale |= self.project.workspace.remove(&path);
+                }
+            }
+        }
+    }
+
     /// A closed document goes back to what is on disk (or leaves the workspace).
     fn closed(&mut self, uri: &str) {
         self.others.remove(uri);
@@ -300,8 +373,7 @@ impl Server {
                 self.pending.insert(path, text);
             }
             None => {
-                self.project.workspace.remove(&path);
-                self.pending.clear();
+                self.stale |= self.project.workspace.remove(&path);
             }
         }
         self.flush();
@@ -310,7 +382,8 @@ impl Server {
     /// Applies the pending texts and re-lints.
     fn flush(&mut self) {
         self.deadline = None;
-        if self.pending.is_empty() {
+        let stale = std::mem::take(&mut self.stale);
+        if self.pending.is_empty() && !stale {
             return;
         }
         let pending = std::mem::take(&mut self.pending);

@@ -65,7 +65,10 @@ impl Client {
                 "processId": null,
                 "rootUri": uri,
                 "workspaceFolders": [{"uri": uri, "name": "w"}],
-                "capabilities": {"general": {"positionEncodings": encodings}},
+                "capabilities": {
+                    "general": {"positionEncodings": encodings},
+                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+                },
             }),
         );
         client.notify("initialized", json!({}));
@@ -124,4 +127,3 @@ impl Client {
 pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
-

@@ -45,15 +45,26 @@ use crate::manifest::{Manifest, Spanned};
 /// Runs every rule over the model of a run's manifests (the reader's own findings are already in
 /// `out`; the overlap check reads them).
 pub(crate) fn check(files: &Files, manifests: &[Manifest], out: &mut Vec<Diagnostic>) {
-    let mut indexes = Vec::with_capacity(manifests.len());
     for manifest in manifests {
-        source_registry::check(files, manifest, out);
-        registry::check(files, manifest, out);
-        image::check(files, manifest, out);
-        digest::check(files, manifest, out);
-        tag::check(files, manifest, out);
-        indexes.push(tag::index_tags(files, manifest, out));
+        check_manifest(files, manifest, out);
     }
+    check_across(files, manifests, out);
+}
+
+/// The rules that read one manifest alone: an editor's workspace ([`crate::workspace`]) keeps
+/// their findings for the manifests an edit did not touch.
+pub(crate) fn check_manifest(files: &Files, manifest: &Manifest, out: &mut Vec<Diagnostic>) {
+    source_registry::check(files, manifest, out);
+    registry::check(files, manifest, out);
+    image::check(files, manifest, out);
+    digest::check(files, manifest, out);
+    tag::check(files, manifest, out);
+}
+
+/// The rules that compare entries (tag conflicts within an image, overlaps across manifests);
+/// every other finding must already be in `out`.
+pub(crate) fn check_across(files: &Files, manifests: &[Manifest], out: &mut Vec<Diagnostic>) {
+    let indexes: Vec<_> = manifests.iter().map(|m| tag::index_tags(files, m, out)).collect();
     overlap::check(files, manifests, &indexes, out);
 }
 
