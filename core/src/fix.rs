@@ -136,16 +136,26 @@ pub fn apply(text: &str, edits: &[&Edit]) -> String {
 /// another file too) waits for the next pass, when its finding is recomputed against the new text.
 pub fn select<'d>(diagnostics: &'d [Diagnostic], file: &str, allow: Applicability) -> Vec<&'d Fix> {
     let mut chosen: Vec<&Fix> = Vec::new();
+    // Start -> end of every chosen edit: an overlap check looks at the two neighbours only, so a
+    // file with thousands of fixes is not quadratic.
+    let mut taken: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
     for fix in diagnostics.iter().filter_map(|d| d.fixes.iter().find(|f| f.allowed(allow))) {
         if fix.edits.is_empty() || fix.edits.iter().any(|e| e.location.file != file) {
             continue;
         }
-        let taken = chosen.iter().flat_map(|f| &f.edits);
-        let overlaps =
-            fix.edits.iter().any(|e| taken.clone().any(|t| spans_overlap(e.location.span, t.location.span)));
-        if !overlaps {
-            chosen.push(fix);
+        let clash = |span: Span| {
+            let before = taken.range(..=span.start).next_back();
+            let after = taken.range(span.start..).next();
+            before.is_some_and(|(&s, &e)| spans_overlap(span, Span { start: s, end: e }))
+                || after.is_some_and(|(&s, &e)| spans_overlap(span, Span { start: s, end: e }))
+        };
+        if fix.edits.iter().any(|e| clash(e.location.span)) {
+            continue;
         }
+        for edit in &fix.edits {
+            taken.insert(edit.location.span.start, edit.location.span.end);
+        }
+        chosen.push(fix);
     }
     chosen
 }
