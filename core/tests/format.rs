@@ -8,8 +8,8 @@
 //!
 //! "Meaning" is what the promoter reads: every manifest's registries (name, source, account),
 //! every (image, digest, tags) entry, the offline snapshot of every destination registry (the
-//! promotion edges), and the set of lint finding codes per file (without `tag-unquoted`, which formatting
-//! fixes by quoting every tag).
+//! promotion edges), and the set of lint finding codes per file (without `tag-unquoted`, which
+//! formatting fixes by quoting every tag).
 //!
 //! `UPDATE_VECTORS=1 cargo test -p cip-core --test format` rewrites the expected files.
 
