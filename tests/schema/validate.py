@@ -50,6 +50,7 @@ STRUCTURAL = {
     "unknown-key-image": "unknown key in an image",
     "unknown-key-thin-manifest-images": "`images` in a thin promoter-manifest.yaml",
     "unknown-key-cr-line-endings": "unknown key, CR-only line endings",
+    "fix-block-and-flow-styles": "unknown key `serviceaccount` in a registry",
     "wrong-type-values": "values of the wrong type",
     "wrong-type-registries-2018-schema": "`registries` as a mapping (2018 schema)",
     "wrong-type-thin-images-mapping": "images.yaml as a mapping",
