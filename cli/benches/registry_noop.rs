@@ -46,7 +46,8 @@ fn load(yaml: String) -> ManifestSet {
     cip_core::load(Input { files: vec![SourceFile::new("promoter.yaml", yaml)], thin_dirs: None })
 }
 
-/// A client with the given per-host rate (0 = unlimited; the CLI default is 50 requests/s).
+/// A client with a fixed per-host rate (0 = unlimited; `--registry-rate N`). Without one,
+/// loopback hosts are unlimited by default.
 fn client(rate: f64) -> RegistryClient {
     let config =
         ClientConfig { docker_config_dir: None, default_rate: Some(rate), ..ClientConfig::default() };
@@ -79,7 +80,7 @@ async fn distribution(repos: usize) -> Vec<Row> {
     let set = load(yaml);
     let tags: usize = images.iter().map(|i| i.tags.len()).sum();
     let mut rows = Vec::new();
-    for (rate, label) in [(0.0, "unlimited rate"), (50.0, "default 50 req/s")] {
+    for (rate, label) in [(0.0, "unlimited rate"), (50.0, "fixed 50 req/s (--registry-rate 50)")] {
         let (src_before, dst_before) = (src.request_log().len(), dst.request_log().len());
         let (wall, actions, _client) = plan_noop(&set, rate).await;
         rows.push(Row {

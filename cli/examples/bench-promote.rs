@@ -42,6 +42,10 @@ struct Measure {
     source_requests: usize,
     bytes: u64,
     rss_kib: u64,
+    /// CPU seconds (user + system) of the tool.
+    cpu: f64,
+    /// CPU seconds of the two registries during the run.
+    registry_cpu: f64,
 }
 
 #[tokio::main]
@@ -174,10 +178,11 @@ fn measure(
     let before = source_before + dest.request_log().len();
     let stored_before = dir_bytes(&dest.storage_dir());
     let rss_file = tempfile::NamedTempFile::new()?;
+    let registries_before = registry_cpu(&[source, dest]);
     let started = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("%M")
+        .arg("%U %S %M")
         .arg("-o")
         .arg(rss_file.path())
         .arg(program)
@@ -200,9 +205,38 @@ fn measure(
     std::thread::sleep(std::time::Duration::from_millis(500));
     let source_requests = source.request_log().len() - source_before;
     let requests = source_requests + dest.request_log().len() + source_before - before;
-    let rss_kib = std::fs::read_to_string(rss_file.path())?.lines().last().unwrap_or("0").trim().parse()?;
+    let registry_cpu = registry_cpu(&[source, dest]) - registries_before;
+    let times = std::fs::read_to_string(rss_file.path())?;
+    let fields: Vec<f64> =
+        times.lines().last().unwrap_or("").split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    let (cpu, rss_kib) = match fields[..] {
+        [user, system, rss] => (user + system, rss as u64),
+        _ => return Err(format!("unexpected /usr/bin/time output: {times}").into()),
+    };
     let bytes = dir_bytes(&dest.storage_dir()).saturating_sub(stored_before);
-    Ok(Measure { seconds, requests, source_requests, bytes, rss_kib })
+    Ok(Measure { seconds, requests, source_requests, bytes, rss_kib, cpu, registry_cpu })
+}
+
+/// CPU seconds (user + system) used so far by the registry processes serving `registries`, read
+/// from `/proc` (the process whose command line names the registry's configuration file).
+fn registry_cpu(registries: &[&Registry]) -> f64 {
+    let ticks = 100.0; // USER_HZ on Linux
+    let mut total = 0.0;
+    let Ok(procs) = std::fs::read_dir("/proc") else { return 0.0 };
+    for entry in procs.flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if !registries.iter().any(|r| cmdline.contains(&*r.work_dir().join("config.yml").to_string_lossy())) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // Fields after the command name (which may hold spaces) : utime and stime are 14 and 15.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let get = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+        total += (get(14) + get(15)) / ticks;
+    }
+    total
 }
 
 fn table(shape: Shape, images: &Images, [cc, cn, sc, sn]: [Measure; 4]) -> String {
@@ -215,22 +249,24 @@ fn table(shape: Shape, images: &Images, [cc, cn, sc, sn]: [Measure; 4]) -> Strin
     );
     let _ = writeln!(
         out,
-        "| run | tool | wall time | requests (source) | requests per tag (source) | bytes stored | peak RSS |"
+        "| run | tool | wall time | requests (source) | requests per tag (source) | bytes stored | peak RSS | CPU tool | CPU registries |"
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (run, tool, m) in
         [("cold", "cip", cc), ("cold", "skopeo", sc), ("no-op", "cip", cn), ("no-op", "skopeo", sn)]
     {
         let _ = writeln!(
             out,
-            "| {run} | {tool} | {:.2} s | {} ({}) | {:.2} ({:.2}) | {} | {:.1} MiB |",
+            "| {run} | {tool} | {:.2} s | {} ({}) | {:.2} ({:.2}) | {} | {:.1} MiB | {:.2} s | {:.2} s |",
             m.seconds,
             m.requests,
             m.source_requests,
             m.requests as f64 / tags as f64,
             m.source_requests as f64 / tags as f64,
             mib(m.bytes),
-            m.rss_kib as f64 / 1024.0
+            m.rss_kib as f64 / 1024.0,
+            m.cpu,
+            m.registry_cpu
         );
     }
     let _ = writeln!(

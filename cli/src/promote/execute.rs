@@ -13,6 +13,11 @@
 //! already completed is found present and skipped. Shared steps remember successes only, so a
 //! retry (or another image sharing a blob) tries a failed step afresh.
 //!
+//! Fan-out ([`super::fanout`]): when a source store feeds two or more destination stores, each
+//! source blob is read once into a spool that every destination uploads from, and each source
+//! manifest is read once; actions run grouped by source image so that its destinations are
+//! served together. With one destination, blobs stream straight from the source.
+//!
 //! Blobs: one transfer per (destination store, digest) per run. The first repository that needs
 //! a blob checks the destination (HEAD), then mounts it from the source repository when source and
 //! destination are one store, else streams it; later repositories mount from that repository,
@@ -28,9 +33,9 @@
 //! mounted or counted present (a mismatch is an integrity failure of the image; nothing of it is
 //! tagged).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use cip_core::plan::{Action, ActionKind};
@@ -38,15 +43,14 @@ use futures_util::future::{BoxFuture, FutureExt, try_join_all};
 use futures_util::{StreamExt, stream};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::fanout::{Fanout, open_source};
 use super::precondition;
 use super::progress::Progress;
 use super::report::{ActionReport, Counters, Outcome};
 use super::verify::{check_manifest, verifying};
 use crate::registry::media::References;
 use crate::registry::retry::{RetryPolicy, backoff};
-use crate::store::{
-    BlobStream, ErrorKind, Location, MountOutcome, Operation, RawManifest, RegistryError, Stores,
-};
+use crate::store::{ErrorKind, Location, MountOutcome, Operation, RawManifest, RegistryError, Stores};
 
 /// Parallelism bounds.
 #[derive(Clone, Debug)]
@@ -57,11 +61,14 @@ pub struct Limits {
     pub blobs: usize,
     /// Blob transfers in flight per destination registry.
     pub blob_jobs: usize,
+    /// Bytes of spool files (fan-out to several destination registries) alive at once; a blob
+    /// that does not fit is read from the source by each destination.
+    pub spool_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { jobs: 16, blobs: 24, blob_jobs: 12 }
+        Limits { jobs: 16, blobs: 24, blob_jobs: 12, spool_bytes: 2 << 30 }
     }
 }
 
@@ -91,6 +98,10 @@ pub(crate) struct Executor<'s> {
     on_action: Option<&'s ActionHook<'s>>,
     /// Read and hash blobs of a same-store copy before mounting them (see the module docs).
     verify_mounts: bool,
+    /// Spools and source manifests shared by the destinations of one source.
+    fanout: Fanout,
+    /// Source stores that feed two or more destination stores in this run (set by `run`).
+    fan_sources: OnceLock<HashSet<String>>,
 }
 
 /// Called once per finished action: its index in the plan and its record.
@@ -103,6 +114,7 @@ fn shared<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Shared<T>>>, key: K
 impl<'s> Executor<'s> {
     /// An executor over `stores`.
     pub(crate) fn new(stores: &'s Stores, limits: Limits, progress: Arc<Progress>) -> Self {
+        let fanout = Fanout::new(limits.spool_bytes);
         Executor {
             stores,
             global: Semaphore::new(limits.blobs.max(1)),
@@ -114,6 +126,8 @@ impl<'s> Executor<'s> {
             progress,
             on_action: None,
             verify_mounts: false,
+            fanout,
+            fan_sources: OnceLock::new(),
         }
     }
 
@@ -133,7 +147,12 @@ impl<'s> Executor<'s> {
     /// Runs every action (in parallel, bounded) and returns their records in plan order.
     pub(crate) async fn run(&self, actions: &[Action]) -> Vec<ActionReport> {
         self.progress.images_total.store(actions.len() as u64, Ordering::Relaxed);
-        let mut reports: Vec<(usize, ActionReport)> = stream::iter(actions.iter().enumerate())
+        let _ = self.fan_sources.set(self.fan_sources_of(actions));
+        // The destinations of one source image run side by side, so that they share its source
+        // reads while its spools are fresh (the plan lists actions by destination).
+        let mut order: Vec<(usize, &Action)> = actions.iter().enumerate().collect();
+        order.sort_by(|(_, a), (_, b)| (&a.src, &a.digest).cmp(&(&b.src, &b.digest)));
+        let mut reports: Vec<(usize, ActionReport)> = stream::iter(order)
             .map(|(i, action)| async move {
                 let report = self.run_action(action).await;
                 if let Some(hook) = self.on_action {
@@ -146,6 +165,38 @@ impl<'s> Executor<'s> {
             .await;
         reports.sort_by_key(|(i, _)| *i);
         reports.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Source stores that feed two or more destination stores (other than themselves).
+    fn fan_sources_of(&self, actions: &[Action]) -> HashSet<String> {
+        let mut destinations: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for action in actions.iter().filter(|a| a.action == ActionKind::Copy) {
+            let src_repo = action.src.rsplit_once('@').map_or(action.src.as_str(), |(r, _)| r);
+            let (Ok(src), Ok(dst)) = (self.stores.locate(src_repo), self.stores.locate(&action.dst)) else {
+                continue;
+            };
+            if src.key != dst.key {
+                destinations.entry(src.key).or_default().insert(dst.key);
+            }
+        }
+        destinations.into_iter().filter(|(_, d)| d.len() >= 2).map(|(s, _)| s).collect()
+    }
+
+    fn fans_out(&self, src: &Location) -> bool {
+        self.fan_sources.get().is_some_and(|s| s.contains(&src.key))
+    }
+
+    /// Reads a source manifest by digest, once per run for all destinations when fanning out.
+    async fn source_manifest(&self, src: &Location, digest: &str) -> Result<RawManifest, RegistryError> {
+        if !self.fans_out(src) {
+            return read_manifest(src, digest).await;
+        }
+        if let Some(raw) = self.fanout.manifest(src, digest) {
+            return Ok(raw);
+        }
+        let raw = read_manifest(src, digest).await?;
+        self.fanout.keep_manifest(src, &raw);
+        Ok(raw)
     }
 
     async fn run_action(&self, action: &Action) -> ActionReport {
@@ -196,7 +247,8 @@ impl<'s> Executor<'s> {
                 let src_repo = action.src.rsplit_once('@').map_or(action.src.as_str(), |(r, _)| r);
                 let src = self.stores.locate(src_repo)?;
                 // A source digest that vanished since planning is `lost` (preconditions).
-                let Some(raw) = precondition::present(read_manifest(&src, &action.digest).await, counters)?
+                let Some(raw) =
+                    precondition::present(self.source_manifest(&src, &action.digest).await, counters)?
                 else {
                     return Ok(());
                 };
@@ -279,7 +331,7 @@ impl<'s> Executor<'s> {
             if dst.store.head_manifest(&dst.repo, digest).await?.is_some() {
                 return Ok(());
             }
-            let raw = read_manifest(src, digest).await?;
+            let raw = self.source_manifest(src, digest).await?;
             self.write_manifest(src, dst, &raw, counters, depth + 1).await
         })
         .await?;
@@ -363,31 +415,9 @@ impl<'s> Executor<'s> {
         self.upload(src, dst, digest, size, counters).await
     }
 
-    /// Opens a source blob, holding it to the size its manifest gives.
-    async fn open_source(
-        &self,
-        src: &Location,
-        digest: &str,
-        size: u64,
-    ) -> Result<BlobStream, RegistryError> {
-        let mut blob = src.store.get_blob(&src.repo, digest).await?;
-        // A source that did not announce a length (0) is held to the descriptor's size.
-        if blob.size == 0 {
-            blob.size = size;
-        }
-        if blob.size != size {
-            let kind = ErrorKind::Integrity {
-                object: format!("blob {digest}"),
-                found: format!("the source announces {} bytes where the manifest says {size}", blob.size),
-            };
-            return Err(RegistryError::new(src.store.name(), &src.repo, Operation::GetBlob, kind));
-        }
-        Ok(blob)
-    }
-
     /// Reads a source blob to its end and checks it against its digest (`--verify-mounts`).
     async fn read_verified(&self, src: &Location, digest: &str, size: u64) -> Result<(), RegistryError> {
-        let blob = self.open_source(src, digest, size).await?;
+        let blob = open_source(src, digest, size).await?;
         let (mut verified, source_failure) = verifying(blob, digest, src.store.name(), &src.repo, |_| {});
         while let Some(chunk) = verified.stream.next().await {
             if let Err(error) = chunk {
@@ -406,7 +436,22 @@ impl<'s> Executor<'s> {
         size: u64,
         counters: &Counters,
     ) -> Result<(), RegistryError> {
-        let blob = self.open_source(src, digest, size).await?;
+        if self.fans_out(src) {
+            let progress = self.progress.clone();
+            let on_bytes = move |n| {
+                progress.bytes.fetch_add(n, Ordering::Relaxed);
+            };
+            if let Some((shared, spool)) = self.fanout.open(src, digest, size, on_bytes) {
+                // An upload abandoned because the source read failed reports the source's cause.
+                if let Err(error) = dst.store.put_blob(&dst.repo, digest, shared).await {
+                    return Err(spool.failure().unwrap_or(error));
+                }
+                Counters::bump(&counters.uploaded);
+                counters.bytes.fetch_add(size, Ordering::Relaxed);
+                return Ok(());
+            }
+        }
+        let blob = open_source(src, digest, size).await?;
         let progress = self.progress.clone();
         let (verified, source_failure) = verifying(blob, digest, src.store.name(), &src.repo, move |n| {
             progress.bytes.fetch_add(n, Ordering::Relaxed);

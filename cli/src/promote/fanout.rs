@@ -479,6 +479,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stalled_reader_does_not_hold_up_the_others() {
+        let dir = tempfile::tempdir().expect("dir");
+        let content: Vec<u8> = (0..(4 * CHUNK)).map(|i| (i % 241) as u8).collect();
+        let (src, digest) = source_with(dir.path(), &content).await;
+        let fanout = Fanout::new(1 << 30);
+        // A destination that never reads (a stalled upload) holds its reader.
+        let (stalled, _) = fanout.open(&src, &digest, content.len() as u64, |_| {}).expect("fits");
+        let (other, _) = fanout.open(&src, &digest, content.len() as u64, |_| {}).expect("fits");
+        let bounded = std::time::Duration::from_secs(30);
+        let out = tokio::time::timeout(bounded, drain(other)).await.expect("not held up by the stalled one");
+        assert_eq!(out.expect("read"), content);
+        assert_eq!(drain(stalled).await.expect("it can still finish later"), content);
+    }
+
+    #[tokio::test]
     async fn corrupt_source_never_yields_the_whole_body_and_is_read_again() {
         let dir = tempfile::tempdir().expect("dir");
         let content = vec![7u8; CHUNK + 5];

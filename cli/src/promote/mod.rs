@@ -3,6 +3,8 @@
 //! - the stores ([`crate::store`]) and the inventory reader ([`crate::read`]) are the layers below;
 //! - `execute`: copies (children before indexes, blobs before manifests, digests before tags),
 //!   verifying every byte read against its digest, one blob transfer per destination and digest;
+//! - `fanout`: with several destination registries, one source read per blob and manifest feeds
+//!   them all (through a bounded spool file);
 //! - `verify`: the streaming digest check;
 //! - `report` and `progress`: what happened, for people and for machines (the progress
 //!   counters are read by an [`Observer`]; drawing them is the front end's business);
@@ -12,6 +14,7 @@
 //! the executor (the planner blocks them) and nothing is ever deleted.
 
 pub(crate) mod execute;
+pub(crate) mod fanout;
 pub mod precondition;
 pub(crate) mod progress;
 pub(crate) mod report;

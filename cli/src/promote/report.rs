@@ -1,11 +1,14 @@
 //! What a promotion did: one record per plan action (result, cause, timing, blobs and bytes),
 //! a summary, the JSON form (`--format json`) and the human summary table.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
+
+use crate::registry::stats::HostReport;
 
 /// How one action ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,13 +153,18 @@ pub struct ReportSummary {
     pub millis: u64,
 }
 
-/// Every action's record, in plan order, and the totals.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Every action's record, in plan order, the totals, and each registry host's requests and
+/// rate.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// One record per executed action.
     pub actions: Vec<ActionReport>,
     /// Totals.
     pub summary: ReportSummary,
+    /// Registry hosts of the run (reading included): requests, the rate in effect at the end
+    /// and the lowest (adaptive rates fall on `429`), throttling answers. Layouts are not here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hosts: BTreeMap<String, HostReport>,
 }
 
 impl Report {
@@ -178,7 +186,7 @@ impl Report {
             s.blobs_present += a.blobs_present;
             s.bytes += a.bytes;
         }
-        Report { actions, summary: s }
+        Report { actions, summary: s, hosts: BTreeMap::new() }
     }
 
     /// True when any action failed or was refused.
@@ -214,6 +222,19 @@ impl Report {
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in rows {
             let _ = writeln!(out, "  {k:<width$}  {v:>10}");
+        }
+        // A host's rate is worth a line where it is limited at all or slowed us down.
+        for (host, h) in &self.hosts {
+            let l = &h.limiter;
+            if l.rate.is_none() && l.throttled == 0 {
+                continue;
+            }
+            let rate = |r: Option<f64>| r.map_or_else(|| "unlimited".to_owned(), |r| format!("{r}/s"));
+            let _ = write!(out, "  rate {host}: {} {}", l.mode, rate(l.rate));
+            if l.cuts > 0 {
+                let _ = write!(out, " (lowest {})", rate(l.lowest));
+            }
+            let _ = writeln!(out, ", {} requests, {} throttled (429)", h.requests, l.throttled);
         }
         out
     }

@@ -197,7 +197,9 @@ pub async fn run_on(
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);
-        Some(execute(&plan, connection.stores(), options, observer).await)
+        let mut report = execute(&plan, connection.stores(), options, observer).await;
+        report.hosts = connection.hosts();
+        Some(report)
     } else {
         None
     };
@@ -216,7 +218,8 @@ pub async fn execute_plan(
 ) -> Report {
     observer.plan(plan);
     observer.phase(Phase::Promoting);
-    let report = execute(plan, connection.stores(), options, observer).await;
+    let mut report = execute(plan, connection.stores(), options, observer).await;
+    report.hosts = connection.hosts();
     observer.phase(Phase::Done);
     report
 }
