@@ -169,3 +169,22 @@ fn human_plan_has_a_table_per_destination() {
     assert!(stdout.lines().any(|l| l.starts_with("registry.k8s.io/prod ")), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("total")), "{stdout}");
 }
+
+/// `cip plan` streams the inventory file into its compact form; a bad document is still reported
+/// at the position the in-memory reader of `cip audit` gives, to the column (serde_json's
+/// streaming reader alone would say column 36 here: it counts the `:` it peeked at).
+#[test]
+fn plan_reports_a_bad_inventory_at_the_same_position_as_audit() {
+    let dir = vectors_dir().join("copy-new-digest");
+    let tmp = std::env::temp_dir().join(format!("cip-plan-cli-dup-{}.json", std::process::id()));
+    fs::write(&tmp, "{\"repositories\": {}, \"repositories\": {}}\n").expect("write");
+    let inventory = tmp.to_str().expect("utf-8");
+    let plan = cip(&dir, &strings(&["plan", "--inventory", inventory, "input/promoter.yaml"]));
+    let audit = cip(&dir, &strings(&["audit", "--inventory", inventory, "input/promoter.yaml"]));
+    let _ = fs::remove_file(&tmp);
+    assert_eq!(plan.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&plan.stderr);
+    let position = format!("{inventory}:1:35: invalid inventory: duplicate field `repositories`");
+    assert!(stderr.contains(&position), "{stderr}");
+    assert!(String::from_utf8_lossy(&audit.stderr).contains(&position));
+}
