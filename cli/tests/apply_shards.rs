@@ -265,6 +265,10 @@ async fn measure_one_worker() {
         .map(|h| h["requests"].as_u64().unwrap())
         .sum();
     let mib = summary["bytes"].as_f64().unwrap() / (1024.0 * 1024.0);
+    for (name, registry) in [("source", &src), ("destination 1", &us), ("destination 2", &eu)] {
+        let host = &report["report"]["hosts"][registry.host()];
+        println!("  {name}: {} requests", host["requests"]);
+    }
     println!(
         "one worker: {} actions ({} images x 2 registries), {requests} requests, {mib:.1} MiB uploaded in {seconds:.2} s: {:.0} requests/s, {:.1} MiB/s, {:.1} requests per action",
         summary["done"],
