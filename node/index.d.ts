@@ -89,7 +89,7 @@ export type ProgressEvent =
       dst: string
       digest: string
       tags: string[]
-      result: 'done' | 'failed'
+      result: 'done' | 'failed' | 'refused'
       error?: string
       millis: number
     }
@@ -123,7 +123,8 @@ export interface ActionReport {
   dst: string
   digest: string
   tags: string[]
-  result: 'done' | 'failed'
+  /** `refused`: a precondition re-checked just before writing no longer held (see `refused`). */
+  result: 'done' | 'failed' | 'refused'
   /** Cause of a failure. */
   error?: string
   millis: number
@@ -132,6 +133,9 @@ export interface ActionReport {
   blobsMounted: number
   blobsPresent: number
   bytes: number
+  /** Preconditions that no longer held at write time: `tag-move` (the tag now points at
+   * `found`; it was left alone) or `lost` (the digest vanished). Absent when none. */
+  refused?: Array<{ code: 'tag-move' | 'lost'; tag?: string; found?: string }>
 }
 
 /** What a promotion did. */
@@ -140,6 +144,8 @@ export interface Report {
   summary: {
     done: number
     failed: number
+    /** Actions with a refused precondition. */
+    refused: number
     tags: number
     manifests: number
     blobsUploaded: number
