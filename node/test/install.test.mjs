@@ -36,7 +36,7 @@ async function check(cip, named) {
   const report = cip.lint(${JSON.stringify(MANIFEST)})
   if (report.summary.errors !== 0 || report.summary.digests !== 1) throw new Error('lint: ' + JSON.stringify(report))
   const later = await cip.lintAsync({ 'a.yaml': ${JSON.stringify(MANIFEST)} })
-  const plan = cip.plan(${JSON.stringify(MANIFEST)}, { repositories: { 'gcr.io/staging/app': { ['sha256:' + 'a'.repeat(64)]: { tags: ['v1'] } } } })
+  const plan = cip.plan(${JSON.stringify(MANIFEST)}, { repositories: { 'gcr.io/staging/app': { ['sha256:' + 'a'.repeat(64)]: { tags: ['v1'] } }, 'gcr.io/prod/app': {} } })
   let code = 'no error'
   try { cip.lint(42) } catch (e) { code = e.code }
   return [cip.version(), later.summary.digests, plan.actions.length, code].join(' ')
@@ -48,7 +48,7 @@ const CONSUMERS = {
   'cjs.cjs': `const cip = require('cip-node')\n${CHECKS}\ncheck(cip, cip).then(console.log)\n`,
 }
 const TS_BODY = `
-const report: LintReport = cip.lint('images: []\\n')
+const report: LintReport = cip.lint(${JSON.stringify(MANIFEST)})
 const plan: Promise<Plan> = named.planAsync('', { repositories: {} }, { strict: true })
 const options: PromoteOptions = { confirm: false, jobs: 2 }
 try { named.lint(42 as unknown as string) } catch (e) { console.log((e as CipError).code) }
