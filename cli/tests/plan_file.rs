@@ -223,3 +223,50 @@ fn a_source_digest_gone_after_planning_is_lost() {
     let done = stdout.lines().find(|l| l.trim_start().starts_with("actions done")).unwrap();
     assert!(done.trim_end().ends_with(" 1"), "hello is still promoted: {stdout}");
 }
+
+/// Moves `prod/app:v1` to another image the moment the plan is known, before anything is written.
+struct MoveTagAfterPlanning {
+    dst: cip_testkit::Client,
+    layers: Vec<Vec<u8>>,
+}
+
+impl cip::Observer for MoveTagAfterPlanning {
+    fn plan(&self, plan: &cip_core::Plan) {
+        assert_eq!(plan.actions.len(), 1, "the planner saw v1 absent: one copy");
+        let push = self.dst.push_image("prod/app", Some("v1"), &self.layers, MediaKind::Oci);
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(push)).unwrap();
+    }
+}
+
+/// `cip promote --confirm` (the library's `promote::run`, which the binary and the Node addon
+/// call) re-checks like `cip apply`: a tag moved between planning and writing is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promote_confirm_re_checks_a_tag_moved_after_planning() {
+    let src = Registry::start().await.unwrap();
+    let dst = Registry::start().await.unwrap();
+    let wanted = src
+        .client()
+        .push_image("stage/app", Some("v1"), &[random_layer(1, 4096)], MediaKind::Oci)
+        .await
+        .unwrap();
+    let yaml = format!(
+        "registries:\n- name: {}/stage\n  src: true\n- name: {}/prod\nimages:\n- name: app\n  dmap:\n    \"{}\": [\"v1\"]\n",
+        src.host(),
+        dst.host(),
+        wanted.digest
+    );
+    let input =
+        cip_core::Input { files: vec![cip_core::SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
+    let options = cip::PromoteOptions {
+        confirm: true,
+        registry: cip::RegistryOptions { no_docker_config: true, ..cip::RegistryOptions::default() },
+        ..cip::PromoteOptions::default()
+    };
+    let observer = MoveTagAfterPlanning { dst: dst.client(), layers: vec![random_layer(2, 4096)] };
+    let outcome = cip::promote::run(input, &options, &observer).await.unwrap();
+    let report = outcome.report.expect("executed");
+    assert_eq!(report.summary.refused, 1);
+    assert_eq!(report.actions[0].refused[0].code, "tag-move");
+    let now = dst.client().get_manifest("prod/app", "v1").await.unwrap().unwrap();
+    assert_ne!(now.digest, wanted.digest, "v1 was not moved back");
+}
