@@ -10,8 +10,9 @@
 //!   counters are read by an [`Observer`]; drawing them is the front end's business);
 //! - `session`: the whole run (read, plan, execute) that every front end calls.
 //!
-//! Nothing here decides *what* to promote: that is the core planner's job. Tag moves never reach
-//! the executor (the planner blocks them) and nothing is ever deleted.
+//! Nothing here decides *what* to promote: that is the core planner's job. The planner blocks
+//! tag moves it sees; `precondition` re-checks each tag just before it is written, so a tag moved
+//! since planning is refused too. Nothing is ever deleted.
 
 pub(crate) mod execute;
 pub(crate) mod fanout;
