@@ -35,8 +35,7 @@ for target in "$@"; do
         echo "build.sh: $target needs $cc (Debian: musl-tools / gcc-aarch64-linux-gnu)" >&2
         exit 2
       fi
-      var="${target//-/_}"
-      env+=("CC_$var=$cc" "AR_$var=$ar" "CARGO_TARGET_${var^^}_LINKER=$cc")
+      linker="$cc"
     fi
     if [ "$target" = x86_64-unknown-linux-musl ]; then
       # Rust links a musl cdylib against libgcc_s (the unwinder), which musl-gcc does not search
@@ -48,7 +47,11 @@ for target in "$@"; do
       ln -sf "$(gcc -print-file-name=libgcc_s.so.1)" "$link/libgcc_s.so.1"
       printf '#!/bin/sh\nexec musl-gcc "$@" -L"%s"\n' "$link" >"$link/cc"
       chmod +x "$link/cc"
-      env+=("CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=$link/cc")
+      linker="$link/cc"
+    fi
+    if [ -n "$cc" ]; then
+      var="${target//-/_}"
+      env+=("CC_$var=$cc" "AR_$var=$ar" "CARGO_TARGET_${var^^}_LINKER=$linker")
     fi
     rustup target list --installed | grep -qx "$target" || rustup target add "$target"
   fi
