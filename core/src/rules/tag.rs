@@ -202,3 +202,33 @@ fn tag_conflict(files: &Files, image: &str, first: &TagSite<'_>, second: &TagSit
     .with_label(at(files, first.tag), format!("also given to {} here", first.digest.value))
     .with_help("a tag points at one digest and never moves: give the new digest a new tag")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fix::{Applicability, fix};
+    use crate::{Input, SourceFile};
+
+    const A: &str = "sha256:7d02bd1b9f231bbcb842ce34c67dcd6e16f6171b34417621f980e6dd79adc8ed";
+    const B: &str = "sha256:5b75fe8167eeda206cc9df9f0afafaa8f09c5cba702e7bdf8cc6d562f59239c7";
+
+    /// The image's dmap after the unsafe fixes, for `second` as B's written tag list.
+    fn after_unsafe_fixes(second: &str) -> String {
+        let text = format!(
+            "registries:\n- name: gcr.io/s\n  src: true\n- name: gcr.io/p\nimages:\n- name: a\n  dmap:\n    \"{A}\": [\"latest\"]\n    \"{B}\":{second}"
+        );
+        let input = Input { files: vec![SourceFile::new("m.yaml", text)], thin_dirs: None };
+        let outcome = fix(input, Applicability::Unsafe);
+        assert_eq!(outcome.report.summary.errors, 0, "{:?}", outcome.report.diagnostics);
+        outcome.files[0].text.split_once(&format!("\"{B}\":")).unwrap().1.to_owned()
+    }
+
+    #[test]
+    fn a_conflicting_tag_is_removed_wherever_it_is_in_the_list() {
+        assert_eq!(after_unsafe_fixes(" [\"latest\"]\n"), " []\n");
+        assert_eq!(after_unsafe_fixes(" [\"latest\", \"v2\"]\n"), " [\"v2\"]\n");
+        assert_eq!(after_unsafe_fixes(" [v1, latest, v2]\n"), " [v1, v2]\n");
+        assert_eq!(after_unsafe_fixes("\n    - v2\n    - latest # gone\n"), "\n    - v2\n");
+        // The only tag of a block list: the line goes, the digest is promoted without tags.
+        assert_eq!(after_unsafe_fixes("\n    - latest\n"), "\n");
+    }
+}
