@@ -38,8 +38,9 @@ pub(crate) enum ApplyFormat {
 /// Arguments of `cip apply`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ApplyArgs {
-    /// Run only shard I of N (0-based): a deterministic part of the actions, whole destination
-    /// repositories, balanced by action count.
+    /// Run only shard I of N (0-based): a deterministic part of the actions (an image's copies
+    /// to every mirror together, so destination repositories stay whole), balanced by action
+    /// count; each host's rate is divided by the number of shards that reach it.
     #[arg(long, value_name = "I/N", conflicts_with = "shards")]
     shard: Option<Shard>,
     /// Run one of N shards, the index read from $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
