@@ -24,6 +24,17 @@ pub struct ManifestInfo {
     /// For an index (manifest list): the digests of the manifests it lists.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "valid::children")]
     pub children: Vec<String>,
+    /// The digest this manifest refers to (OCI 1.1 `subject`): set on referrers, however they
+    /// were found (the referrers API or the referrers tag schema index).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "valid::subject")]
+    pub subject: Option<String>,
+    /// The OCI `artifactType` (or, for an artifact without one, its config media type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// Layer digests in order: recorded for tag-scheme attachments (`sha256-<hex>.sig`, `.att`,
+    /// `.sbom`), so the union rule can be planned offline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "valid::children")]
+    pub layers: Vec<String>,
 }
 
 /// Digest -> manifest info for one repository.
@@ -75,6 +86,10 @@ mod valid {
     ) -> Result<BTreeMap<String, Repository>, D::Error> {
         let read = BTreeMap::<String, BTreeMap<Digest, ManifestInfo>>::deserialize(d)?;
         Ok(read.into_iter().map(|(k, repo)| (k, repo.into_iter().map(|(d, m)| (d.0, m)).collect())).collect())
+    }
+
+    pub(super) fn subject<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Some(Digest::deserialize(d)?.0))
     }
 
     pub(super) fn children<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

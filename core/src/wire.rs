@@ -213,7 +213,8 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
-/// The `options` of `plan`/`planJson`/`planAsync` (`cip plan`'s flags): `{strict?, base?}`.
+/// The `options` of `plan`/`planJson`/`planAsync` (`cip plan`'s flags): `{strict?, base?,
+/// attachments?, attachmentType?}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlanArgs {
@@ -223,6 +224,27 @@ pub struct PlanArgs {
     /// `--base`: the manifests as of the last promotion; only what changed since is planned.
     #[serde(default)]
     pub base: Option<FilesArg>,
+    /// `--attachments all|signatures|none` (default `all`).
+    #[serde(default)]
+    pub attachments: crate::plan::AttachmentFilter,
+    /// `--attachment-type TYPE` (repeatable): only referrers of these `artifactType`s travel.
+    /// A string or an array of strings.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub attachment_type: Vec<String>,
+}
+
+/// A string or an array of strings (a repeatable flag given once or several times).
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a string or an array of strings")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 impl PlanArgs {
@@ -230,7 +252,12 @@ impl PlanArgs {
     pub fn into_parts(self) -> (PlanOptions, Option<Input>) {
         // A struct literal, not `..Default::default()`: a new core option fails to compile here
         // until it has its JavaScript name.
-        (PlanOptions { strict: self.strict }, self.base.map(FilesArg::into_input))
+        let options = PlanOptions {
+            strict: self.strict,
+            attachments: self.attachments,
+            attachment_types: self.attachment_type,
+        };
+        (options, self.base.map(FilesArg::into_input))
     }
 }
 

@@ -124,7 +124,7 @@ proptest! {
         inventory in inventory_strategy(),
         strict in any::<bool>(),
     ) {
-        let options = PlanOptions { strict };
+        let options = PlanOptions { strict, ..PlanOptions::default() };
         let plan = cip_core::plan_input(input(&manifests), None, &inventory, &options);
         let after = plan.apply(&inventory);
         let again = cip_core::plan_input(input(&manifests), None, &after, &options);

@@ -28,6 +28,9 @@ fn schema_names_the_serialized_fields() {
         tags: vec!["1.0".into()],
         media_type: Some("application/vnd.oci.image.index.v1+json".into()),
         children: vec![format!("sha256:{}", "a".repeat(64))],
+        subject: Some(format!("sha256:{}", "b".repeat(64))),
+        artifact_type: Some("application/spdx+json".into()),
+        layers: vec![format!("sha256:{}", "c".repeat(64))],
     };
     let serialized = serde_json::to_value(&full).expect("serializes");
     assert_eq!(keys(&schema["$defs"]["manifest"]["properties"]), keys(&serialized));

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use cip_core::audit::audit;
 use cip_core::snapshot::{SnapshotOptions, snapshot, snapshot_manifests};
+use cip_core::plan::AttachmentFilter;
 use cip_core::{Input, Inventory, PlanOptions, SourceFile, ThinDir};
 use serde::Deserialize;
 
@@ -30,6 +31,12 @@ struct CaseOptions {
     minimal: bool,
     #[serde(default)]
     snapshot_tag: Option<String>,
+    /// `--attachments all|signatures|none` (plan mode).
+    #[serde(default)]
+    attachments: AttachmentFilter,
+    /// `--attachment-type`, repeated (plan mode).
+    #[serde(default)]
+    attachment_type: Vec<String>,
 }
 
 fn vectors_dir() -> PathBuf {
@@ -102,7 +109,12 @@ fn run_case(case: &Path) -> Vec<(&'static str, String)> {
     match options.mode.as_deref().unwrap_or("plan") {
         "plan" => {
             let base = read_input(case, "base");
-            let plan = cip_core::plan_input(input, base, &inventory, &PlanOptions { strict: options.strict });
+            let plan_options = PlanOptions {
+                strict: options.strict,
+                attachments: options.attachments,
+                attachment_types: options.attachment_type.clone(),
+            };
+            let plan = cip_core::plan_input(input, base, &inventory, &plan_options);
             vec![("expected.json", plan.to_json())]
         }
         "snapshot" => {

@@ -118,6 +118,9 @@ INVALID = {
     "child not a digest": {"repositories": {"r.io/foo": {DIGEST: {"children": ["latest"]}}}},
     "mediaType not a string": {"repositories": {"r.io/foo": {DIGEST: {"mediaType": 1}}}},
     "unknown manifest key": {"repositories": {"r.io/foo": {DIGEST: {"size": 1}}}},
+    "subject not a digest": {"repositories": {"r.io/foo": {DIGEST: {"subject": "latest"}}}},
+    "artifactType not a string": {"repositories": {"r.io/foo": {DIGEST: {"artifactType": 1}}}},
+    "layer not a digest": {"repositories": {"r.io/foo": {DIGEST: {"layers": ["sha256:abc"]}}}},
 }
 
 # Each must be accepted (guards the invalid cases above against a schema that rejects everything).
@@ -132,6 +135,15 @@ VALID = {
                     "mediaType": "application/vnd.oci.image.index.v1+json",
                     "children": ["sha256:" + "b" * 64],
                 }
+            }
+        }
+    },
+    "attachments (a tag-scheme signature with layers, a referrer with subject and artifactType)": {
+        "repositories": {
+            "r.io/foo": {
+                DIGEST: {"tags": ["1.0"]},
+                "sha256:" + "b" * 64: {"tags": ["sha256-" + "a" * 64 + ".sig"], "layers": ["sha256:" + "c" * 64]},
+                "sha256:" + "d" * 64: {"subject": DIGEST, "artifactType": "application/spdx+json"},
             }
         }
     },

@@ -65,7 +65,7 @@ fn plan_file(set: &cip_core::ManifestSet, plan: cip_core::Plan) -> PlanFile {
 
 /// Runs `cip plan`.
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    let options = PlanOptions { strict: args.strict };
+    let options = PlanOptions { strict: args.strict, ..PlanOptions::default() };
     let set = planning::load_paths(&args.paths);
     let inventory = args.inventory.as_deref().map(planning::read_plan_inventory);
     if args.format == PlanFormat::Json {

@@ -243,7 +243,10 @@ impl<'s> Executor<'s> {
     async fn action(&self, action: &Action, counters: &Counters) -> Result<(), RegistryError> {
         let dst = self.stores.locate(&action.dst)?;
         let raw = match action.action {
-            ActionKind::Copy => {
+            // An attachment is copied byte for byte like an image; a `merge` attach (the
+            // destination's tag holds other layers) is refused by the tag precondition below
+            // rather than overwritten, so no destination signature is ever dropped.
+            ActionKind::Copy | ActionKind::Attach => {
                 let src_repo = action.src.rsplit_once('@').map_or(action.src.as_str(), |(r, _)| r);
                 let src = self.stores.locate(src_repo)?;
                 // A source digest that vanished since planning is `lost` (preconditions).

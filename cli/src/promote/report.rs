@@ -259,7 +259,9 @@ impl ActionReport {
 
 fn lost_where(a: &ActionReport) -> &str {
     match a.action {
-        cip_core::plan::ActionKind::Copy => a.src.rsplit_once('@').map_or(a.src.as_str(), |(repo, _)| repo),
+        cip_core::plan::ActionKind::Copy | cip_core::plan::ActionKind::Attach => {
+            a.src.rsplit_once('@').map_or(a.src.as_str(), |(repo, _)| repo)
+        }
         cip_core::plan::ActionKind::Tag => &a.dst,
     }
 }
@@ -268,6 +270,7 @@ fn action_name(a: &ActionReport) -> &'static str {
     match a.action {
         cip_core::plan::ActionKind::Copy => "copy",
         cip_core::plan::ActionKind::Tag => "tag",
+        cip_core::plan::ActionKind::Attach => "attach",
     }
 }
 

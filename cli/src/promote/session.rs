@@ -192,7 +192,7 @@ pub async fn run_on(
         &set,
         options.base.as_ref(),
         &read.inventory,
-        &PlanOptions { strict: options.strict },
+        &PlanOptions { strict: options.strict, ..PlanOptions::default() },
     );
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {

@@ -233,7 +233,7 @@ async fn head_digests(
         if let Some(head) = head? {
             let media_type = (!head.media_type.is_empty()).then_some(head.media_type);
             repository
-                .insert(digest.clone(), ManifestInfo { tags: Vec::new(), media_type, children: Vec::new() });
+                .insert(digest.clone(), ManifestInfo { media_type, ..ManifestInfo::default() });
         }
     }
     Ok(())

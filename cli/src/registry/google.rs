@@ -61,7 +61,7 @@ impl TagsList {
             tags.dedup();
             repo.insert(
                 digest.clone(),
-                ManifestInfo { tags, media_type: m.media_type.clone(), children: Vec::new() },
+                ManifestInfo { tags, media_type: m.media_type.clone(), ..ManifestInfo::default() },
             );
         }
         repo

@@ -17,6 +17,11 @@ pub(crate) fn plan_human(plan: &Plan, files: &Files, color: bool) -> String {
         let _ = match a.action {
             ActionKind::Copy => writeln!(out, "copy {} -> {}{tags}", a.src, a.dst),
             ActionKind::Tag => writeln!(out, "tag  {}@{}{tags}", a.dst, a.digest),
+            ActionKind::Attach => {
+                let (kind, merge) = a.attachment.as_ref().map_or(("", false), |x| (kind_word(x.kind), x.merge));
+                let merge = if merge { " (union with the destination's layers)" } else { "" };
+                writeln!(out, "attach {kind} {} -> {}{tags}{merge}", a.src, a.dst)
+            }
         };
     }
     for b in &plan.blocked {
@@ -49,20 +54,35 @@ fn table(out: &mut String, plan: &Plan) {
         row(out, name, counts);
     }
     row(out, "total", &plan.summary);
-    let copies = plan.actions.iter().filter(|a| a.action == ActionKind::Copy).count();
+    let count = |kind| plan.actions.iter().filter(|a| a.action == kind).count();
+    let (copies, tags, attaches) = (count(ActionKind::Copy), count(ActionKind::Tag), count(ActionKind::Attach));
     let errors = plan.diagnostics.iter().filter(|d| d.is_error()).count();
+    let attaches = match attaches {
+        0 => String::new(),
+        n => format!(", {n} attachment{}", plural(n)),
+    };
     let _ = writeln!(
         out,
-        "{} action{} ({copies} cop{}, {} tag addition{}), {} edge{} blocked, {errors} error{}",
+        "{} action{} ({copies} cop{}, {tags} tag addition{}{attaches}), {} edge{} blocked, {errors} error{}",
         plan.actions.len(),
         plural(plan.actions.len()),
         if copies == 1 { "y" } else { "ies" },
-        plan.actions.len() - copies,
-        plural(plan.actions.len() - copies),
+        plural(tags),
         plan.summary.blocked,
         plural(plan.summary.blocked),
         plural(errors),
     );
+}
+
+/// The word of an attachment kind in the human plan (`sig`, `att`, `sbom`, `referrer`).
+fn kind_word(kind: cip_core::plan::AttachmentKind) -> &'static str {
+    use cip_core::plan::AttachmentKind;
+    match kind {
+        AttachmentKind::Sig => "sig",
+        AttachmentKind::Att => "att",
+        AttachmentKind::Sbom => "sbom",
+        AttachmentKind::Referrer => "referrer",
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -480,7 +480,7 @@ impl Store for Layout {
             let info = repository.entry(d.digest.clone()).or_insert_with(|| ManifestInfo {
                 tags: Vec::new(),
                 media_type: Some(d.media_type.clone()),
-                children: Vec::new(),
+                ..ManifestInfo::default()
             });
             if let Some(tag) = d.tag_of(repo) {
                 info.tags.push(tag.to_owned());

@@ -30,8 +30,7 @@ pub fn inventory(set: &ManifestSet) -> Inventory {
             for entry in &image.dmap {
                 let info = ManifestInfo {
                     tags: entry.tags.iter().map(|t| t.value.clone()).collect(),
-                    media_type: None,
-                    children: Vec::new(),
+                    ..ManifestInfo::default()
                 };
                 let src = format!("{}/{name}", source.name.value);
                 repositories.entry(src).or_default().insert(entry.digest.value.clone(), info.clone());

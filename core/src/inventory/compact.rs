@@ -57,6 +57,21 @@ pub(crate) struct Entry {
     list: u32,
     tags: u32,
     children: u32,
+    /// Index of the entry's attachment fields in `extras`, or [`NONE`]: few manifests are
+    /// attachments, so their fields live aside and an image's entry stays small.
+    extra: u32,
+}
+
+/// What a referrer or tag-scheme attachment records besides an image's fields.
+#[derive(Clone, Copy, Debug)]
+struct Extra {
+    /// Subject digest id, or [`NONE`].
+    subject: u32,
+    /// Artifact type name id, or [`NONE`].
+    artifact_type: u32,
+    /// Start of the layer digest ids in `lists`, and their number.
+    layers: u32,
+    count: u32,
 }
 
 /// A repository: its full path and the range of its entries (sorted by digest id).
@@ -78,8 +93,10 @@ pub struct CompactInventory {
     digests: Strings,
     /// Tags and media types.
     names: Strings,
-    /// Tag ids and child digest ids of every entry (see [`Entry`]).
+    /// Tag ids and child digest ids of every entry (see [`Entry`]), and layer digest ids.
     lists: Vec<u32>,
+    /// Attachment fields of the entries that have any.
+    extras: Vec<Extra>,
 }
 
 /// One repository of a [`CompactInventory`], as the planner looks at it.
@@ -113,6 +130,25 @@ impl<'a> RepoView<'a> {
     pub fn children(self, entry: &Entry) -> &'a [u32] {
         let start = entry.list as usize + entry.tags as usize;
         &self.inventory.lists[start..start + entry.children as usize]
+    }
+
+    fn extra(self, entry: &Entry) -> Option<&'a Extra> {
+        (entry.extra != NONE).then(|| &self.inventory.extras[entry.extra as usize])
+    }
+
+    /// Digest id of the entry's `subject` (a referrer's), if any.
+    pub fn subject(self, entry: &Entry) -> Option<u32> {
+        self.extra(entry).map(|x| x.subject).filter(|&s| s != NONE)
+    }
+
+    /// Name id of the entry's `artifactType`, if any.
+    pub fn artifact_type(self, entry: &Entry) -> Option<u32> {
+        self.extra(entry).map(|x| x.artifact_type).filter(|&t| t != NONE)
+    }
+
+    /// Digest ids of the entry's recorded layers (tag-scheme attachments).
+    pub fn layers(self, entry: &Entry) -> &'a [u32] {
+        self.extra(entry).map_or(&[], |x| &self.inventory.lists[x.layers as usize..(x.layers + x.count) as usize])
     }
 }
 
@@ -200,12 +236,29 @@ impl Builder {
             let id = inv.digests.id(child);
             inv.lists.push(id);
         }
+        let extra = if info.subject.is_none() && info.artifact_type.is_none() && info.layers.is_empty() {
+            NONE
+        } else {
+            let layers = inv.lists.len() as u32;
+            for layer in &info.layers {
+                let id = inv.digests.id(layer);
+                inv.lists.push(id);
+            }
+            inv.extras.push(Extra {
+                subject: info.subject.as_deref().map_or(NONE, |s| inv.digests.id(s)),
+                artifact_type: info.artifact_type.as_deref().map_or(NONE, |t| inv.names.id(t)),
+                layers,
+                count: info.layers.len() as u32,
+            });
+            (inv.extras.len() - 1) as u32
+        };
         inv.entries.push(Entry {
             digest,
             media_type,
             list,
             tags: info.tags.len() as u32,
             children: info.children.len() as u32,
+            extra,
         });
     }
 
@@ -244,6 +297,7 @@ impl Builder {
         *repos = kept;
         self.inventory.lists.shrink_to_fit();
         self.inventory.entries.shrink_to_fit();
+        self.inventory.extras.shrink_to_fit();
         self.inventory
     }
 }
@@ -423,15 +477,24 @@ mod tests {
                 assert_eq!(children, info.children);
                 let media = (entry.media_type != NONE).then(|| compact.name(entry.media_type));
                 assert_eq!(media, info.media_type.as_deref());
+                let subject = view.subject(entry).map(|s| compact.digest(s));
+                assert_eq!(subject, info.subject.as_deref());
+                let artifact = view.artifact_type(entry).map(|t| compact.name(t));
+                assert_eq!(artifact, info.artifact_type.as_deref());
+                let layers: Vec<&str> = view.layers(entry).iter().map(|&l| compact.digest(l)).collect();
+                assert_eq!(layers, info.layers);
             }
         }
     }
 
     #[test]
     fn streamed_json_and_typed_inventory_agree() {
+        let b_hex = &B[7..];
         let text = format!(
             r#"{{"repositories": {{
                 "r.io/b": {{"{B}": {{"tags": ["1.0", "latest"]}}, "{A}": {{}}}},
+                "r.io/s": {{"{A}": {{"tags": ["sha256-{b_hex}.sig"], "layers": ["{B}", "{A}"]}},
+                            "{B}": {{"subject": "{A}", "artifactType": "application/spdx+json"}}}},
                 "r.io/a": {{"{A}": {{"mediaType": "application/vnd.oci.image.index.v1+json", "children": ["{B}"]}}}},
                 "r.io/empty": {{}}
             }}}}"#

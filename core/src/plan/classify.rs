@@ -239,6 +239,7 @@ fn emit(
             digest: digest.to_owned(),
             tags: run.tags.iter().map(|t| (*t).to_owned()).collect(),
             media_type: media_type.map(str::to_owned),
+            attachment: None,
         };
         actions.push((height, action));
     }

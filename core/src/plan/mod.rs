@@ -32,6 +32,45 @@ pub struct PlanOptions {
     /// Any error blocks every action, not only the edges it concerns.
     #[serde(default)]
     pub strict: bool,
+    /// `--attachments`: which attachments travel with the digests placed.
+    #[serde(default)]
+    pub attachments: AttachmentFilter,
+    /// `--attachment-type`: when given, only referrers with one of these `artifactType`s travel
+    /// (tag-scheme attachments are not filtered by it).
+    #[serde(default, rename = "attachmentType", skip_serializing_if = "Vec::is_empty")]
+    pub attachment_types: Vec<String>,
+}
+
+/// `--attachments all|signatures|none`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttachmentFilter {
+    /// Every attachment: signatures, attestations, SBOMs and referrers.
+    #[default]
+    All,
+    /// Signatures only: `.sig` tags and referrers whose `artifactType` is a Sigstore bundle or a
+    /// cosign signature ([`SIGNATURE_ARTIFACT_TYPES`]).
+    Signatures,
+    /// No attachments.
+    None,
+}
+
+/// Referrer `artifactType`s that `--attachments signatures` keeps: Sigstore bundles (cosign v3's
+/// default signatures; any bundle version) and cosign's signature artifact type.
+pub const SIGNATURE_ARTIFACT_TYPES: &[&str] =
+    &["application/vnd.dev.sigstore.bundle", "application/vnd.dev.cosign.artifact.sig"];
+
+impl std::str::FromStr for AttachmentFilter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(Self::All),
+            "signatures" => Ok(Self::Signatures),
+            "none" => Ok(Self::None),
+            _ => Err(format!("unknown attachments filter `{s}`: expected all, signatures or none")),
+        }
+    }
 }
 
 /// What an action does in its destination repository.
@@ -42,6 +81,53 @@ pub enum ActionKind {
     Copy,
     /// The digest is already there: add the tags.
     Tag,
+    /// Copy an attachment (a signature, attestation, SBOM or other referrer) of a digest placed
+    /// in this repository; after the copies and tags of the repository.
+    Attach,
+}
+
+/// The kind of an attachment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttachmentKind {
+    /// A cosign signature under the tag `sha256-<hex>.sig`.
+    Sig,
+    /// A cosign attestation under `sha256-<hex>.att`.
+    Att,
+    /// A cosign SBOM under `sha256-<hex>.sbom`.
+    Sbom,
+    /// An OCI 1.1 referrer: a manifest whose `subject` is the digest.
+    Referrer,
+}
+
+impl AttachmentKind {
+    /// The tag-scheme kinds with their tag suffixes.
+    pub const TAG_SCHEME: [(AttachmentKind, &'static str); 3] =
+        [(AttachmentKind::Sig, "sig"), (AttachmentKind::Att, "att"), (AttachmentKind::Sbom, "sbom")];
+
+    /// The tag cosign gives this kind of attachment of `subject` (`sha256-<hex>.sig`); `None`
+    /// for a referrer (or a subject that is not a `sha256:` digest).
+    pub fn tag(self, subject: &str) -> Option<String> {
+        let hex = subject.strip_prefix("sha256:")?;
+        let suffix = Self::TAG_SCHEME.iter().find(|(k, _)| *k == self)?.1;
+        Some(format!("sha256-{hex}.{suffix}"))
+    }
+}
+
+/// What an `attach` action carries besides the digest: what it is attached to and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// Signature, attestation, SBOM or referrer.
+    pub kind: AttachmentKind,
+    /// The digest it is attached to (an image, an index child, or another attachment).
+    pub subject: String,
+    /// Its `artifactType`, when the inventory records one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// The destination holds a different manifest under the tag, lacking some source layer:
+    /// write the union of both layer lists (source order first), never dropping a layer.
+    pub merge: bool,
 }
 
 /// One unit of work: one digest in one destination repository, with all its tags.
@@ -60,6 +146,9 @@ pub struct Action {
     pub tags: Vec<String>,
     /// Media type of the manifest, when the inventory knows it.
     pub media_type: Option<String>,
+    /// For an `attach` action: the attachment (absent for copy and tag actions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
 }
 
 /// Edges that will not be acted on, grouped by destination, digest and reasons.
@@ -95,6 +184,13 @@ pub struct PlanSummary {
     pub present: usize,
     /// Edges blocked.
     pub blocked: usize,
+    /// Attach actions (not edges: attachments are not declared in manifests). Omitted when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attach: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The plan: ordered actions, blocked edges, findings and counts.

@@ -67,10 +67,14 @@ impl Preconditions {
     /// at another digest is blocked as `tag-move`, one at this digest is already present).
     pub fn of(action: &Action) -> Self {
         let (source_present, destination_present) = match action.action {
-            ActionKind::Copy => (Some(action.src.clone()), None),
+            ActionKind::Copy | ActionKind::Attach => (Some(action.src.clone()), None),
             ActionKind::Tag => (None, Some(format!("{}@{}", action.dst, action.digest))),
         };
-        Preconditions { source_present, destination_present, tags_absent_or_at_digest: action.tags.clone() }
+        // A merging attach rewrites a tag held by another manifest (adding layers only): that
+        // tag is expected to be taken.
+        let merging = action.attachment.as_ref().is_some_and(|a| a.merge);
+        let tags_absent_or_at_digest = if merging { Vec::new() } else { action.tags.clone() };
+        Preconditions { source_present, destination_present, tags_absent_or_at_digest }
     }
 }
 
@@ -266,6 +270,7 @@ mod tests {
             digest: digest.to_owned(),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             media_type: None,
+            attachment: None,
         }
     }
 

@@ -146,6 +146,7 @@ mod tests {
             digest: format!("sha256:{n:064x}"),
             tags: vec![format!("v{n}")],
             media_type: None,
+            attachment: None,
         }
     }
 
