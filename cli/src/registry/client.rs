@@ -112,6 +112,8 @@ pub(crate) struct HostState {
     pub(crate) refused: Mutex<BTreeSet<String>>,
     /// Whether this host offers Google's `tags/list` extension, once known.
     pub(crate) extension: Mutex<Option<bool>>,
+    /// Whether this host serves the OCI 1.1 referrers API, once known (see `referrers.rs`).
+    pub(crate) referrers_api: Mutex<Option<bool>>,
     /// A challenge learned from a 401 on a host whose `/v2/` was open.
     pub(crate) late_challenge: Mutex<Option<Challenge>>,
     /// When the host's current run of transient failures began (`None`: healthy). Every
@@ -230,6 +232,7 @@ impl RegistryClient {
                     endpoint: OnceCell::new(),
                     refused: Mutex::new(BTreeSet::new()),
                     extension: Mutex::new(None),
+                    referrers_api: Mutex::new(None),
                     late_challenge: Mutex::new(None),
                     outage: Mutex::new(None),
                     reached: std::sync::atomic::AtomicBool::new(false),

@@ -33,6 +33,8 @@ pub enum Operation {
     PutBlob,
     /// Cross-repository blob mount.
     MountBlob,
+    /// `GET /v2/<name>/referrers/<digest>` (OCI 1.1), or reading a referrers tag-schema index.
+    ListReferrers,
     /// Opening a store (a layout directory, a registry name no manifest declares).
     Open,
 }
@@ -52,6 +54,7 @@ impl Operation {
             Operation::GetBlob => "read blob",
             Operation::PutBlob => "upload blob",
             Operation::MountBlob => "mount blob",
+            Operation::ListReferrers => "list referrers",
             Operation::Open => "open",
         }
     }

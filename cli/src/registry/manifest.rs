@@ -123,6 +123,10 @@ impl RegistryClient {
         let response = self.execute(&call, None).await?;
         let status = response.status();
         if status.is_success() {
+            // A registry that maintains the referrers list of a manifest's subject says so.
+            if response.headers().contains_key("oci-subject") {
+                self.set_referrers_api(call.host, true);
+            }
             return Ok(());
         }
         let text = body_text(response).await;

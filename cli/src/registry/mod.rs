@@ -11,6 +11,7 @@
 //! | `manifest.rs` | `HEAD`/`GET`/`PUT` manifests |
 //! | `blob.rs` | blob existence, streamed reads, uploads (monolithic and chunked), mounts |
 //! | `tags.rs` | `tags/list` with pagination |
+//! | `referrers.rs` | the OCI 1.1 referrers API with `artifactType` filter and pagination |
 //! | `catalog.rs` | `_catalog`, and the Google `child` walk |
 //! | `google.rs` | Google's `tags/list` extension |
 //! | `error.rs` | the engine's one error type |
@@ -30,6 +31,7 @@ pub(crate) mod manifest;
 pub(crate) mod media;
 mod ping;
 pub(crate) mod ratelimit;
+pub(crate) mod referrers;
 pub(crate) mod response;
 pub(crate) mod retry;
 pub(crate) mod secret;

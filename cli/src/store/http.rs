@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use super::{BlobStream, Listing, ManifestHead, MountOutcome, RawManifest, Store};
+use super::{BlobStream, Listing, ManifestHead, MountOutcome, RawManifest, Referrer, Store};
 use crate::registry::{ErrorKind, Operation, RegistryClient, RegistryError};
 
 /// A registry host seen as a [`Store`].
@@ -84,6 +84,19 @@ impl Store for HttpStore {
         let Some(list) = self.client.list_tags(&self.full(repo)).await? else { return Ok(Listing::Missing) };
         self.client.set_extension(&self.host, list.has_extension());
         Ok(list.into_listing())
+    }
+
+    async fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        artifact_types: &[String],
+    ) -> Result<Option<Vec<Referrer>>, RegistryError> {
+        self.client.referrers(&self.full(repo), digest, artifact_types).await
+    }
+
+    fn maintains_referrers(&self) -> bool {
+        self.client.referrers_api(&self.host) == Some(true)
     }
 
     async fn prepare_reads(&self, repos: &[&str]) {

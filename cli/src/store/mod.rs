@@ -25,6 +25,10 @@
 //!   `index.json`, Google's `tags/list` extension: everything at once; a plain registry: tag
 //!   names only), and [`Store::lists_fully`] says which, so the reader chooses between one
 //!   listing and one `HEAD` per needed tag.
+//! - Referrers (OCI 1.1): [`Store::referrers`] asks a store's referrers API, where it has one;
+//!   [`Store::maintains_referrers`] says whether writing a manifest with a `subject` is enough
+//!   for it to be listed. Elsewhere the executor maintains the referrers tag-schema index
+//!   (`sha256-<hex>`) with ordinary manifest reads and writes.
 
 pub(crate) mod http;
 pub(crate) mod layout;
@@ -35,6 +39,7 @@ use async_trait::async_trait;
 pub use crate::registry::blob::{BlobStream, ByteStream, MountOutcome};
 pub use crate::registry::error::{ErrorKind, Operation, RegistryError};
 pub use crate::registry::manifest::{ManifestHead, RawManifest};
+pub use crate::registry::referrers::Referrer;
 pub use crate::registry::tags::Listing;
 pub use layout::Layout;
 pub use locate::{Location, Opener, Stores, opener};
@@ -95,6 +100,23 @@ pub trait Store: Send + Sync {
     /// needs no per-digest check. Nothing by default.
     async fn repositories_with_manifests(&self) -> Option<Vec<String>> {
         None
+    }
+
+    /// The referrers of `digest` through the store's referrers API (only those with one of
+    /// `artifact_types` when given); `None` when the store has no such API. None by default.
+    async fn referrers(
+        &self,
+        _repo: &str,
+        _digest: &str,
+        _artifact_types: &[String],
+    ) -> Result<Option<Vec<Referrer>>, RegistryError> {
+        Ok(None)
+    }
+
+    /// True once the store has shown that it maintains referrers lists itself (an `OCI-Subject`
+    /// answer to a manifest write, or a referrers API answer). False by default.
+    fn maintains_referrers(&self) -> bool {
+        false
     }
 
     /// Told before `repos` are read in parallel, so a store can prepare in bulk (the HTTP store
