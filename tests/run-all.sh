@@ -12,6 +12,7 @@ need=()
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v man >/dev/null || need+=(man-db)
 # node/build.sh cross-builds the addon for linux-x64-musl and linux-arm64-gnu; node/ci.sh runs
 # the arm64 one under qemu-user with the arm64 C and C++ runtime libraries.
 command -v musl-gcc >/dev/null || need+=(musl-tools)

@@ -1,6 +1,8 @@
 //! `cip completions`, `cip man` and `cip schema` through the real binary: the bash script is
-//! sourced by a real bash and completes a subcommand, the man page renders with `man -l` (when
-//! man is installed) and names every subcommand, and each schema is the committed file.
+//! sourced by a real bash and completes a subcommand, the man page renders with `man -l` (man-db,
+//! installed by tests/run-all.sh) and names every subcommand, each schema is the committed file,
+//! and a promotion draws its progress bar on a terminal (`script` from util-linux gives it one)
+//! and nothing through a pipe.
 
 use std::process::Command;
 
@@ -45,11 +47,7 @@ fn man_page_names_every_subcommand_and_renders() {
         assert!(page.contains(&format!(".SH \"CIP {}\"", sub.to_uppercase())), "no section for {sub}");
     }
     assert!(page.contains("\\-\\-format"), "lint's options are listed");
-    let has_man = Command::new("man").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !has_man {
-        eprintln!("man is not installed: rendering with man -l not checked");
-        return;
-    }
+    // man-db is installed by tests/run-all.sh.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cip.1");
     std::fs::write(&path, &page).unwrap();
@@ -82,11 +80,10 @@ fn schemas_are_the_committed_files() {
 }
 
 /// The promotion progress bar (indicatif) on a terminal: `cip promote --confirm` of the shipped
-/// staging layout run under `script`, which gives it a pseudo-terminal; without one (a pipe, as
-/// in CI logs) no bar is drawn.
+/// staging layout run under `script` (util-linux, part of every Debian system), which gives it a
+/// pseudo-terminal; without one (a pipe, as in CI logs) no bar is drawn.
 #[test]
 fn promotion_progress_bar_on_a_terminal_only() {
-    let has_script = Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success());
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
     let run = |terminal: bool| {
         let dir = tempfile::tempdir().unwrap();
@@ -110,10 +107,6 @@ fn promotion_progress_bar_on_a_terminal_only() {
     };
     let piped = run(false);
     assert!(!piped.contains("ETA"), "{piped}");
-    if !has_script {
-        eprintln!("`script` (util-linux) is not installed: the terminal bar is not checked");
-        return;
-    }
     let shown = run(true);
     assert!(shown.contains("2/2 images") && shown.contains("ETA") && shown.contains("copied"), "{shown}");
 }

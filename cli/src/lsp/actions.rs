@@ -62,6 +62,9 @@ pub(crate) fn code_actions(server: &Server, params: &CodeActionParams) -> Option
 }
 
 /// The edits of `fixes` as a workspace edit (edits are grouped by the file they change).
+// lsp-types keys `WorkspaceEdit::changes` by `Uri`, whose interior cell only caches parsing; its
+// hash and equality are over the URI text, which never changes.
+#[allow(clippy::mutable_key_type)]
 fn edit<'f>(server: &Server, fixes: impl Iterator<Item = &'f Fix>) -> WorkspaceEdit {
     let files = server.project.workspace.files();
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();

@@ -16,7 +16,7 @@
 //! `images/<x>/images.yaml` re-checks its pair and every cross-file overlap. Changes are applied
 //! at once but linted after a 150 ms pause in typing, or before answering any request. After each
 //! lint the server logs its own time (`window/logMessage`: `cip: linted ... in N.NN ms`), which the
-//! benchmark in `bench/lsp` reads.
+//! benchmark (`bench/lsp.sh`) reads.
 
 mod actions;
 mod docs;
