@@ -211,6 +211,12 @@ def check_manifests(failures, failed):
                     failures.append(f"$defs/{key} differs between {name} and {other_name}")
                     failed.add(("schema", name))
     validators = {name: Draft202012Validator(schema) for name, schema in schemas.items()}
+    # The examples editors show must themselves be valid documents.
+    for name, schema in schemas.items():
+        for i, example in enumerate(schema.get("examples", [])):
+            for error in validators[name].iter_errors(example):
+                failures.append(f"{name}: examples[{i}] is invalid: {error.message}")
+                failed.add(("schema", name))
 
     checks = len(schemas)
     cases = sorted(p for p in (VECTORS / "lint").iterdir() if p.is_dir())
