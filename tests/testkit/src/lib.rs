@@ -13,6 +13,9 @@
 //! * [`check_complete`] verifies the crash-safety invariant: every tag points at a complete image.
 //! * [`max_in_window`] measures the highest request count in any window (rate-limit checks).
 //! * [`Dataset`] / [`populate`] / [`promotion_manifest`] build realistic image sets and their manifest.
+//! * [`Signer`] and the `push_cosign_*` / [`Client::push_referrer`] helpers push signatures,
+//!   attestations, SBOMs and referrers in the formats cosign and oras write (issue 13);
+//!   [`ReferrersFront`] adds the OCI 1.1 referrers API in front of a real registry.
 //! * [`cip_binary`], [`docker_config`], [`run_bounded`], [`kill_after`] drive the `cip` binary.
 //!
 //! ```no_run
@@ -26,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod attachments;
 mod check;
 mod client;
 mod data;
@@ -34,9 +38,14 @@ mod error;
 mod http1;
 mod process;
 mod proxy;
+mod referrers;
 mod registry;
 mod token;
 
+pub use attachments::{
+    DSSE_ENVELOPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING, SPDX_JSON, SPDX_TEXT, Signer, cosign_tag, referrers_tag,
+    simple_signing_payload,
+};
 pub use check::{check_complete, max_in_window};
 pub use client::{Client, Credentials, FetchedManifest, MediaKind, Platform, Pushed};
 pub use data::{Digest, random_layer};
@@ -47,4 +56,5 @@ pub use process::{
     layout_promotion, run_bounded, staging_layout,
 };
 pub use proxy::{FaultKind, FaultProxy, FaultProxyConfig, ProxiedRequest};
+pub use referrers::ReferrersFront;
 pub use registry::{Auth, LoggedRequest, Registry, RegistryOptions};
