@@ -6,6 +6,7 @@ use std::fs;
 use std::io::BufReader;
 
 use cip_core::inventory::{CompactInventory, InventoryError};
+use cip_core::plan::AttachmentFilter;
 use cip_core::{Inventory, ManifestSet};
 
 use crate::input::{InputError, read_paths};
@@ -83,6 +84,35 @@ fn parse_inventory<T>(path: &str, parse: fn(&str) -> Result<T, InventoryError>) 
 /// Reads and validates manifest files and thin directories together.
 pub(crate) fn load_paths<P: AsRef<str>>(paths: &[P]) -> Result<ManifestSet, PlanningError> {
     Ok(cip_core::load(read_paths(paths)?))
+}
+
+/// Which attachments travel with the digests a plan places (`cip plan`, `cip promote`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct AttachmentArgs {
+    /// Attachments that follow every promoted digest: `all` (cosign `.sig`, `.att`, `.sbom` tags
+    /// and OCI 1.1 referrers, recursively), `signatures` (`.sig` and Sigstore bundle or cosign
+    /// signature referrers) or `none`.
+    #[arg(long, value_name = "WHICH", default_value = "all", value_parser = parse_attachments)]
+    pub attachments: AttachmentFilter,
+    /// Only referrers with this `artifactType` follow (repeatable); tag-scheme attachments are
+    /// not filtered by it.
+    #[arg(long = "attachment-type", value_name = "TYPE")]
+    pub attachment_type: Vec<String>,
+}
+
+fn parse_attachments(text: &str) -> Result<AttachmentFilter, String> {
+    text.parse()
+}
+
+impl AttachmentArgs {
+    /// The plan options with these attachments and `strict`.
+    pub(crate) fn plan_options(&self, strict: bool) -> cip_core::PlanOptions {
+        cip_core::PlanOptions {
+            strict,
+            attachments: self.attachments,
+            attachment_types: self.attachment_type.clone(),
+        }
+    }
 }
 
 /// The delta base of `cip plan` and `cip promote`: manifests from files (`--base PATH`) or as

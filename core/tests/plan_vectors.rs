@@ -6,9 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use cip_core::audit::audit;
-use cip_core::snapshot::{SnapshotOptions, snapshot, snapshot_manifests};
+use cip_core::audit::{audit, audit_attachments};
 use cip_core::plan::AttachmentFilter;
+use cip_core::snapshot::{SnapshotOptions, snapshot, snapshot_manifests};
 use cip_core::{Input, Inventory, PlanOptions, SourceFile, ThinDir};
 use serde::Deserialize;
 
@@ -16,7 +16,7 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CaseOptions {
-    /// `plan` (default), `snapshot`, `snapshot-manifests` or `audit`.
+    /// `plan` (default), `snapshot`, `snapshot-manifests`, `audit` or `audit-attachments`.
     #[serde(default)]
     mode: Option<String>,
     #[serde(default)]
@@ -114,7 +114,17 @@ fn run_case(case: &Path) -> Vec<(&'static str, String)> {
                 attachments: options.attachments,
                 attachment_types: options.attachment_type.clone(),
             };
-            let plan = cip_core::plan_input(input, base, &inventory, &plan_options);
+            let plan = cip_core::plan_input(input.clone(), base.clone(), &inventory, &plan_options);
+            // The plan is complete: once it ran, planning again finds nothing to do (attachments
+            // included: a merged tag holds every source layer).
+            let after = plan.apply(&inventory);
+            let again = cip_core::plan_input(input, base, &after, &plan_options);
+            assert!(
+                again.actions.is_empty(),
+                "{}: re-planning after the plan ran: {:?}",
+                case.display(),
+                again.actions
+            );
             vec![("expected.json", plan.to_json())]
         }
         "snapshot" => {
@@ -128,6 +138,9 @@ fn run_case(case: &Path) -> Vec<(&'static str, String)> {
             vec![("expected.json", s.to_json()), ("expected.txt", text(&s))]
         }
         "audit" => vec![("expected.json", audit(&cip_core::load(input), &inventory).to_json())],
+        "audit-attachments" => {
+            vec![("expected.json", audit_attachments(&cip_core::load(input), &inventory).to_json())]
+        }
         other => panic!("unknown mode {other}"),
     }
 }

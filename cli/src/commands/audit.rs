@@ -1,4 +1,5 @@
-//! `cip audit`: tags and digests in production that no manifest declares (drift).
+//! `cip audit`: tags and digests in production that no manifest declares (drift); with
+//! `--attachments`, the attachments of every declared digest compared with the source's.
 
 use std::io::Write;
 
@@ -18,6 +19,11 @@ pub(crate) struct AuditArgs {
     /// destination registries are read.
     #[arg(long, value_name = "FILE")]
     inventory: Option<String>,
+    /// Also compare the attachments (signatures, attestations, SBOMs, referrers) of every
+    /// declared digest in every destination with the source's: missing ones are errors
+    /// (`attachment-missing`), extra ones information. Reads the source repositories too.
+    #[arg(long)]
+    attachments: bool,
     #[command(flatten)]
     online: super::online::OnlineArgs,
     /// Manifest files and thin manifest directories.
@@ -40,14 +46,29 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
     };
     let inventory = match &args.inventory {
         Some(file) => planning::read_inventory(file)?,
-        None => super::online::read(&args.online, super::online::Read::Audit(&set))?,
+        None => {
+            let mut inventory = super::online::read(&args.online, super::online::Read::Audit(&set))?;
+            if args.attachments {
+                // The sources too: attachments are compared with theirs.
+                let planned = super::online::read(&args.online, super::online::Read::Plan(&set))?;
+                for (repo, manifests) in planned.repositories {
+                    inventory.repositories.entry(repo).or_insert(manifests);
+                }
+            }
+            inventory
+        }
     };
-    let report = cip_core::audit::audit(&set, &inventory);
+    let report = if args.attachments {
+        cip_core::audit::audit_attachments(&set, &inventory)
+    } else {
+        cip_core::audit::audit(&set, &inventory)
+    };
     let text = match args.format {
         PlanFormat::Json => report.to_json(),
         PlanFormat::Human => crate::render::tables::audit_human(&report, &set.files, color(true)),
     };
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing output")?;
+    // A missing attachment is an `attachment-missing` error finding; extra ones are information.
     let problems = !report.drift.is_empty() || report.diagnostics.iter().any(|d| d.is_error());
     Ok(if problems { ExitStatus::Findings } else { ExitStatus::Clean })
 }

@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 
 use crate::planning;
 use anyhow::Context;
-use cip_core::PlanOptions;
 use cip_core::planfile::{PlanFile, RegistryEntry};
 
 use super::ExitStatus;
@@ -29,6 +28,8 @@ pub(crate) struct PlanArgs {
     /// Any error blocks every action, not only the edges it concerns.
     #[arg(long)]
     strict: bool,
+    #[command(flatten)]
+    attachments: planning::AttachmentArgs,
     /// Also write the plan as a plan file (format version, the plan, the manifests' sha256,
     /// every action's preconditions) for `cip apply FILE`.
     #[arg(long, value_name = "FILE")]
@@ -65,7 +66,7 @@ fn plan_file(set: &cip_core::ManifestSet, plan: cip_core::Plan) -> PlanFile {
 
 /// Runs `cip plan`.
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    let options = PlanOptions { strict: args.strict, ..PlanOptions::default() };
+    let options = args.attachments.plan_options(args.strict);
     let set = planning::load_paths(&args.paths);
     let inventory = args.inventory.as_deref().map(planning::read_plan_inventory);
     if args.format == PlanFormat::Json {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use cip_core::audit::{AuditReport, DriftKind};
+use cip_core::audit::{AttachmentStatus, AuditReport, DriftKind};
 use cip_core::{ActionKind, Files, Plan, PlanSummary};
 
 use super::diagnostics_human;
@@ -18,7 +18,7 @@ pub(crate) fn plan_human(plan: &Plan, files: &Files, color: bool) -> String {
             ActionKind::Copy => writeln!(out, "copy {} -> {}{tags}", a.src, a.dst),
             ActionKind::Tag => writeln!(out, "tag  {}@{}{tags}", a.dst, a.digest),
             ActionKind::Attach => {
-                let (kind, merge) = a.attachment.as_ref().map_or(("", false), |x| (kind_word(x.kind), x.merge));
+                let (kind, merge) = a.attachment.as_ref().map_or(("", false), |x| (x.kind.as_str(), x.merge));
                 let merge = if merge { " (union with the destination's layers)" } else { "" };
                 writeln!(out, "attach {kind} {} -> {}{tags}{merge}", a.src, a.dst)
             }
@@ -55,7 +55,8 @@ fn table(out: &mut String, plan: &Plan) {
     }
     row(out, "total", &plan.summary);
     let count = |kind| plan.actions.iter().filter(|a| a.action == kind).count();
-    let (copies, tags, attaches) = (count(ActionKind::Copy), count(ActionKind::Tag), count(ActionKind::Attach));
+    let (copies, tags, attaches) =
+        (count(ActionKind::Copy), count(ActionKind::Tag), count(ActionKind::Attach));
     let errors = plan.diagnostics.iter().filter(|d| d.is_error()).count();
     let attaches = match attaches {
         0 => String::new(),
@@ -72,17 +73,6 @@ fn table(out: &mut String, plan: &Plan) {
         plural(plan.summary.blocked),
         plural(errors),
     );
-}
-
-/// The word of an attachment kind in the human plan (`sig`, `att`, `sbom`, `referrer`).
-fn kind_word(kind: cip_core::plan::AttachmentKind) -> &'static str {
-    use cip_core::plan::AttachmentKind;
-    match kind {
-        AttachmentKind::Sig => "sig",
-        AttachmentKind::Att => "att",
-        AttachmentKind::Sbom => "sbom",
-        AttachmentKind::Referrer => "referrer",
-    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -109,5 +99,28 @@ pub(crate) fn audit_human(report: &AuditReport, files: &Files, color: bool) -> S
         if s.repositories == 1 { "y" } else { "ies" },
         s.digests
     );
+    if let Some(attachments) = &report.attachments {
+        for e in &attachments.entries {
+            let what = match e.status {
+                AttachmentStatus::Missing => "missing attachment",
+                AttachmentStatus::Extra => "extra attachment (kept)",
+            };
+            let _ = writeln!(
+                out,
+                "{what}: {} {}@{}{} of {}",
+                e.kind.as_str(),
+                e.repository,
+                e.digest,
+                tag_list(&e.tags),
+                e.subject
+            );
+        }
+        let a = &attachments.summary;
+        let _ = writeln!(
+            out,
+            "attachments: {} complete, {} missing, {} extra ({} subjects audited)",
+            a.complete, a.missing, a.extra, a.subjects
+        );
+    }
     out
 }

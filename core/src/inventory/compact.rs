@@ -148,7 +148,8 @@ impl<'a> RepoView<'a> {
 
     /// Digest ids of the entry's recorded layers (tag-scheme attachments).
     pub fn layers(self, entry: &Entry) -> &'a [u32] {
-        self.extra(entry).map_or(&[], |x| &self.inventory.lists[x.layers as usize..(x.layers + x.count) as usize])
+        self.extra(entry)
+            .map_or(&[], |x| &self.inventory.lists[x.layers as usize..(x.layers + x.count) as usize])
     }
 }
 

@@ -13,8 +13,10 @@ use crate::inventory::{CompactInventory, Entry, NONE as UNKNOWN, RepoView};
 use crate::rules::Code;
 use crate::rules::edges::Findings;
 
+use super::attach::{self, Placed};
 use super::edge::{Edge, Edges, NONE, runs};
-use super::{Action, ActionKind, Blocked, Plan, PlanSummary, STRICT_REASON};
+use super::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary, STRICT_REASON};
+use crate::rules::attachment::Findings as AttachmentFindings;
 
 /// The fate of one edge.
 enum Fate<'a> {
@@ -92,6 +94,7 @@ pub(crate) fn classify<'a>(
     set: &ManifestSet,
     edges: &'a Edges<'a>,
     inventory: &'a CompactInventory,
+    options: &PlanOptions,
     out: &mut Vec<Diagnostic>,
 ) -> Plan {
     let mut view = View::new(edges, inventory);
@@ -100,14 +103,35 @@ pub(crate) fn classify<'a>(
     let mut per_registry = vec![PlanSummary::default(); edges.registries.len()];
     let mut actions = Vec::new();
     let mut blocked = Vec::new();
+    // Digests placed in a destination (present, copied or tagged): their attachments follow.
+    let mut placed: Vec<Placed<'a>> = Vec::new();
+    // Digests none of whose edges to a destination can go, with the reasons of the first
+    // blocked edge: their attachments are blocked with them.
+    let mut held: Vec<(Placed<'a>, Vec<Code>)> = Vec::new();
     for range in runs(&edges.list, |e| (e.dst, e.digest)) {
         let run_edges = &edges.list[range];
         let mut run = Run::default();
+        let mut placed_run = false;
+        let mut run_held = None;
         for dup in runs(run_edges, Edge::key) {
             let group = &run_edges[dup];
             let fate = decide(group, edges, &mut view, &mut findings);
+            if let (Fate::Blocked(codes), Some(e), None) =
+                (&fate, group.iter().find(|e| e.src != NONE), &run_held)
+            {
+                run_held = Some((Placed::of(e, edges), codes.clone()));
+            }
+            let from = group.iter().find(|e| e.reasons == 0 && e.src != NONE);
+            if let (false, Some(e)) = (placed_run || matches!(fate, Fate::Blocked(_)), from) {
+                placed_run = true;
+                placed.push(Placed::of(e, edges));
+            }
             let registry = &mut per_registry[group[0].registry as usize];
             record(&mut run, fate, &group[0], edges, [&mut summary, registry]);
+        }
+        // A digest placed by any edge takes its attachments: a blocked tag does not hold them.
+        if !placed_run {
+            held.extend(run_held);
         }
         let first = &run_edges[0];
         let dst = edges.repos[first.dst as usize].as_str();
@@ -115,6 +139,17 @@ pub(crate) fn classify<'a>(
         emit(run, dst, digest, inventory, &mut actions, &mut blocked);
     }
     findings.report(set, out);
+    let mut attachment_findings = AttachmentFindings::default();
+    actions.extend(attach::plan(
+        inventory,
+        &placed,
+        options,
+        &mut attachment_findings,
+        &mut summary,
+        &mut per_registry,
+    ));
+    attachment_findings.report(set, out);
+    blocked.extend(attach::held(inventory, &held, options));
     let actions = order(actions);
     blocked.sort_by(|a: &Blocked, b: &Blocked| {
         (&a.dst, &a.digest, &a.src, &a.reasons, &a.tags)
@@ -254,9 +289,10 @@ fn emit(
     }
 }
 
-/// Orders actions (given with their nesting heights): per destination repository, copies
-/// before tag additions, and among copies an index after the children it lists (by nesting
-/// height), then by digest.
+/// Orders actions (given with their nesting heights, or an attachment's depth): per destination
+/// repository, copies before tag additions, and among copies an index after the children it
+/// lists (by nesting height), then by digest; attachments last (after their subjects), each
+/// level of attachments of attachments after the one it is attached to.
 fn order(mut keyed: Vec<(usize, Action)>) -> Vec<Action> {
     keyed.sort_by(|(ha, a), (hb, b)| {
         (&a.dst, a.action, ha, &a.digest).cmp(&(&b.dst, b.action, hb, &b.digest))
@@ -287,9 +323,11 @@ pub(crate) fn block_all(plan: &mut Plan) {
         });
     }
     for counts in std::iter::once(&mut plan.summary).chain(plan.destinations.values_mut()) {
+        // Edges are counted; attach actions are not edges, so they leave the count.
         counts.blocked += counts.copy + counts.tag;
         counts.copy = 0;
         counts.tag = 0;
+        counts.attach = 0;
     }
     plan.blocked.sort_by(|a, b| {
         (&a.dst, &a.digest, &a.src, &a.reasons, &a.tags)

@@ -9,6 +9,7 @@
 //! The planner is a pure function of its inputs: the same manifests and inventory give the same
 //! plan, byte for byte, whatever order the files came in.
 
+mod attach;
 mod blast;
 mod classify;
 pub(crate) mod delta;
@@ -23,6 +24,11 @@ use crate::ManifestSet;
 use crate::diagnostic::Diagnostic;
 use crate::inventory::{CompactInventory, Inventory};
 
+pub use attach::MAX_ATTACHMENT_DEPTH;
+pub(crate) use attach::{
+    Filter as AttachmentWalkFilter, Found, Lookup, Placed, State, is_attachment_tag, is_referrers_index_tag,
+    walk,
+};
 pub(crate) use edge::{NONE, expand};
 
 /// How to plan.
@@ -104,6 +110,16 @@ impl AttachmentKind {
     /// The tag-scheme kinds with their tag suffixes.
     pub const TAG_SCHEME: [(AttachmentKind, &'static str); 3] =
         [(AttachmentKind::Sig, "sig"), (AttachmentKind::Att, "att"), (AttachmentKind::Sbom, "sbom")];
+
+    /// The wire name: `sig`, `att`, `sbom` or `referrer`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AttachmentKind::Sig => "sig",
+            AttachmentKind::Att => "att",
+            AttachmentKind::Sbom => "sbom",
+            AttachmentKind::Referrer => "referrer",
+        }
+    }
 
     /// The tag cosign gives this kind of attachment of `subject` (`sha256-<hex>.sig`); `None`
     /// for a referrer (or a subject that is not a `sha256:` digest).
@@ -231,7 +247,13 @@ impl Plan {
             let src_repo = action.src.rsplit_once('@').map_or("", |(r, _)| r);
             let source = inventory.repository(src_repo).cloned().unwrap_or_default();
             let repo = out.repositories.entry(action.dst.clone()).or_default();
-            if action.action == ActionKind::Copy {
+            if action.attachment.as_ref().is_some_and(|a| a.merge) {
+                // The engine writes the union of both layer lists under the tag: as a new
+                // manifest in truth, here as the tag's holder gaining the source's layers.
+                merge_layers(&source, repo, action);
+                continue;
+            }
+            if matches!(action.action, ActionKind::Copy | ActionKind::Attach) {
                 copy_manifest(&source, repo, &action.digest, 0);
             }
             let info = repo.entry(action.digest.clone()).or_default();
@@ -240,6 +262,24 @@ impl Plan {
             info.tags.dedup();
         }
         out
+    }
+}
+
+/// A merging attach: the destination manifest under the action's tag gains the source
+/// attachment's layers it lacks (source order, after its own).
+fn merge_layers(
+    source: &crate::inventory::Repository,
+    dst: &mut crate::inventory::Repository,
+    action: &Action,
+) {
+    let ours = source.get(&action.digest).map(|i| i.layers.clone()).unwrap_or_default();
+    let holder = dst.values_mut().find(|info| action.tags.iter().any(|t| info.tags.contains(t)));
+    if let Some(info) = holder {
+        for layer in ours {
+            if !info.layers.contains(&layer) {
+                info.layers.push(layer);
+            }
+        }
     }
 }
 
@@ -301,7 +341,7 @@ pub fn plan_delta<I: PlanInventory + ?Sized>(
         delta::apply(&mut edges, base, &base_edges, &mut diagnostics);
     }
     let inventory = inventory.compact();
-    let mut plan = classify::classify(set, &edges, &inventory, &mut diagnostics);
+    let mut plan = classify::classify(set, &edges, &inventory, options, &mut diagnostics);
     crate::diagnostic::sort_diagnostics(&mut diagnostics);
     plan.diagnostics = diagnostics;
     if options.strict && plan.has_problems() {

@@ -143,6 +143,11 @@ codes! {
     EntryRemoved = "entry-removed", Warning;
     /// Delta planning: a tag removed since the base.
     TagRemoved = "tag-removed", Warning;
+    /// Planning: attachments of attachments nest deeper than cip follows
+    /// ([`crate::plan::MAX_ATTACHMENT_DEPTH`]); the deeper ones are not promoted.
+    AttachmentTooDeep = "attachment-too-deep", Warning;
+    /// Attachment audit: a source attachment of a promoted digest is not in a destination.
+    AttachmentMissing = "attachment-missing", Error;
 }
 
 impl fmt::Display for Code {

@@ -21,10 +21,12 @@
 //! | `thin-*`, `images-path-ignored` | `rules/thin_layout.rs` (called by `manifest/thin.rs`, which finds the files) |
 //! | `lost`, `tag-move`, `inventory-missing` | `rules/edges.rs` (noted by `plan/classify.rs`) |
 //! | `entry-removed`, `tag-removed` | `rules/removed.rs` (called by `plan/delta.rs`) |
+//! | `attachment-too-deep`, `attachment-missing` | `rules/attachment.rs` (noted by `plan/attach.rs`) |
 //!
 //! Plan `blocked[].reasons` are these codes too, plus `strict` ([`crate::plan::STRICT_REASON`]),
 //! which is an option, not a finding.
 
+pub(crate) mod attachment;
 mod code;
 mod digest;
 pub(crate) mod edges;
