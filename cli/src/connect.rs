@@ -162,9 +162,15 @@ impl Connection {
             .collect()
     }
 
-    /// Reads what planning `set` needs (destinations first, sources only for what is missing).
+    /// Reads what planning `set` needs (destinations first, sources only for what is missing),
+    /// with attachments as `--attachments all` plans them.
     pub async fn read_for_plan(&self, set: &ManifestSet) -> ReadOutcome {
-        read::read_for_plan(set, &self.stores, self.counters()).await
+        self.read_for_plan_with(set, &read::Discovery::default()).await
+    }
+
+    /// [`Connection::read_for_plan`], looking for the attachments `discovery` asks for.
+    pub async fn read_for_plan_with(&self, set: &ManifestSet, discovery: &read::Discovery) -> ReadOutcome {
+        read::read_for_plan(set, &self.stores, self.counters(), discovery).await
     }
 
     /// Reads exactly the repositories of `request` (full paths) with what each needs.

@@ -43,6 +43,11 @@ use futures_util::future::{BoxFuture, FutureExt, try_join_all};
 use futures_util::{StreamExt, stream};
 use tokio::sync::{OnceCell, Semaphore};
 
+// Attach actions (issue 13) live beside this file but inside the executor, whose per-run
+// state (written manifests, blobs) they share.
+#[path = "attach.rs"]
+mod attach;
+
 use super::fanout::{Fanout, open_source};
 use super::precondition;
 use super::progress::Progress;
@@ -102,6 +107,8 @@ pub(crate) struct Executor<'s> {
     fanout: Fanout,
     /// Source stores that feed two or more destination stores in this run (set by `run`).
     fan_sources: OnceLock<HashSet<String>>,
+    /// One writer per referrers tag-schema index (attach actions).
+    index_locks: attach::IndexLocks,
 }
 
 /// Called once per finished action: its index in the plan and its record.
@@ -128,6 +135,7 @@ impl<'s> Executor<'s> {
             verify_mounts: false,
             fanout,
             fan_sources: OnceLock::new(),
+            index_locks: attach::IndexLocks::default(),
         }
     }
 
@@ -148,21 +156,26 @@ impl<'s> Executor<'s> {
     pub(crate) async fn run(&self, actions: &[Action]) -> Vec<ActionReport> {
         self.progress.images_total.store(actions.len() as u64, Ordering::Relaxed);
         let _ = self.fan_sources.set(self.fan_sources_of(actions));
-        // The destinations of one source image run side by side, so that they share its source
-        // reads while its spools are fresh (the plan lists actions by destination).
-        let mut order: Vec<(usize, &Action)> = actions.iter().enumerate().collect();
-        order.sort_by(|(_, a), (_, b)| (&a.src, &a.digest).cmp(&(&b.src, &b.digest)));
-        let mut reports: Vec<(usize, ActionReport)> = stream::iter(order)
-            .map(|(i, action)| async move {
-                let report = self.run_action(action).await;
-                if let Some(hook) = self.on_action {
-                    hook(i, &report);
-                }
-                (i, report)
-            })
-            .buffer_unordered(self.limits.jobs.max(1))
-            .collect()
-            .await;
+        let mut reports: Vec<(usize, ActionReport)> = Vec::with_capacity(actions.len());
+        // Copies and tags first; attachments after them, each after its subject (`attach`).
+        for wave in attach::waves(actions) {
+            // The destinations of one source image run side by side, so that they share its
+            // source reads while its spools are fresh (the plan lists actions by destination).
+            let mut order: Vec<(usize, &Action)> = wave.into_iter().map(|i| (i, &actions[i])).collect();
+            order.sort_by(|(_, a), (_, b)| (&a.src, &a.digest).cmp(&(&b.src, &b.digest)));
+            let done: Vec<(usize, ActionReport)> = stream::iter(order)
+                .map(|(i, action)| async move {
+                    let report = self.run_action(action).await;
+                    if let Some(hook) = self.on_action {
+                        hook(i, &report);
+                    }
+                    (i, report)
+                })
+                .buffer_unordered(self.limits.jobs.max(1))
+                .collect()
+                .await;
+            reports.extend(done);
+        }
         reports.sort_by_key(|(i, _)| *i);
         reports.into_iter().map(|(_, r)| r).collect()
     }
@@ -243,10 +256,9 @@ impl<'s> Executor<'s> {
     async fn action(&self, action: &Action, counters: &Counters) -> Result<(), RegistryError> {
         let dst = self.stores.locate(&action.dst)?;
         let raw = match action.action {
-            // An attachment is copied byte for byte like an image; a `merge` attach (the
-            // destination's tag holds other layers) is refused by the tag precondition below
-            // rather than overwritten, so no destination signature is ever dropped.
-            ActionKind::Copy | ActionKind::Attach => {
+            // Attachments: copied after their subject, tag-scheme tags by union (`attach`).
+            ActionKind::Attach => return self.attach(action, counters).await,
+            ActionKind::Copy => {
                 let src_repo = action.src.rsplit_once('@').map_or(action.src.as_str(), |(r, _)| r);
                 let src = self.stores.locate(src_repo)?;
                 // A source digest that vanished since planning is `lost` (preconditions).

@@ -8,17 +8,24 @@
 //! - [`read_registries`]: every repository under registry names or prefixes (snapshots,
 //!   audits).
 //!
+//! Attachments (signatures, attestations, SBOMs, referrers; see `attachments`) are discovered
+//! in the same reads unless [`Discovery`] turns them off: then every source repository is read
+//! too (its listing and attachment tags, not its digests), since an attachment can change in the
+//! source while its image stays put.
+//!
 //! How each repository is read (one listing, or one `HEAD` per needed tag) is
 //! `repository`'s business. A repository that fails is left out of the inventory and its
 //! error returned, so the planner blocks exactly its edges as `inventory-missing`.
 
+mod attachments;
 mod prefix;
 mod repository;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cip_core::ManifestSet;
+use cip_core::plan::AttachmentFilter;
+use cip_core::{ManifestSet, PlanOptions};
 use cip_core::inventory::Inventory;
 use cip_core::reference::{is_valid_digest, is_valid_tag};
 
@@ -53,6 +60,32 @@ impl ReadOutcome {
     /// The first failure that makes a whole registry unusable, if any.
     pub fn registry_wide_error(&self) -> Option<&RegistryError> {
         self.errors.iter().find(|e| e.is_registry_wide())
+    }
+}
+
+/// Which attachments reading looks for: `--attachments` and `--attachment-type` of the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discovery {
+    /// Look for attachments at all (`--attachments none` turns this off).
+    pub attachments: bool,
+    /// Referrers API answers are filtered to these `artifactType`s when given.
+    pub artifact_types: Vec<String>,
+}
+
+impl Discovery {
+    /// What planning with `options` needs read.
+    pub fn of(options: &PlanOptions) -> Self {
+        Discovery {
+            attachments: options.attachments != AttachmentFilter::None,
+            artifact_types: options.attachment_types.clone(),
+        }
+    }
+}
+
+impl Default for Discovery {
+    /// Attachments on, as `--attachments all` (the default) plans them.
+    fn default() -> Self {
+        Discovery::of(&PlanOptions::default())
     }
 }
 
@@ -93,13 +126,14 @@ fn wants(set: &ManifestSet) -> (Wants, Sources) {
 }
 
 /// RepoNeeds of the destination repositories: their wanted tags and digests.
-fn destination_needs(dests: &Wants) -> BTreeMap<String, RepoNeeds> {
+fn destination_needs(dests: &Wants, discovery: &Discovery) -> BTreeMap<String, RepoNeeds> {
     dests
         .iter()
         .map(|(repo, digests)| {
             let needs = RepoNeeds {
                 tags: digests.values().flatten().cloned().collect(),
                 digests: digests.keys().cloned().collect(),
+                attachments: discovery.attachments,
                 ..RepoNeeds::default()
             };
             (repo.clone(), needs)
@@ -116,6 +150,7 @@ fn source_needs(
     dests: &Wants,
     dest_needs: &BTreeMap<String, RepoNeeds>,
     inventory: &Inventory,
+    discovery: &Discovery,
 ) -> BTreeMap<String, RepoNeeds> {
     let complete = |repo: &str, digest: &str| {
         let wanted = dests.get(repo).and_then(|d| d.get(digest));
@@ -128,6 +163,14 @@ fn source_needs(
             let needs = out.entry(repo.clone()).or_default();
             needs.digests.insert(digest.clone());
             needs.children_of.insert(digest.clone());
+            if discovery.attachments {
+                needs.referrers_of.insert(digest.clone());
+            }
+        }
+        if discovery.attachments {
+            let needs = out.entry(repo.clone()).or_default();
+            needs.attachments = true;
+            needs.artifact_types.clone_from(&discovery.artifact_types);
         }
     }
     for (repo, needs) in out.iter_mut() {
@@ -139,11 +182,16 @@ fn source_needs(
 }
 
 /// Reads what planning `set` needs (see the module documentation).
-pub async fn read_for_plan(set: &ManifestSet, stores: &Stores, stats: &Arc<Stats>) -> ReadOutcome {
+pub async fn read_for_plan(
+    set: &ManifestSet,
+    stores: &Stores,
+    stats: &Arc<Stats>,
+    discovery: &Discovery,
+) -> ReadOutcome {
     let (dests, sources) = wants(set);
-    let dest_needs = destination_needs(&dests);
+    let dest_needs = destination_needs(&dests, discovery);
     let mut outcome = read(stores, stats, dest_needs.clone()).await;
-    let mut needs = source_needs(&sources, &dests, &dest_needs, &outcome.inventory);
+    let mut needs = source_needs(&sources, &dests, &dest_needs, &outcome.inventory, discovery);
     // Registries that could not be read at all are not asked again.
     needs.retain(|repo, _| {
         !outcome.errors.iter().any(|e| e.is_registry_wide() && repo.starts_with(&e.registry))
@@ -159,7 +207,45 @@ pub async fn read_for_plan(set: &ManifestSet, stores: &Stores, stats: &Arc<Stats
             outcome.inventory.repositories.entry(repo).or_default();
         }
     }
+    if discovery.attachments {
+        differing_layers(stores, &sources, &mut outcome).await;
+    }
     outcome
+}
+
+/// Fills `layers` of tag-scheme attachments whose tag points at different manifests in a source
+/// and one of its destinations (both sides), so the planner can apply the union rule; equal
+/// digests need nothing read.
+async fn differing_layers(stores: &Stores, sources: &Sources, outcome: &mut ReadOutcome) {
+    let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let inventory = &outcome.inventory;
+    for (src, digests) in sources {
+        let dsts: BTreeSet<&String> = digests.values().flatten().collect();
+        let Some(src_repo) = inventory.repository(src) else { continue };
+        for dst in dsts {
+            let Some(dst_repo) = inventory.repository(dst) else { continue };
+            let dst_tags: BTreeMap<&String, &String> =
+                dst_repo.iter().flat_map(|(d, i)| i.tags.iter().map(move |t| (t, d))).collect();
+            for (digest, info) in src_repo {
+                for tag in info.tags.iter().filter(|t| attachments::cosign_subject(t).is_some()) {
+                    match dst_tags.get(tag) {
+                        Some(other) if *other != digest => {
+                            wanted.entry(src.clone()).or_default().insert(digest.clone());
+                            wanted.entry(dst.clone()).or_default().insert((*other).clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    for (repo, digests) in wanted {
+        let Ok(at) = stores.locate(&repo) else { continue };
+        let Some(repository) = outcome.inventory.repositories.get_mut(&repo) else { continue };
+        if let Err(error) = attachments::fill_layers(at.store.as_ref(), &at.repo, digests, repository).await {
+            outcome.errors.push(error);
+        }
+    }
 }
 
 /// Reads exactly the repositories of `request` (full paths) with what each needs.

@@ -32,7 +32,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tracing::debug;
 
-use super::ReadOutcome;
+use super::{ReadOutcome, attachments};
 use crate::registry::media::{self, Kind};
 use crate::registry::stats::Stats;
 use crate::registry::{ErrorKind, Operation, RegistryError};
@@ -51,6 +51,14 @@ pub struct RepoNeeds {
     pub children_of: BTreeSet<String>,
     /// A listing already fetched while finding the repository (Google's `child` walk).
     pub listing: Option<Listing>,
+    /// Record attachments (issue 13, see `attachments`): list the repository to find its
+    /// attachment tags, resolve them, and read its referrers tag-schema indexes.
+    pub attachments: bool,
+    /// Digests (with their index children) whose referrers the store's referrers API is asked
+    /// for, when it has one: one request per digest, so only digests promoted in this run.
+    pub referrers_of: BTreeSet<String>,
+    /// Only referrers with one of these `artifactType`s (`--attachment-type`), when given.
+    pub artifact_types: Vec<String>,
 }
 
 impl RepoNeeds {
@@ -60,6 +68,13 @@ impl RepoNeeds {
         self.digests.extend(other.digests.iter().cloned());
         self.everything |= other.everything;
         self.children_of.extend(other.children_of.iter().cloned());
+        self.attachments |= other.attachments;
+        self.referrers_of.extend(other.referrers_of.iter().cloned());
+        for t in &other.artifact_types {
+            if !self.artifact_types.contains(t) {
+                self.artifact_types.push(t.clone());
+            }
+        }
     }
 }
 
@@ -145,7 +160,9 @@ async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool, catalog:
     let fully = at.store.lists_fully();
     let listing = match &needs.listing {
         Some(listing) => Some(listing.clone()),
-        None if probe || needs.everything || fully == Some(true) => Some(at.store.list(&at.repo).await?),
+        None if probe || needs.everything || needs.attachments || fully == Some(true) => {
+            Some(at.store.list(&at.repo).await?)
+        }
         None => None,
     };
     let full = at.store.lists_fully() == Some(true);
@@ -165,7 +182,10 @@ async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool, catalog:
             let wanted: Vec<&String> = if needs.everything {
                 present.iter().copied().collect()
             } else {
-                needs.tags.iter().filter(|t| present.contains(t)).collect()
+                let attachment = |t: &&String| needs.attachments && attachments::is_attachment_tag(t);
+                let mut wanted: Vec<&String> = needs.tags.iter().filter(|t| present.contains(t)).collect();
+                wanted.extend(present.iter().copied().filter(|t| attachment(t) && !needs.tags.contains(*t)));
+                wanted
             };
             head_tags(at, wanted.into_iter(), &mut repository).await?;
             head_digests(at, needs, &mut repository).await?;
@@ -277,6 +297,22 @@ async fn finish(
         if let Some(info) = repository.get_mut(&digest) {
             info.children = children.0;
         }
+    }
+    if needs.attachments || needs.everything {
+        attachments::read_schema_indexes(at, &mut repository).await?;
+    }
+    if !needs.referrers_of.is_empty() {
+        let mut subjects = needs.referrers_of.clone();
+        for digest in &needs.referrers_of {
+            if let Some(info) = repository.get(digest) {
+                subjects.extend(info.children.iter().cloned());
+            }
+        }
+        attachments::read_referrers_api(at, subjects, &needs.artifact_types, &mut repository).await?;
+    }
+    if needs.everything {
+        let digests = attachments::cosign_digests(&repository);
+        attachments::fill_layers(at.store.as_ref(), &at.repo, digests, &mut repository).await?;
     }
     Ok((repository, notes))
 }
