@@ -104,6 +104,12 @@ export interface ManifestInfo {
   mediaType?: string;
   /** For an index: the digests of the manifests it lists. */
   children?: string[];
+  /** For an OCI 1.1 referrer: the digest it refers to. */
+  subject?: string;
+  /** The OCI `artifactType` (or the config media type of an artifact without one). */
+  artifactType?: string;
+  /** Layer digests in order, recorded for cosign `.sig`/`.att`/`.sbom` tag-scheme attachments. */
+  layers?: string[];
 }
 
 /**
@@ -121,10 +127,29 @@ export interface PlanOptions {
   strict?: boolean;
   /** The manifests as of the last promotion: only what changed since then is planned (`--base`). */
   base?: Files | null;
+  /** Which attachments follow every placed digest (`--attachments`); default `all`. */
+  attachments?: "all" | "signatures" | "none";
+  /** Only referrers with one of these `artifactType`s follow (`--attachment-type`, repeatable). */
+  attachmentType?: string | string[];
 }
 
-/** `copy`: the digest is missing in the destination; `tag`: it is there, tags are missing. */
-export type ActionKind = "copy" | "tag";
+/**
+ * `copy`: the digest is missing in the destination; `tag`: it is there, tags are missing;
+ * `attach`: a signature, attestation, SBOM or referrer of a placed digest is missing.
+ */
+export type ActionKind = "copy" | "tag" | "attach";
+
+/** What an `attach` action carries: what it is attached to and how. */
+export interface Attachment {
+  /** Cosign tag-scheme `sig`/`att`/`sbom` (`sha256-<hex>.sig` tags) or an OCI 1.1 `referrer`. */
+  kind: "sig" | "att" | "sbom" | "referrer";
+  /** The digest it is attached to. */
+  subject: string;
+  /** Its `artifactType`, when the inventory records one. */
+  artifactType?: string;
+  /** The destination tag holds another manifest lacking a source layer: the union is written. */
+  merge: boolean;
+}
 
 /** One digest in one destination repository, with all its tags. */
 export interface Action {
@@ -138,6 +163,8 @@ export interface Action {
   tags: string[];
   /** The manifest's media type when the inventory knows it, else null. */
   mediaType: string | null;
+  /** For an `attach` action only. */
+  attachment?: Attachment;
 }
 
 /** Edges that will not be acted on, grouped by destination, digest and reasons. */
@@ -157,6 +184,8 @@ export interface PlanSummary {
   tag: number;
   present: number;
   blocked: number;
+  /** Attach actions (not edges); absent when 0. */
+  attach?: number;
 }
 
 /** The result of `plan`, the JSON `cip plan --format json` prints. */

@@ -51,6 +51,12 @@ fn commands(case: &Path) -> Vec<(Vec<String>, &'static str)> {
             if flag("strict") {
                 args.push("--strict".into());
             }
+            if let Some(which) = text("attachments") {
+                args.extend(["--attachments".to_owned(), which]);
+            }
+            for t in options.get("attachmentType").and_then(Value::as_array).into_iter().flatten() {
+                args.extend(["--attachment-type".to_owned(), t.as_str().expect("a type").to_owned()]);
+            }
             for base in entries(case, "base") {
                 args.extend(["--base".to_owned(), base]);
             }
@@ -79,6 +85,12 @@ fn commands(case: &Path) -> Vec<(Vec<String>, &'static str)> {
         }
         "audit" => {
             let mut args = strings(&["audit", "--format", "json", "--inventory", "inventory.json"]);
+            args.extend(inputs);
+            vec![(args, "expected.json")]
+        }
+        "audit-attachments" => {
+            let mut args =
+                strings(&["audit", "--format", "json", "--attachments", "--inventory", "inventory.json"]);
             args.extend(inputs);
             vec![(args, "expected.json")]
         }

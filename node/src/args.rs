@@ -70,7 +70,7 @@ pub fn inventory(env: &Env, value: Unknown) -> Result<Inventory, CipError> {
     }
 }
 
-/// Reads the `options` of `plan` (`{strict?, base?}`); `undefined`/`null` mean the defaults.
+/// Reads the `options` of `plan` (`{strict?, base?, attachments?, attachmentType?}`); `undefined`/`null` mean the defaults.
 pub fn plan_options(env: &Env, value: Option<Unknown>) -> Result<PlanArgs, CipError> {
     let Some(object) = options_object(value)? else { return Ok(PlanArgs::default()) };
     // `base` takes the shapes of `files`, a `Map` included, which serde sees as an empty object.

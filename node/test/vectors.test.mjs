@@ -28,7 +28,14 @@ describe('lint vectors', () => {
 /** One runner per `options.mode` of the planning vectors (see core/tests/plan_vectors.rs). */
 const MODES = {
   async plan(c) {
-    const options = { strict: Boolean(c.options.strict), ...(c.base ? { base: c.base } : {}) }
+    // The CLI's option words in camelCase (`--attachments`, `--attachment-type`).
+    const { attachments, attachmentType } = c.options
+    const options = {
+      strict: Boolean(c.options.strict),
+      ...(c.base ? { base: c.base } : {}),
+      ...(attachments ? { attachments } : {}),
+      ...(attachmentType ? { attachmentType } : {}),
+    }
     const inventory = c.inventory ?? EMPTY_INVENTORY
     assert.equal(cip.planJson(c.input, inventory, options), c.expectedJson, 'planJson differs')
     assert.equal(cliText(cip.plan(c.input, inventory, options)), c.expectedJson, 'plan() differs')

@@ -30,7 +30,14 @@ describe(`lint vectors through ${frontend.name}`, () => {
 /** One runner per `options.mode` of the planning vectors (see core/tests/plan_vectors.rs). */
 const MODES = {
   plan(c) {
-    const options = { strict: Boolean(c.options.strict), ...(c.base ? { base: c.base } : {}) };
+    // The CLI's option words in camelCase (`--attachments`, `--attachment-type`).
+    const { attachments, attachmentType } = c.options;
+    const options = {
+      strict: Boolean(c.options.strict),
+      ...(c.base ? { base: c.base } : {}),
+      ...(attachments ? { attachments } : {}),
+      ...(attachmentType ? { attachmentType } : {}),
+    };
     const inventory = c.inventory ?? EMPTY_INVENTORY;
     assert.equal(frontend.planJson(c.input, inventory, options), c.expectedJson, "planJson bytes differ");
     assert.equal(cliText(frontend.plan(c.input, inventory, options)), c.expectedJson, "plan() object differs");

@@ -63,7 +63,7 @@ pub fn inventory(function: &str, value: &JsValue) -> Result<Inventory, CipError>
     }
 }
 
-/// Reads the `options` argument of `plan` (`{strict?, base?}`); `undefined`/`null` mean the
+/// Reads the `options` argument of `plan` (`{strict?, base?, attachments?, attachmentType?}`); `undefined`/`null` mean the
 /// defaults.
 pub fn plan_options(function: &str, value: &JsValue) -> Result<PlanArgs, CipError> {
     options(&format!("{function}(files, inventory, options)"), value)
