@@ -4,7 +4,7 @@
 //! An inventory of the Kubernetes shape (45,000 digests in a staging repository and 20 mirrors)
 //! has about a million entries; as an [`Inventory`] (two levels of `BTreeMap` keyed by `String`,
 //! a `Vec<String>` of tags per entry) that is about 300 MiB, and reading it from a file held the
-//! whole 130 MB text besides. [`CompactInventory`] takes a little over 20 bytes per entry (plus
+//! whole 130 MB text besides. [`CompactInventory`] takes about 24 bytes per entry (plus
 //! each distinct string once), and [`CompactInventory::from_json_reader`] builds it while the
 //! JSON streams in, with the same checks and messages as [`Inventory::from_json`], so neither
 //! the text nor the typed tree is ever held. It is read-only: front ends that edit or print an

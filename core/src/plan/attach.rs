@@ -173,6 +173,12 @@ impl<'a> Lookup<'a> {
             .as_ref()
     }
 
+    /// True when the repository at `path` holds any attachment (a tag-scheme tag or a
+    /// manifest with a subject): most do not, and their digests are not walked at all.
+    fn has_attachments(&mut self, path: &'a str) -> bool {
+        self.indexed(path).is_some_and(|(_, index)| !index.by_tag.is_empty() || !index.by_subject.is_empty())
+    }
+
     /// The repository at `path`, if the inventory has it.
     pub(crate) fn repo(&mut self, path: &'a str) -> Option<RepoView<'a>> {
         self.indexed(path).map(|(r, _)| *r)
@@ -275,6 +281,9 @@ pub(crate) fn walk<'a>(
     let inventory = lookup.inventory;
     let mut seen: HashSet<(&'a str, u32)> = HashSet::default();
     for p in placed {
+        if !lookup.has_attachments(p.src) {
+            continue;
+        }
         let Some(src) = lookup.repo(p.src) else { continue };
         let digest = inventory.digest_id(p.digest);
         if src.get(digest).is_none() {
