@@ -250,4 +250,35 @@ export interface AuditReport {
     digests: number;
     drift: number;
   };
+  /** With `cip audit --attachments`: the attachments of every declared digest in every destination. */
+  attachments?: AttachmentAudit;
+}
+
+/** One attachment missing from a destination (`attachment-missing` too), or there but not in the source. */
+export interface AttachmentEntry {
+  status: "missing" | "extra";
+  /** Destination repository. */
+  repository: string;
+  /** The digest it is attached to. */
+  subject: string;
+  /** The attachment's digest (in the source when missing, in the destination when extra). */
+  digest: string;
+  kind: Attachment["kind"];
+  /** Its tag-scheme tag (empty for a referrer). */
+  tags: string[];
+  /** Its `artifactType`, when recorded. */
+  artifactType?: string;
+}
+
+/** The attachment part of an audit (`cip audit --attachments`). */
+export interface AttachmentAudit {
+  /** Sorted by repository, subject, status and digest. */
+  entries: AttachmentEntry[];
+  summary: {
+    /** Subjects audited per destination repository (declared digests, index children, attachments). */
+    subjects: number;
+    complete: number;
+    missing: number;
+    extra: number;
+  };
 }

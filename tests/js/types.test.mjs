@@ -53,8 +53,8 @@ function outputs() {
     } else if (mode === "snapshot-manifests") {
       // Not a JS function: the CLI's output (`cip snapshot --from-manifests`).
       ts += typed(`snapshot${n++}`, "Snapshot", JSON.parse(c.expectedJson));
-    } else if (mode === "audit") {
-      // Not a JS function: the CLI's output (`cip audit --format json`).
+    } else if (mode === "audit" || mode === "audit-attachments") {
+      // Not a JS function: the CLI's output (`cip audit [--attachments] --format json`).
       ts += typed(`audit${n++}`, "AuditReport", JSON.parse(c.expectedJson));
     } else {
       throw new Error(`${c.name}: unknown mode ${mode}; add its result type here`);
