@@ -112,9 +112,11 @@ pub fn host_of(repository: &str) -> Option<&str> {
     repo.split_once('/').map(|(host, _)| host).filter(|h| !h.is_empty())
 }
 
-/// The hosts one action sends requests to: its destination, and for a copy its source.
+/// The hosts one action sends requests to: its destination, and for a copy or an attach its
+/// source.
 fn hosts_of(action: &Action) -> impl Iterator<Item = &str> {
-    let source = (action.action == ActionKind::Copy).then(|| host_of(&action.src)).flatten();
+    let reads_source = matches!(action.action, ActionKind::Copy | ActionKind::Attach);
+    let source = reads_source.then(|| host_of(&action.src)).flatten();
     host_of(&action.dst).into_iter().chain(source)
 }
 
