@@ -52,7 +52,8 @@ fn a_scripted_editor_session() {
     assert_eq!(init["serverInfo"]["name"], "cip");
     let log = client.expect("the lint time log line", |m| m["method"] == "window/logMessage");
     let line = log["params"]["message"].as_str().unwrap();
-    assert!(line.starts_with("cip: linted 4 files (2 digests)"), "{line}");
+    assert!(line.starts_with("cip: linted 4 files (2 digests) after 0 changed in "), "{line}");
+    assert!(line.contains(" ms CPU), 0 findings"), "{line}");
 
     // Open b's images with an unquoted tag after a tag outside the BMP: the UTF-16 column counts
     // the surrogate pair as two.
