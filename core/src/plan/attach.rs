@@ -266,7 +266,7 @@ pub(crate) struct Visit<'a, 'f> {
 
 /// Walks the source attachments of every placed digest breadth first (each attachment once per
 /// destination repository), calling `visit` for each; `at_subject` is called for every subject
-/// reached (the placed digests, their children and every attachment), with its depth.
+/// reached (the placed digests, their children and every attachment).
 pub(crate) fn walk<'a>(
     lookup: &mut Lookup<'a>,
     placed: &[Placed<'a>],
@@ -281,7 +281,8 @@ pub(crate) fn walk<'a>(
     let inventory = lookup.inventory;
     let mut seen: HashSet<(&'a str, u32)> = HashSet::default();
     for p in placed {
-        if !lookup.has_attachments(p.src) {
+        // (The destination counts too: the audit reports attachments only it has.)
+        if !lookup.has_attachments(p.src) && !lookup.has_attachments(p.dst) {
             continue;
         }
         let Some(src) = lookup.repo(p.src) else { continue };
