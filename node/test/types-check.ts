@@ -11,7 +11,7 @@ const text: string = cip.lintJson('images: []\n')
 const later: Promise<LintReport> = cip.lintAsync(files)
 
 const plan: Plan = cip.plan(files, { repositories: {} }, { strict: true, base: files })
-const kinds: Array<'copy' | 'tag'> = plan.actions.map((a) => a.action)
+const kinds: Array<'copy' | 'tag' | 'attach'> = plan.actions.map((a) => a.action)
 const planned: Promise<Plan> = cip.planAsync(files, '{"repositories": {}}')
 const snap: Snapshot = cip.snapshot({ repositories: {} }, 'gcr.io/prod', { minimal: true })
 const format: SnapshotFormat = 'csv'
