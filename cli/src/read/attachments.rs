@@ -49,6 +49,11 @@ pub(crate) fn is_attachment_tag(tag: &str) -> bool {
     cosign_subject(tag).is_some() || schema_subject(tag).is_some()
 }
 
+/// The subject digest of an attachment or referrers index tag.
+pub(crate) fn subject_of_tag(tag: &str) -> Option<String> {
+    cosign_subject(tag).or_else(|| schema_subject(tag))
+}
+
 /// Records referrers as manifests with a `subject` (keeping what is already known of them).
 fn record(repository: &mut Repository, subject: &str, referrers: &[Referrer]) {
     for r in referrers {

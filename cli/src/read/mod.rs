@@ -171,6 +171,8 @@ fn source_needs(
             let needs = out.entry(repo.clone()).or_default();
             needs.attachments = true;
             needs.artifact_types.clone_from(&discovery.artifact_types);
+            // In place everywhere, but their attachments may have changed in the source.
+            needs.if_attached.extend(digests.keys().cloned());
         }
     }
     for (repo, needs) in out.iter_mut() {

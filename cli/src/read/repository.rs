@@ -59,6 +59,10 @@ pub struct RepoNeeds {
     pub referrers_of: BTreeSet<String>,
     /// Only referrers with one of these `artifactType`s (`--attachment-type`), when given.
     pub artifact_types: Vec<String>,
+    /// Digests resolved (and their children recorded) only when the listing shows attachments
+    /// of them: a source's digests already in place everywhere, whose attachments the planner
+    /// still compares.
+    pub if_attached: BTreeSet<String>,
 }
 
 impl RepoNeeds {
@@ -70,6 +74,7 @@ impl RepoNeeds {
         self.children_of.extend(other.children_of.iter().cloned());
         self.attachments |= other.attachments;
         self.referrers_of.extend(other.referrers_of.iter().cloned());
+        self.if_attached.extend(other.if_attached.iter().cloned());
         for t in &other.artifact_types {
             if !self.artifact_types.contains(t) {
                 self.artifact_types.push(t.clone());
@@ -188,7 +193,11 @@ async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool, catalog:
                 wanted
             };
             head_tags(at, wanted.into_iter(), &mut repository).await?;
-            head_digests(at, needs, &mut repository).await?;
+            let attached: BTreeSet<String> =
+                present.iter().filter_map(|t| attachments::subject_of_tag(t)).collect();
+            let mut needs = needs.clone();
+            needs.digests.extend(needs.if_attached.intersection(&attached).cloned());
+            head_digests(at, &needs, &mut repository).await?;
             if needs.everything {
                 notes.push(format!(
                     "{}/{}: the registry lists tags only, so untagged digests are not in the inventory",
@@ -267,12 +276,15 @@ async fn finish(
     mut notes: Vec<String>,
 ) -> RepoResult {
     let mut to_read = Vec::new();
+    let attached: BTreeSet<String> =
+        repository.values().flat_map(|i| &i.tags).filter_map(|t| attachments::subject_of_tag(t)).collect();
+    let wanted = |d: &String| {
+        needs.children_of.contains(d) || needs.everything || (needs.if_attached.contains(d) && attached.contains(d))
+    };
     for (digest, info) in &repository {
         let Some(media_type) = info.media_type.as_deref() else { continue };
         match media::kind(media_type) {
-            Kind::Index if needs.children_of.contains(digest) || needs.everything => {
-                to_read.push(digest.clone())
-            }
+            Kind::Index if wanted(digest) => to_read.push(digest.clone()),
             Kind::Unsupported => notes.push(format!(
                 "{}/{}@{digest}: unsupported manifest media type {media_type:?} (supported: Docker schema 2, \
                  Docker manifest list, OCI manifest, OCI index)",
