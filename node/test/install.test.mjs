@@ -26,6 +26,7 @@ const bin = (name) => path.join(nodeDir, 'node_modules/.bin', name)
 const tsc = path.join(nodeDir, 'node_modules/typescript/bin/tsc')
 const { version } = JSON.parse(readFileSync(path.join(nodeDir, 'package.json'), 'utf8'))
 const PLATFORMS = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu']
+const PLATFORMS_ALL = [...PLATFORMS, 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
 
 const MANIFEST = `registries:\n- name: gcr.io/staging\n  src: true\n- name: gcr.io/prod\nimages:\n- name: app\n  dmap:\n    "sha256:${'a'.repeat(64)}": [v1]\n`
 
@@ -84,6 +85,10 @@ after(() => projects.forEach((p) => p.dispose()))
 test('linux-x64-gnu: npm keeps that platform package; ESM, CommonJS and TypeScript consumers run', () => {
   const p = install(everything(), ['--save-optional'])
   assert.deepEqual(p.installed(), ['cip-node', 'cip-node-linux-x64-gnu'])
+  // The published manifest names every platform package as an optional dependency.
+  const published = JSON.parse(readFileSync(path.join(p.dir, 'node_modules/cip-node/package.json'), 'utf8'))
+  assert.deepEqual(Object.keys(published.optionalDependencies).sort(), PLATFORMS_ALL.map((n) => `cip-node-${n}`).sort())
+  assert.ok(Object.values(published.optionalDependencies).every((v) => v === version))
   for (const file of Object.keys(CONSUMERS)) {
     assert.equal(ok(process.execPath, [file], { cwd: p.dir }).stdout.trim(), EXPECTED, file)
   }

@@ -1,6 +1,7 @@
 // The loader's choice of addon (platform.js) for platforms this machine is not, and the one
-// platform list agreeing everywhere it is written: platform.js, package.json (optionalDependencies,
-// napi.targets) and the npm/<platform>/package.json that npm filters on (os, cpu, libc).
+// platform list agreeing everywhere it is written: platform.js, the optionalDependencies pack.mjs
+// publishes, package.json's napi.targets and the npm/<platform>/package.json that npm filters on
+// (os, cpu, libc).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
@@ -9,6 +10,7 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const { PLATFORMS, libc, platformName, rustTarget, missingAddonMessage } = require('../platform.js')
 const main = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const { publishedManifest } = await import('../pack.mjs')
 const platformPackage = (name) => JSON.parse(readFileSync(new URL(`../npm/${name}/package.json`, import.meta.url), 'utf8'))
 
 test('glibc or musl comes from the diagnostic report', () => {
@@ -49,15 +51,18 @@ test('the missing-addon message names the platform, the target and both ways out
 
 test('one platform list: platform.js, optionalDependencies, napi.targets and npm/<platform>', () => {
   const names = Object.keys(PLATFORMS).sort()
+  const published = publishedManifest()
   assert.deepEqual(readdirSync(new URL('../npm/', import.meta.url)).sort(), names)
-  assert.deepEqual(Object.keys(main.optionalDependencies).sort(), names.map((n) => `cip-node-${n}`))
+  assert.deepEqual(Object.keys(published.optionalDependencies).sort(), names.map((n) => `cip-node-${n}`))
+  assert.equal(main.optionalDependencies, undefined, 'optionalDependencies are added at pack time (npm ci here would look for them)')
+  assert.equal(published.scripts, undefined)
   assert.deepEqual([...main.napi.targets].sort(), names.map((n) => PLATFORMS[n].rust).sort())
   for (const name of names) {
     const pkg = platformPackage(name)
     const [os, cpu, abi] = name.split('-')
     assert.equal(pkg.name, `cip-node-${name}`)
     assert.equal(pkg.version, main.version, name)
-    assert.equal(main.optionalDependencies[pkg.name], main.version, name)
+    assert.equal(published.optionalDependencies[pkg.name], main.version, name)
     assert.equal(pkg.main, `cip.${name}.node`)
     assert.deepEqual(pkg.files, [pkg.main])
     assert.deepEqual(pkg.os, [os])
