@@ -288,7 +288,10 @@ async fn plan_reads_sources_only_for_what_is_missing() {
     let src_before = src.request_log().len();
     let dst_before = dst.request_log().len();
     let client = registry_support::client();
-    let outcome = registry_support::read_for_plan(&client, &set).await;
+    // Without attachments (`--attachments none`): today's floor.
+    let names = set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
+    let off = cip::read::Discovery { attachments: false, artifact_types: Vec::new() };
+    let outcome = cip::Connection::with_client(names, client.clone()).read_for_plan_with(&set, &off).await;
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let plan = cip_core::plan::plan(&set, &outcome.inventory, &options);
     assert!(plan.actions.is_empty(), "{plan:?}");
@@ -298,6 +301,18 @@ async fn plan_reads_sources_only_for_what_is_missing() {
     // untagged digest.
     let dst_requests = dst.request_log().len() - dst_before;
     assert!(dst_requests <= 1 + 1 + 4 + 1, "{dst_requests} requests at the destination");
+
+    // With attachments (the default): each repository is listed once more where it was not
+    // (for its attachment tags); with no attachment anywhere nothing else is read.
+    let (src_before, dst_before) = (src.request_log().len(), dst.request_log().len());
+    let outcome = registry_support::read_for_plan(&registry_support::client(), &set).await;
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert!(cip_core::plan::plan(&set, &outcome.inventory, &options).actions.is_empty());
+    let src_log = &src.request_log()[src_before..];
+    assert!(src_log.iter().all(|r| r.path.contains("/tags/list") || r.path == "/v2/"), "{src_log:?}");
+    assert!(src_log.iter().filter(|r| r.path.contains("/tags/list")).count() <= 3, "{src_log:?}");
+    let dst_requests = dst.request_log().len() - dst_before;
+    assert!(dst_requests <= 1 + 3 + 4 + 1, "{dst_requests} requests at the destination");
 }
 
 /// The distribution registry answers 404 to the tag listing of a repository that holds only
