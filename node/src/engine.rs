@@ -373,6 +373,7 @@ impl EngineOptions {
             progress_every: PROGRESS_EVERY,
             verify_mounts: self.verify_mounts,
             base: None,
+            ..PromoteOptions::default()
         })
     }
 

@@ -22,6 +22,8 @@ pub(crate) enum PromoteFormat {
 /// Arguments of `cip promote`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PromoteArgs {
+    #[command(flatten)]
+    pub attachments: crate::planning::AttachmentArgs,
     /// Execute the plan. Without it nothing is written (dry run).
     #[arg(long)]
     pub confirm: bool,
@@ -67,6 +69,8 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
         progress_every: Duration::from_millis(200),
         verify_mounts: args.verify_mounts,
         base: args.base.load(&args.paths)?,
+        attachments: args.attachments.attachments,
+        attachment_types: args.attachments.attachment_type.clone(),
     })
 }
 

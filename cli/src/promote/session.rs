@@ -44,6 +44,10 @@ pub struct PromoteOptions {
     /// since these manifests, or whose tag list changed there, are planned
     /// ([`cip_core::plan::plan_delta`]). `None`: everything the manifests name.
     pub base: Option<ManifestSet>,
+    /// `--attachments`: which attachments follow the promoted digests (default all).
+    pub attachments: cip_core::plan::AttachmentFilter,
+    /// `--attachment-type`: only referrers with one of these `artifactType`s follow.
+    pub attachment_types: Vec<String>,
 }
 
 impl Default for PromoteOptions {
@@ -57,6 +61,8 @@ impl Default for PromoteOptions {
             progress_every: Duration::from_millis(100),
             verify_mounts: false,
             base: None,
+            attachments: cip_core::plan::AttachmentFilter::All,
+            attachment_types: Vec::new(),
         }
     }
 }
@@ -183,7 +189,12 @@ pub async fn run_on(
     let mut set = set;
     restrict(&mut set, &options.dest);
     observer.phase(Phase::Reading);
-    let read = connection.read_for_plan(&set).await;
+    let plan_options = PlanOptions {
+        strict: options.strict,
+        attachments: options.attachments,
+        attachment_types: options.attachment_types.clone(),
+    };
+    let read = connection.read_for_plan_with(&set, &crate::read::Discovery::of(&plan_options)).await;
     if let Some(error) = read.registry_wide_error() {
         return Err(PromoteError::Read(error.clone()));
     }
@@ -192,7 +203,7 @@ pub async fn run_on(
         &set,
         options.base.as_ref(),
         &read.inventory,
-        &PlanOptions { strict: options.strict, ..PlanOptions::default() },
+        &plan_options,
     );
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
