@@ -13,6 +13,10 @@
 //! Defaults: 200 repositories x 5 tags x 4 layers of 1024 KiB, 30% of layers drawn from a shared
 //! pool, every fifth repository multi-arch (amd64 + arm64 index). Everything runs on loopback with
 //! the real CNCF distribution registry (`/usr/bin/docker-registry`, Debian `docker-registry`).
+//!
+//! Attachments (issue 13): the no-op run is measured again with `--attachments none` (the floor
+//! without attachment discovery); `BENCH_SIGN=1` gives every promoted digest a cosign `.sig`
+//! (ECDSA P-256, from the test kit) first.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -71,6 +75,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ["promote", "--confirm", manifest.to_str().unwrap_or_default()].map(String::from).to_vec();
     let cip_cold = measure(&cip, &cip_args, &source, &cip_dest)?;
     let cip_noop = measure(&cip, &cip_args, &source, &cip_dest)?;
+    let mut off_args = cip_args.clone();
+    off_args.insert(2, "--attachments=none".into());
+    let cip_noop_off = measure(&cip, &off_args, &source, &cip_dest)?;
 
     let skopeo_dest = Registry::start().await?;
     let sync = work.path().join("sync.yaml");
@@ -94,6 +101,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let skopeo_noop = measure(&skopeo, &skopeo_args, &source, &skopeo_dest)?;
 
     println!("{}", table(shape, &images, [cip_cold, cip_noop, skopeo_cold, skopeo_noop]));
+    println!(
+        "\ncip no-op requests (source): attachments on (default) {} ({}), --attachments none {} ({})",
+        cip_noop.requests, cip_noop.source_requests, cip_noop_off.requests, cip_noop_off.source_requests
+    );
     Ok(())
 }
 
@@ -104,6 +115,8 @@ type Images = Vec<(String, Vec<(String, String)>)>;
 /// (r, t, l) triples, else is unique.
 async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Box<dyn std::error::Error>> {
     let client = source.client();
+    let sign = std::env::var_os("BENCH_SIGN").is_some_and(|v| v == "1");
+    let signer = cip_testkit::Signer::from_seed(13);
     let size = shape.layer_kib * 1024;
     let mut images = Vec::new();
     for r in 0..shape.repos {
@@ -129,6 +142,9 @@ async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Box<dyn 
             } else {
                 client.push_image(&repo, Some(&tag), &layers, MediaKind::Docker).await?
             };
+            if sign {
+                client.push_cosign_signature(&repo, &pushed.digest, &signer, &repo, "bench").await?;
+            }
             tags.push((pushed.digest.to_string(), tag));
         }
         images.push((repo, tags));

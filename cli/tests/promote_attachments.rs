@@ -45,7 +45,8 @@ async fn seed(client: &Client, repo: &str, seed: u64, signer: &Signer, host: &st
         .expect("att");
     let spdx = format!(r#"{{"spdxVersion":"SPDX-2.3","name":"{repo}","SPDXID":"SPDXRef-DOCUMENT"}}"#);
     let sbom = client.push_cosign_sbom(repo, &image.digest, spdx.as_bytes()).await.expect("sbom");
-    let referrer = client.push_referrer(repo, &image, SPDX_JSON, spdx.as_bytes(), true).await.expect("referrer");
+    let referrer =
+        client.push_referrer(repo, &image, SPDX_JSON, spdx.as_bytes(), true).await.expect("referrer");
     Signed { repo: repo.to_owned(), image, sig, att, sbom, referrer }
 }
 
@@ -86,9 +87,11 @@ async fn assert_attached(dest: &Registry, s: &Signed) {
         let got = client.get_manifest(&s.repo, &tag).await.expect("get").unwrap_or_else(|| panic!("{what}"));
         assert_eq!(got.bytes, pushed.bytes, "{}: {what} byte-exact", dest.host());
     }
-    let referrer = client.get_manifest(&s.repo, s.referrer.digest.as_str()).await.expect("get").expect("referrer");
+    let referrer =
+        client.get_manifest(&s.repo, s.referrer.digest.as_str()).await.expect("get").expect("referrer");
     assert_eq!(referrer.bytes, s.referrer.bytes, "referrer byte-exact");
-    let index = client.get_manifest(&s.repo, &referrers_tag(&s.image.digest)).await.expect("get").expect("index");
+    let index =
+        client.get_manifest(&s.repo, &referrers_tag(&s.image.digest)).await.expect("get").expect("index");
     let listed: Vec<String> = index.children().into_iter().map(|d| d.0).collect();
     assert!(listed.contains(&s.referrer.digest.0), "{listed:?}");
     check_complete(&client, &s.repo).await.expect("every tag complete");
@@ -98,7 +101,11 @@ async fn assert_attached(dest: &Registry, s: &Signed) {
 /// a no-op re-run writes nothing; the promoted signatures verify independently.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn attachments_follow_to_two_destinations_with_the_union_rule() {
-    let (source, one, two) = (Registry::start().await.unwrap(), Registry::start().await.unwrap(), Registry::start().await.unwrap());
+    let (source, one, two) = (
+        Registry::start().await.unwrap(),
+        Registry::start().await.unwrap(),
+        Registry::start().await.unwrap(),
+    );
     let signer = Signer::from_seed(1);
     let a = seed(&source.client(), "team/app", 1, &signer, &source.host()).await;
     // The second destination already has the image and a signature of its own.
@@ -106,7 +113,10 @@ async fn attachments_follow_to_two_destinations_with_the_union_rule() {
     let c2 = two.client();
     let copy = c2.push_image("team/app", None, &[random_layer(1, 32 * 1024)], MediaKind::Oci).await.unwrap();
     assert_eq!(copy.digest, a.image.digest, "the same image");
-    let extra = c2.push_cosign_signature("team/app", &a.image.digest, &other, "mirror/team/app", "mirror").await.unwrap();
+    let extra = c2
+        .push_cosign_signature("team/app", &a.image.digest, &other, "mirror/team/app", "mirror")
+        .await
+        .unwrap();
 
     let text = yaml(&source.host(), &[one.host(), two.host()], &[&a]);
     let report = promote(&text).await.expect("work to do");
@@ -118,7 +128,12 @@ async fn attachments_follow_to_two_destinations_with_the_union_rule() {
     assert_attached(&one, &a).await;
     // Destination two: att, sbom, referrer as in the source; the .sig is the union.
     let sig = c2.get_manifest("team/app", &cosign_tag(&a.image.digest, "sig")).await.unwrap().unwrap();
-    let layers: Vec<String> = sig.json()["layers"].as_array().unwrap().iter().map(|l| l["digest"].as_str().unwrap().to_owned()).collect();
+    let layers: Vec<String> = sig.json()["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_owned())
+        .collect();
     let source_layers = a.sig.bytes.pipe_layers();
     let extra_layers = extra.bytes.pipe_layers();
     assert_eq!(layers[..source_layers.len()], source_layers[..], "source layers first");
@@ -157,12 +172,25 @@ impl Layers for Vec<u8> {
 }
 
 /// Runs the independent verifier on `s`'s promoted `.sig` in `registry` with `signer`'s key.
-async fn verify(dir: &Path, registry: &Registry, s: &Signed, signer: &Signer, min: usize) -> Result<(), String> {
+async fn verify(
+    dir: &Path,
+    registry: &Registry,
+    s: &Signed,
+    signer: &Signer,
+    min: usize,
+) -> Result<(), String> {
     let key = dir.join("cosign.pub");
     std::fs::write(&key, signer.public_key_pem()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/attachments/verify_cosign.py");
     let mut command = Command::new("python3");
-    command.arg(script).args(["--registry", &registry.url(), "--repo", &s.repo, "--digest", s.image.digest.as_str()]);
+    command.arg(script).args([
+        "--registry",
+        &registry.url(),
+        "--repo",
+        &s.repo,
+        "--digest",
+        s.image.digest.as_str(),
+    ]);
     command.arg("--key").arg(&key).args(["--min", &min.to_string()]);
     let out = run_bounded(command, Duration::from_secs(60)).await.map_err(|e| e.to_string())?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -199,7 +227,9 @@ async fn kill_9_during_attachment_copies_then_rerun_completes() {
             killed += 1;
         }
         for s in &all {
-            check_complete(&dest.client(), &s.repo).await.unwrap_or_else(|e| panic!("after a kill at {at} ms: {e}"));
+            check_complete(&dest.client(), &s.repo)
+                .await
+                .unwrap_or_else(|e| panic!("after a kill at {at} ms: {e}"));
         }
     }
     assert!(killed > 0, "at least one run was killed mid-way");
@@ -220,15 +250,21 @@ async fn kill_9_during_attachment_copies_then_rerun_completes() {
 /// nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn referrers_api_filtering_paging_and_promotion() {
-    let (backing, plain, backing2) =
-        (Registry::start().await.unwrap(), Registry::start().await.unwrap(), Registry::start().await.unwrap());
+    let (backing, plain, backing2) = (
+        Registry::start().await.unwrap(),
+        Registry::start().await.unwrap(),
+        Registry::start().await.unwrap(),
+    );
     let front = ReferrersFront::start(&backing.url(), 2).await.unwrap();
     let client = Client::new(&front.url(), None);
-    let image = client.push_image("api/app", Some("v1"), &[random_layer(9, 4096)], MediaKind::Oci).await.unwrap();
+    let image =
+        client.push_image("api/app", Some("v1"), &[random_layer(9, 4096)], MediaKind::Oci).await.unwrap();
     let bundle = "application/vnd.dev.sigstore.bundle.v0.3+json";
     let mut referrers = Vec::new();
     for (i, t) in [SPDX_JSON, SPDX_JSON, bundle].into_iter().enumerate() {
-        referrers.push(client.push_referrer("api/app", &image, t, format!("doc {i}").as_bytes(), false).await.unwrap());
+        referrers.push(
+            client.push_referrer("api/app", &image, t, format!("doc {i}").as_bytes(), false).await.unwrap(),
+        );
     }
 
     // The client API: three referrers over two pages; one with the bundle filter.
@@ -268,7 +304,8 @@ async fn referrers_api_filtering_paging_and_promotion() {
     for r in &referrers {
         assert_eq!(pc.get_manifest("api/app", r.digest.as_str()).await.unwrap().unwrap().bytes, r.bytes);
     }
-    let index = pc.get_manifest("api/app", &referrers_tag(&image.digest)).await.unwrap().expect("tag-schema index");
+    let index =
+        pc.get_manifest("api/app", &referrers_tag(&image.digest)).await.unwrap().expect("tag-schema index");
     assert_eq!(index.children().len(), 3);
     let asked = front.requests().iter().filter(|(_, t)| t.contains("/referrers/")).count();
     assert!(promote(&text).await.is_none_or(|r| r.actions.is_empty()), "no-op");

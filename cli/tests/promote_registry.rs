@@ -152,7 +152,8 @@ async fn promotes_to_open_and_authenticated_registries_then_does_nothing() {
     let source_requests: Vec<String> =
         source.request_log()[before..].iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     let repos: std::collections::BTreeSet<&str> = pushes.iter().map(|(r, _, _)| r.as_str()).collect();
-    let listings = source_requests.iter().filter(|r| r.starts_with("GET ") && r.contains("/tags/list")).count();
+    let listings =
+        source_requests.iter().filter(|r| r.starts_with("GET ") && r.contains("/tags/list")).count();
     let other = source_requests.iter().filter(|r| !r.contains("/tags/list") && !r.ends_with(" /v2/")).count();
     assert_eq!((listings, other), (repos.len(), 0), "a no-op run only lists the source: {source_requests:?}");
 }

@@ -56,8 +56,9 @@ pub(super) fn waves(actions: &[Action]) -> Vec<Vec<usize>> {
             depth.insert((a.dst.as_str(), a.digest.as_str()), d);
         }
     }
-    let mut waves: Vec<Vec<usize>> =
-        vec![actions.iter().enumerate().filter(|(_, a)| a.action != ActionKind::Attach).map(|(i, _)| i).collect()];
+    let mut waves: Vec<Vec<usize>> = vec![
+        actions.iter().enumerate().filter(|(_, a)| a.action != ActionKind::Attach).map(|(i, _)| i).collect(),
+    ];
     for (i, a) in attaches {
         let d = depth[&(a.dst.as_str(), a.digest.as_str())];
         if waves.len() <= d {
@@ -74,7 +75,8 @@ pub(super) fn waves(actions: &[Action]) -> Vec<Vec<usize>> {
 /// has every source layer.
 pub(super) fn union(source: &[u8], destination: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let mut doc: Value = serde_json::from_slice(source).map_err(|e| format!("source manifest: {e}"))?;
-    let theirs: Value = serde_json::from_slice(destination).map_err(|e| format!("destination manifest: {e}"))?;
+    let theirs: Value =
+        serde_json::from_slice(destination).map_err(|e| format!("destination manifest: {e}"))?;
     let layers = |d: &Value| d.get("layers").and_then(Value::as_array).cloned().unwrap_or_default();
     let digest = |l: &Value| l.get("digest").and_then(Value::as_str).map(str::to_owned);
     let ours = layers(&doc);
@@ -157,9 +159,14 @@ impl Executor<'_> {
             None => raw.clone(),
             Some(head) => {
                 let theirs = read_manifest(dst, &head.digest).await?;
-                let merged = union(&raw.bytes, &theirs.bytes).map_err(|m| invalid(dst, Operation::GetManifest, m))?;
+                let merged =
+                    union(&raw.bytes, &theirs.bytes).map_err(|m| invalid(dst, Operation::GetManifest, m))?;
                 let Some(bytes) = merged else { return Ok(()) };
-                RawManifest { digest: sha256_digest(&bytes), bytes: bytes.into(), media_type: raw.media_type.clone() }
+                RawManifest {
+                    digest: sha256_digest(&bytes),
+                    bytes: bytes.into(),
+                    media_type: raw.media_type.clone(),
+                }
             }
         };
         // The source manifest's blobs (and the manifest itself, by digest) first; the union's
@@ -191,7 +198,8 @@ impl Executor<'_> {
         let merged = merge_into_index(existing.as_ref().map(|m| &m.bytes[..]), &descriptor)
             .map_err(|m| invalid(dst, Operation::ListReferrers, format!("{tag}: {m}")))?;
         let Some(bytes) = merged else { return Ok(()) };
-        let index = RawManifest { digest: sha256_digest(&bytes), bytes: bytes.into(), media_type: OCI_INDEX.into() };
+        let index =
+            RawManifest { digest: sha256_digest(&bytes), bytes: bytes.into(), media_type: OCI_INDEX.into() };
         dst.store.put_manifest(&dst.repo, &index.digest, &index).await?;
         dst.store.put_manifest(&dst.repo, &tag, &index).await
     }

@@ -199,12 +199,7 @@ pub async fn run_on(
         return Err(PromoteError::Read(error.clone()));
     }
     observer.phase(Phase::Planning);
-    let plan = cip_core::plan::plan_delta(
-        &set,
-        options.base.as_ref(),
-        &read.inventory,
-        &plan_options,
-    );
+    let plan = cip_core::plan::plan_delta(&set, options.base.as_ref(), &read.inventory, &plan_options);
     observer.plan(&plan);
     let report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);

@@ -74,7 +74,10 @@ fn invalid(at: &Location, message: String) -> RegistryError {
 
 /// Reads the referrers tag-schema indexes of the repository (tags `sha256-<hex>`) and records
 /// the referrers they list.
-pub(crate) async fn read_schema_indexes(at: &Location, repository: &mut Repository) -> Result<(), RegistryError> {
+pub(crate) async fn read_schema_indexes(
+    at: &Location,
+    repository: &mut Repository,
+) -> Result<(), RegistryError> {
     let indexes: Vec<(String, String)> = repository
         .iter()
         .flat_map(|(digest, info)| {

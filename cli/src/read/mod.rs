@@ -24,10 +24,10 @@ mod repository;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cip_core::plan::AttachmentFilter;
-use cip_core::{ManifestSet, PlanOptions};
 use cip_core::inventory::Inventory;
+use cip_core::plan::AttachmentFilter;
 use cip_core::reference::{is_valid_digest, is_valid_tag};
+use cip_core::{ManifestSet, PlanOptions};
 
 use crate::registry::RegistryError;
 use crate::registry::stats::Stats;

@@ -261,8 +261,7 @@ async fn head_digests(
     while let Some((digest, head)) = heads.next().await {
         if let Some(head) = head? {
             let media_type = (!head.media_type.is_empty()).then_some(head.media_type);
-            repository
-                .insert(digest.clone(), ManifestInfo { media_type, ..ManifestInfo::default() });
+            repository.insert(digest.clone(), ManifestInfo { media_type, ..ManifestInfo::default() });
         }
     }
     Ok(())
@@ -279,7 +278,9 @@ async fn finish(
     let attached: BTreeSet<String> =
         repository.values().flat_map(|i| &i.tags).filter_map(|t| attachments::subject_of_tag(t)).collect();
     let wanted = |d: &String| {
-        needs.children_of.contains(d) || needs.everything || (needs.if_attached.contains(d) && attached.contains(d))
+        needs.children_of.contains(d)
+            || needs.everything
+            || (needs.if_attached.contains(d) && attached.contains(d))
     };
     for (digest, info) in &repository {
         let Some(media_type) = info.media_type.as_deref() else { continue };

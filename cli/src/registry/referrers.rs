@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn descriptors_carry_artifact_type_or_config_type() {
-        let with = br#"{"artifactType":"application/spdx+json","config":{"mediaType":"c"},"annotations":{"x":"y"}}"#;
+        let with =
+            br#"{"artifactType":"application/spdx+json","config":{"mediaType":"c"},"annotations":{"x":"y"}}"#;
         let d = descriptor_of(with, A, "application/vnd.oci.image.manifest.v1+json");
         assert_eq!(d["artifactType"], "application/spdx+json");
         assert_eq!(d["annotations"]["x"], "y");

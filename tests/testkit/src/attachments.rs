@@ -100,8 +100,7 @@ pub fn referrers_tag(subject: &Digest) -> String {
 
 /// The DSSE pre-authentication encoding (what a DSSE signature signs).
 fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out =
-        format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
     out.extend_from_slice(payload);
     out
 }
@@ -195,7 +194,8 @@ impl Client {
                 Some(found) => found.json(),
                 None => json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}),
             };
-            let list = index["manifests"].as_array_mut().ok_or_else(|| Error("bad referrers index".into()))?;
+            let list =
+                index["manifests"].as_array_mut().ok_or_else(|| Error("bad referrers index".into()))?;
             if !list.iter().any(|d| d["digest"] == descriptor["digest"]) {
                 list.push(descriptor);
             }
@@ -207,7 +207,13 @@ impl Client {
     }
 
     /// Pushes a layer blob and returns its descriptor.
-    async fn layer(&self, repo: &str, bytes: &[u8], media_type: &str, annotations: Value) -> Result<Value, Error> {
+    async fn layer(
+        &self,
+        repo: &str,
+        bytes: &[u8],
+        media_type: &str,
+        annotations: Value,
+    ) -> Result<Value, Error> {
         let digest = self.push_blob(repo, bytes).await?;
         let mut layer = json!({"mediaType": media_type, "size": bytes.len(), "digest": digest.as_str()});
         if !annotations.is_null() {

@@ -43,8 +43,8 @@ mod registry;
 mod token;
 
 pub use attachments::{
-    DSSE_ENVELOPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING, SPDX_JSON, SPDX_TEXT, Signer, cosign_tag, referrers_tag,
-    simple_signing_payload,
+    DSSE_ENVELOPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING, SPDX_JSON, SPDX_TEXT, Signer, cosign_tag,
+    referrers_tag, simple_signing_payload,
 };
 pub use check::{check_complete, max_in_window};
 pub use client::{Client, Credentials, FetchedManifest, MediaKind, Platform, Pushed};

@@ -219,7 +219,8 @@ fn referrer_of(target: &str, headers: &hyper::HeaderMap, body: &[u8]) -> Option<
         "digest": crate::data::Digest::of(body).0,
         "size": body.len(),
     });
-    let artifact_type = doc.get("artifactType").or_else(|| doc.get("config").and_then(|c| c.get("mediaType")));
+    let artifact_type =
+        doc.get("artifactType").or_else(|| doc.get("config").and_then(|c| c.get("mediaType")));
     if let Some(t) = artifact_type {
         descriptor["artifactType"] = t.clone();
     }
