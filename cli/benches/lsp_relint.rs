@@ -65,12 +65,12 @@ fn main() {
 
     println!("cip lsp re-lint after a one-line edit: {} files, {digests} digests", files.len());
     println!(
-        "startup (spawn, read from disk, first lint): {startup:.0} ms wall; first lint {first_lint:.1} ms server time\n"
+        "startup (spawn, read from disk, first lint): {startup:.0} ms wall; first lint {first_lint:.1} ms server time ({first_cpu:.1} ms CPU)\n"
     );
     println!(
-        "| edited file | digests in it | edits | lint median | lint p90 | with publishing median | p90 | max |"
+        "| edited file | digests in it | edits | lint median | lint p90 | with publishing median | p90 | max | CPU median | CPU p90 |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (label, (path, text)) in picks {
         let file_uri = uri(&root.join(path));
         client.notify(
