@@ -32,12 +32,15 @@ use crate::registry::media::OCI_INDEX;
 use crate::registry::referrers::{descriptor_of, merge_into_index, schema_tag};
 use crate::store::{ErrorKind, Location, Operation, RawManifest, RegistryError};
 
+/// (destination store, repository, subject).
+type IndexKey = (String, String, String);
+
 /// Per (destination store, repository, subject) locks: one writer of a referrers index at a time.
 #[derive(Default)]
-pub(super) struct IndexLocks(Mutex<HashMap<(String, String, String), Arc<tokio::sync::Mutex<()>>>>);
+pub(super) struct IndexLocks(Mutex<HashMap<IndexKey, Arc<tokio::sync::Mutex<()>>>>);
 
 impl IndexLocks {
-    fn of(&self, key: (String, String, String)) -> Arc<tokio::sync::Mutex<()>> {
+    fn of(&self, key: IndexKey) -> Arc<tokio::sync::Mutex<()>> {
         self.0.lock().expect("index locks").entry(key).or_default().clone()
     }
 }

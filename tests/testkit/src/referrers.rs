@@ -183,14 +183,15 @@ async fn forward(state: &State, req: Request<Incoming>, target: &str) -> Result<
     let mut headers = response.headers().clone();
     let answer = response.bytes().await?;
     let manifest_put = parts.method == hyper::Method::PUT && target.contains("/manifests/");
-    if manifest_put && status.is_success() {
-        if let Some((name, subject, descriptor)) = referrer_of(target, &parts.headers, &body) {
-            headers.insert("oci-subject", subject.parse().map_err(|_| Error("bad subject".into()))?);
-            let mut known = state.referrers.lock().expect("referrers lock");
-            let list = known.entry((name, subject)).or_default();
-            if !list.iter().any(|d| d["digest"] == descriptor["digest"]) {
-                list.push(descriptor);
-            }
+    if manifest_put
+        && status.is_success()
+        && let Some((name, subject, descriptor)) = referrer_of(target, &parts.headers, &body)
+    {
+        headers.insert("oci-subject", subject.parse().map_err(|_| Error("bad subject".into()))?);
+        let mut known = state.referrers.lock().expect("referrers lock");
+        let list = known.entry((name, subject)).or_default();
+        if !list.iter().any(|d| d["digest"] == descriptor["digest"]) {
+            list.push(descriptor);
         }
     }
     // Upload locations name the registry; the client must come back through the front.
