@@ -65,8 +65,7 @@ impl RegistryOptions {
     /// The client settings these options describe; `set` supplies each registry's
     /// `service-account` (impersonated on Google hosts). Reads the `auth_env` variables.
     pub fn client_config(&self, set: Option<&ManifestSet>) -> Result<ClientConfig, ConnectError> {
-        let mut config = ClientConfig::default();
-        config.default_rate = self.registry_rate;
+        let mut config = ClientConfig { default_rate: self.registry_rate, ..ClientConfig::default() };
         config.rates.extend(self.host_rate.iter().map(|(h, r)| (h.clone(), *r)));
         if let Some(n) = self.max_concurrency {
             config.max_concurrency_per_host = n.max(1);

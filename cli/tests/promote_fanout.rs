@@ -5,7 +5,8 @@
 //! - every source blob is read once for three destinations, which end up byte-identical;
 //! - a destination that refuses every blob upload fails only its own actions, and a re-run
 //!   completes it;
-//! - `oci:` layouts as source and as destinations.
+//! - `oci:` layouts as source and as destinations;
+//! - `--dest` restricts the fan-out to the chosen mirrors.
 //!
 //! Promotions run through `cip::promote::run` with the default rates (loopback: unlimited).
 
@@ -117,6 +118,38 @@ async fn every_source_blob_is_read_once_for_three_registries() {
         ("adaptive", None, 0)
     );
     assert!(host.requests > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dest_restricts_the_fan_out_to_the_chosen_registries() {
+    let source = Registry::start().await.expect("source");
+    let proxy = FaultProxy::start(FaultProxyConfig::transparent(source.host())).await.expect("proxy");
+    let dests = [Registry::start().await.expect("d1"), Registry::start().await.expect("d2")];
+    let other = Registry::start().await.expect("d3");
+    let pushes = seed(&source).await;
+    let mut names: Vec<String> = dests.iter().map(Registry::host).collect();
+    names.push(other.host());
+    let options = PromoteOptions {
+        confirm: true,
+        dest: names[..2].to_vec(),
+        registry: RegistryOptions { no_docker_config: true, ..RegistryOptions::default() },
+        ..PromoteOptions::default()
+    };
+    let input = Input {
+        files: vec![SourceFile::new("promote.yaml", yaml(&proxy.host(), &names, &pushes))],
+        thin_dirs: None,
+    };
+    let report = promote::run(input, &options, &Quiet).await.expect("runs").report.expect("work");
+    assert!(!report.has_failures(), "{}", report.to_human());
+    for dest in &dests {
+        assert_promoted(dest, &pushes).await;
+    }
+    // (The test kit's readiness probe is the only `/v2/` request it ever got.)
+    let touched: Vec<String> =
+        other.request_log().into_iter().filter(|r| r.path != "/v2/").map(|r| r.path).collect();
+    assert!(touched.is_empty(), "the mirror not chosen is not touched: {touched:?}");
+    let reads = blob_reads(&proxy);
+    assert!(!reads.is_empty() && reads.values().all(|&n| n == 1), "{reads:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

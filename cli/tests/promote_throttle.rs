@@ -39,6 +39,8 @@ async fn a_throttling_registry_slows_cip_down_and_nothing_fails() {
     };
     let input = Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
     let outcome = promote::run(input, &options, &Quiet).await.expect("promotion runs");
+    // The machine-readable result (`cip promote --format json`, the Node addon) carries the same.
+    let json: serde_json::Value = serde_json::from_str(&outcome.to_json()).expect("json");
     let report = outcome.report.expect("work to do");
 
     assert_eq!(report.summary.failed, 0, "{}", report.to_human());
@@ -51,6 +53,10 @@ async fn a_throttling_registry_slows_cip_down_and_nothing_fails() {
     let host = &report.hosts[&proxy.host()];
     assert_eq!(host.limiter.throttled, proxy.throttled(), "every 429 is counted, on this host");
     assert!(host.limiter.cuts >= 1, "{host:?}");
+    let in_json = &json["report"]["hosts"][proxy.host()];
+    assert_eq!(in_json["throttled"], proxy.throttled(), "{in_json}");
+    assert_eq!(in_json["mode"], "adaptive");
+    assert!(in_json["lowest"].as_f64().is_some() && in_json["requests"].as_u64() > Some(0), "{in_json}");
     let lowest = host.limiter.lowest.expect("the rate was limited after a 429");
     assert!(lowest.is_finite() && lowest >= 1.0, "{host:?}");
     // The source never asked to slow down and stays unlimited.
