@@ -33,7 +33,7 @@ export interface EngineOptions {
   insecureRegistries?: string[]
   /** Directory holding the Docker `config.json` (default `$DOCKER_CONFIG`, else `~/.docker`). */
   dockerConfigDir?: string
-  /** Requests per second per registry host (0 = unlimited; default 50, `--registry-rate`). */
+  /** A fixed rate for every registry host, requests per second (0 = unlimited; `--registry-rate`). Default: by kind of host (loopback and insecure hosts unlimited, Google hosts 50, others adaptive from 100). */
   registryRate?: number
   /** @deprecated Renamed `registryRate` (`--registry-rate`); accepted until the next release. */
   rate?: number
