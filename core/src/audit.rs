@@ -236,7 +236,7 @@ pub fn audit_attachments(set: &ManifestSet, inventory: &Inventory) -> AuditRepor
     let mut visits: Vec<(State, AttachmentEntry, crate::plan::edge::Site)> = Vec::new();
     walk(
         &mut lookup,
-        &placed,
+        placed,
         &filter,
         &mut findings,
         |lookup, p, subject| {

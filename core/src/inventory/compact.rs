@@ -97,6 +97,9 @@ pub struct CompactInventory {
     lists: Vec<u32>,
     /// Attachment fields of the entries that have any.
     extras: Vec<Extra>,
+    /// Some entry is an attachment (has attachment fields or a cosign tag-scheme tag): the
+    /// planner follows attachments only then.
+    attachments: bool,
 }
 
 /// One repository of a [`CompactInventory`], as the planner looks at it.
@@ -188,6 +191,12 @@ impl CompactInventory {
         self.repos.is_empty()
     }
 
+    /// True when some entry is an attachment (a referrer, or a manifest under a cosign
+    /// `sha256-<hex>.sig|.att|.sbom` tag).
+    pub(crate) fn has_attachments(&self) -> bool {
+        self.attachments
+    }
+
     /// The repository at this exact full path, if it was read.
     pub(crate) fn repository(&self, path: &str) -> Option<RepoView<'_>> {
         let i = self.repos.binary_search_by(|r| (*r.path).cmp(path)).ok()?;
@@ -253,6 +262,9 @@ impl Builder {
             });
             (inv.extras.len() - 1) as u32
         };
+        if !inv.attachments {
+            inv.attachments = extra != NONE || info.tags.iter().any(|t| crate::plan::is_attachment_tag(t));
+        }
         inv.entries.push(Entry {
             digest,
             media_type,

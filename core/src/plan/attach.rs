@@ -28,6 +28,7 @@ pub const MAX_ATTACHMENT_DEPTH: usize = 3;
 
 /// A digest the manifests place in a destination repository, with the manifest entry that
 /// places it (findings point there).
+#[derive(Clone, Copy)]
 pub(crate) struct Placed<'a> {
     pub src: &'a str,
     pub dst: &'a str,
@@ -269,7 +270,7 @@ pub(crate) struct Visit<'a, 'f> {
 /// reached (the placed digests, their children and every attachment).
 pub(crate) fn walk<'a>(
     lookup: &mut Lookup<'a>,
-    placed: &[Placed<'a>],
+    placed: impl IntoIterator<Item = Placed<'a>>,
     filter: &Filter<'_>,
     findings: &mut Findings,
     mut at_subject: impl FnMut(&mut Lookup<'a>, &Placed<'a>, u32),
@@ -281,6 +282,7 @@ pub(crate) fn walk<'a>(
     let inventory = lookup.inventory;
     let mut seen: HashSet<(&'a str, u32)> = HashSet::default();
     for p in placed {
+        let p = &p;
         // (The destination counts too: the audit reports attachments only it has.)
         if !lookup.has_attachments(p.src) && !lookup.has_attachments(p.dst) {
             continue;
@@ -319,7 +321,7 @@ pub(crate) fn walk<'a>(
 /// them into `summary` and `per_registry`.
 pub(crate) fn plan<'a>(
     inventory: &'a CompactInventory,
-    placed: &[Placed<'a>],
+    placed: impl IntoIterator<Item = Placed<'a>>,
     options: &PlanOptions,
     findings: &mut Findings,
     summary: &mut PlanSummary,
@@ -383,7 +385,7 @@ pub(crate) fn held<'a>(
         let mut findings = Findings::default();
         walk(
             &mut lookup,
-            std::slice::from_ref(p),
+            [*p],
             &filter,
             &mut findings,
             |_, _, _| {},

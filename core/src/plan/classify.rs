@@ -15,7 +15,7 @@ use crate::rules::edges::Findings;
 
 use super::attach::{self, Placed};
 use super::edge::{Edge, Edges, NONE, runs};
-use super::{Action, ActionKind, Blocked, Plan, PlanOptions, PlanSummary, STRICT_REASON};
+use super::{Action, ActionKind, AttachmentFilter, Blocked, Plan, PlanOptions, PlanSummary, STRICT_REASON};
 use crate::rules::attachment::Findings as AttachmentFindings;
 
 /// The fate of one edge.
@@ -103,28 +103,35 @@ pub(crate) fn classify<'a>(
     let mut per_registry = vec![PlanSummary::default(); edges.registries.len()];
     let mut actions = Vec::new();
     let mut blocked = Vec::new();
-    // Digests placed in a destination (present, copied or tagged): their attachments follow.
-    let mut placed: Vec<Placed<'a>> = Vec::new();
+    // Digests placed in a destination (present, copied or tagged), as the index of an edge
+    // placing them: their attachments follow. Noted only when the inventory has attachments
+    // (a million edges would otherwise hold tens of MiB for nothing).
+    let follow = inventory.has_attachments() && options.attachments != AttachmentFilter::None;
+    let mut placed: Vec<u32> = Vec::new();
     // Digests none of whose edges to a destination can go, with the reasons of the first
     // blocked edge: their attachments are blocked with them.
     let mut held: Vec<(Placed<'a>, Vec<Code>)> = Vec::new();
     for range in runs(&edges.list, |e| (e.dst, e.digest)) {
+        let run_start = range.start;
         let run_edges = &edges.list[range];
         let mut run = Run::default();
         let mut placed_run = false;
         let mut run_held = None;
         for dup in runs(run_edges, Edge::key) {
+            let group_start = run_start + dup.start;
             let group = &run_edges[dup];
             let fate = decide(group, edges, &mut view, &mut findings);
-            if let (Fate::Blocked(codes), Some(e), None) =
-                (&fate, group.iter().find(|e| e.src != NONE), &run_held)
+            if !follow {
+                // Nothing to follow.
+            } else if let Fate::Blocked(codes) = &fate {
+                if let (Some(e), None) = (group.iter().find(|e| e.src != NONE), &run_held) {
+                    run_held = Some((Placed::of(e, edges), codes.clone()));
+                }
+            } else if let (false, Some(i)) =
+                (placed_run, group.iter().position(|e| e.reasons == 0 && e.src != NONE))
             {
-                run_held = Some((Placed::of(e, edges), codes.clone()));
-            }
-            let from = group.iter().find(|e| e.reasons == 0 && e.src != NONE);
-            if let (false, Some(e)) = (placed_run || matches!(fate, Fate::Blocked(_)), from) {
                 placed_run = true;
-                placed.push(Placed::of(e, edges));
+                placed.push((group_start + i) as u32);
             }
             let registry = &mut per_registry[group[0].registry as usize];
             record(&mut run, fate, &group[0], edges, [&mut summary, registry]);
@@ -142,7 +149,7 @@ pub(crate) fn classify<'a>(
     let mut attachment_findings = AttachmentFindings::default();
     actions.extend(attach::plan(
         inventory,
-        &placed,
+        placed.iter().map(|&i| Placed::of(&edges.list[i as usize], edges)),
         options,
         &mut attachment_findings,
         &mut summary,
