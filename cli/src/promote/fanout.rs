@@ -26,12 +26,14 @@
 //!
 //! # Bounds
 //!
-//! Spool files together stay under a byte budget ([`super::Limits::spool_bytes`]). A spool no
-//! destination is reading is deleted when the budget needs its room (least recently used first),
-//! and every spool is deleted when its last reader and the run's cache both let go of it. A blob
-//! that does not fit (larger than the budget, or the budget is held by spools still being read)
-//! is read from the source by each destination, as without fan-out. A destination arriving
-//! after its blob's spool was evicted reads the source again (for itself only).
+//! Spool files together stay under a byte budget ([`super::Limits::spool_bytes`]). A finished
+//! spool no destination is reading stays for the destinations still to come (and for retries)
+//! until the budget needs its room: then it is deleted, least recently used first. Every spool is
+//! deleted when the run ends (a process killed with `kill -9` leaves its `cip-spool-*` files in
+//! the temporary directory). A blob that does not fit (larger than the budget, or the budget is
+//! held by spools still being read) is read from the source by each destination, as without
+//! fan-out. A destination arriving after its blob's spool was deleted reads the source again
+//! (for itself only).
 //!
 //! Manifests are small: a run keeps the manifests it read from sources, up to
 //! [`MANIFEST_CACHE_BYTES`], so that the twenty destinations of an image cost one `GET`.
