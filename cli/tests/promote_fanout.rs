@@ -105,6 +105,13 @@ async fn every_source_blob_is_read_once_for_three_registries() {
     for dest in &dests {
         assert_promoted(dest, &pushes).await;
     }
+    let mut manifest_gets: BTreeMap<String, usize> = BTreeMap::new();
+    for r in proxy.requests().into_iter().filter(|r| r.method == "GET" && r.path.contains("/manifests/")) {
+        *manifest_gets.entry(r.path).or_default() += 1;
+    }
+    // One GET per manifest for the copies, and an index's body once more for the plan (which
+    // records its children), however many destinations.
+    assert!(manifest_gets.values().all(|&n| n <= 2), "{manifest_gets:#?}");
     let reads = blob_reads(&proxy);
     // 2 index children x (config + 2 layers, one layer shared by all) and 2 images x (config + 2).
     assert!(reads.len() >= 7, "{reads:?}");

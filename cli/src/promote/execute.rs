@@ -204,12 +204,7 @@ impl<'s> Executor<'s> {
         if !self.fans_out(src) {
             return read_manifest(src, digest).await;
         }
-        if let Some(raw) = self.fanout.manifest(src, digest) {
-            return Ok(raw);
-        }
-        let raw = read_manifest(src, digest).await?;
-        self.fanout.keep_manifest(src, &raw);
-        Ok(raw)
+        self.fanout.manifest(src, digest, || read_manifest(src, digest)).await
     }
 
     async fn run_action(&self, action: &Action) -> ActionReport {

@@ -207,16 +207,31 @@ impl Fanout {
         }
     }
 
-    /// A source manifest read earlier in this run from the same repository, if kept.
-    pub(crate) fn manifest(&self, src: &Location, digest: &str) -> Option<RawManifest> {
+    /// A source manifest by digest, read once for every destination (concurrent callers wait
+    /// for the one `read`; a failed read is not kept, so the next caller tries afresh).
+    pub(crate) async fn manifest<Fut>(
+        &self,
+        src: &Location,
+        digest: &str,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<RawManifest, RegistryError>
+    where
+        Fut: std::future::Future<Output = Result<RawManifest, RegistryError>>,
+    {
         let key = (src.key.clone(), src.repo.clone(), digest.to_owned());
-        self.manifests.lock().expect("manifest cache lock").map.get(&key).cloned()
-    }
-
-    /// Keeps a verified source manifest for the other destinations.
-    pub(crate) fn keep_manifest(&self, src: &Location, raw: &RawManifest) {
-        let key = (src.key.clone(), src.repo.clone(), raw.digest.clone());
-        self.manifests.lock().expect("manifest cache lock").insert(key, raw.clone());
+        let cell = self.manifests.lock().expect("manifest cache lock").cell(&key);
+        let fresh = std::sync::atomic::AtomicBool::new(false);
+        let raw = cell
+            .get_or_try_init(|| {
+                fresh.store(true, Ordering::Relaxed);
+                read()
+            })
+            .await?
+            .clone();
+        if fresh.load(Ordering::Relaxed) {
+            self.manifests.lock().expect("manifest cache lock").account(raw.bytes.len());
+        }
+        Ok(raw)
     }
 }
 
@@ -398,23 +413,30 @@ type ManifestKey = (String, String, String);
 /// Source manifests of a run, oldest dropped first beyond [`MANIFEST_CACHE_BYTES`].
 #[derive(Default)]
 struct ManifestCache {
-    map: HashMap<ManifestKey, RawManifest>,
+    map: HashMap<ManifestKey, Arc<tokio::sync::OnceCell<RawManifest>>>,
     order: VecDeque<ManifestKey>,
     bytes: usize,
 }
 
 impl ManifestCache {
-    fn insert(&mut self, key: ManifestKey, raw: RawManifest) {
-        if raw.bytes.len() > MANIFEST_CACHE_BYTES || self.map.contains_key(&key) {
-            return;
+    /// The one cell of `key` (made empty on first use).
+    fn cell(&mut self, key: &ManifestKey) -> Arc<tokio::sync::OnceCell<RawManifest>> {
+        if let Some(cell) = self.map.get(key) {
+            return cell.clone();
         }
-        self.bytes += raw.bytes.len();
-        self.map.insert(key.clone(), raw);
-        self.order.push_back(key);
+        let cell = Arc::new(tokio::sync::OnceCell::new());
+        self.map.insert(key.clone(), cell.clone());
+        self.order.push_back(key.clone());
+        cell
+    }
+
+    /// Counts a manifest just read, dropping the oldest beyond the budget.
+    fn account(&mut self, bytes: usize) {
+        self.bytes += bytes;
         while self.bytes > MANIFEST_CACHE_BYTES {
             let Some(old) = self.order.pop_front() else { break };
-            if let Some(raw) = self.map.remove(&old) {
-                self.bytes -= raw.bytes.len();
+            if let Some(raw) = self.map.remove(&old).and_then(|cell| cell.get().cloned()) {
+                self.bytes = self.bytes.saturating_sub(raw.bytes.len());
             }
         }
     }
