@@ -101,8 +101,26 @@ pub(crate) async fn read_schema_indexes(
 }
 
 /// Asks the store's referrers API for the referrers of `subjects`, then of those, to
-/// [`MAX_DEPTH`] levels. Nothing when the store has no API.
+/// [`MAX_DEPTH`] levels. Nothing when the store has no API. A store that fails the API is not
+/// a failed repository (the images must still be promoted): a note says so, and its referrers
+/// are found through the tag schema only.
 pub(crate) async fn read_referrers_api(
+    at: &Location,
+    subjects: BTreeSet<String>,
+    artifact_types: &[String],
+    repository: &mut Repository,
+    notes: &mut Vec<String>,
+) {
+    if let Err(error) = ask_referrers_api(at, subjects, artifact_types, repository).await {
+        notes.push(format!(
+            "{}/{}: the referrers API failed ({error}); referrers are found through the referrers tag schema only",
+            at.store.name(),
+            at.repo
+        ));
+    }
+}
+
+async fn ask_referrers_api(
     at: &Location,
     subjects: BTreeSet<String>,
     artifact_types: &[String],

@@ -321,7 +321,8 @@ async fn finish(
                 subjects.extend(info.children.iter().cloned());
             }
         }
-        attachments::read_referrers_api(at, subjects, &needs.artifact_types, &mut repository).await?;
+        attachments::read_referrers_api(at, subjects, &needs.artifact_types, &mut repository, &mut notes)
+            .await;
     }
     if needs.everything {
         let digests = attachments::cosign_digests(&repository);

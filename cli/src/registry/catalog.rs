@@ -50,6 +50,7 @@ impl RegistryClient {
             body: None,
             scopes: Scopes::catalog(),
             timeout: Some(self.inner.config.timeout),
+            probe: false,
         };
         let mut out = Vec::new();
         for _ in 0..MAX_PAGES {

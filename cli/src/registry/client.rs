@@ -170,6 +170,9 @@ pub(crate) struct Call<'a> {
     pub(crate) scopes: Scopes,
     /// Whole-request time limit; `None` for streams, which rely on the read timeout.
     pub(crate) timeout: Option<Duration>,
+    /// A capability probe (the referrers API): a `401` to it says nothing about the
+    /// credentials, so they stay offered for the run's other requests.
+    pub(crate) probe: bool,
 }
 
 impl RegistryClient {
@@ -308,6 +311,7 @@ impl RegistryClient {
             body: None,
             scopes: Scopes::repository(&name, actions),
             timeout: Some(self.inner.config.timeout),
+            probe: false,
         }
     }
 }

@@ -125,9 +125,16 @@ impl RegistryClient {
             suffix = format!("{suffix}?{encoded}");
         }
         let mut call = self.repo_call(full, Operation::ListReferrers, Method::GET, &suffix, &["pull"]);
+        call.probe = true;
         let mut found = Vec::new();
         for _ in 0..MAX_PAGES {
-            let Some(page) = self.fetch(&call).await? else {
+            let page = self.fetch(&call).await.inspect_err(|e| {
+                // A registry that refuses the endpoint (rather than answering 404) is not asked again.
+                if !e.kind.is_transient() {
+                    self.set_referrers_api(host, false);
+                }
+            })?;
+            let Some(page) = page else {
                 self.set_referrers_api(host, false);
                 return Ok(None);
             };

@@ -245,7 +245,7 @@ impl RegistryClient {
             let response = self.send(&how, build).await.map_err(|e| fail(e.into_kind(limit)))?;
             if response.status() == StatusCode::UNAUTHORIZED {
                 if reauthenticated || how.once {
-                    if let Some(identity) = identity {
+                    if let Some(identity) = identity.filter(|_| !call.probe) {
                         state.refused.lock().expect("refused lock").insert(identity);
                     }
                     return Err(fail(ErrorKind::AuthRefused { status: 401 }));
