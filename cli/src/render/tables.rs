@@ -107,12 +107,12 @@ pub(crate) fn audit_human(report: &AuditReport, files: &Files, color: bool) -> S
             };
             let _ = writeln!(
                 out,
-                "{what}: {} {}@{}{} of {}",
+                "{what}: {} {}{} of {} in {}",
                 e.kind.as_str(),
-                e.repository,
                 e.digest,
                 tag_list(&e.tags),
-                e.subject
+                e.subject,
+                e.repository
             );
         }
         let a = &attachments.summary;
