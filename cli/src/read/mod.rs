@@ -173,6 +173,13 @@ fn source_needs(
             needs.artifact_types.clone_from(&discovery.artifact_types);
             // In place everywhere, but their attachments may have changed in the source.
             needs.if_attached.extend(digests.keys().cloned());
+            for (digest, dsts) in digests {
+                let known =
+                    dsts.iter().find_map(|d| inventory.repository(d)?.get(digest)?.media_type.clone());
+                if let Some(media_type) = known {
+                    needs.known_media_types.insert(digest.clone(), media_type);
+                }
+            }
         }
     }
     for (repo, needs) in out.iter_mut() {

@@ -63,6 +63,9 @@ pub struct RepoNeeds {
     /// of them: a source's digests already in place everywhere, whose attachments the planner
     /// still compares.
     pub if_attached: BTreeSet<String>,
+    /// Media types of `if_attached` digests as a destination holding the same digest reported
+    /// them (same digest, same bytes): such a digest is recorded without a `HEAD`.
+    pub known_media_types: BTreeMap<String, String>,
 }
 
 impl RepoNeeds {
@@ -75,6 +78,7 @@ impl RepoNeeds {
         self.attachments |= other.attachments;
         self.referrers_of.extend(other.referrers_of.iter().cloned());
         self.if_attached.extend(other.if_attached.iter().cloned());
+        self.known_media_types.extend(other.known_media_types.iter().map(|(d, m)| (d.clone(), m.clone())));
         for t in &other.artifact_types {
             if !self.artifact_types.contains(t) {
                 self.artifact_types.push(t.clone());
@@ -196,7 +200,19 @@ async fn read_repository(at: &Location, needs: &RepoNeeds, probe: bool, catalog:
             let attached: BTreeSet<String> =
                 present.iter().filter_map(|t| attachments::subject_of_tag(t)).collect();
             let mut needs = needs.clone();
-            needs.digests.extend(needs.if_attached.intersection(&attached).cloned());
+            for digest in needs.if_attached.intersection(&attached) {
+                match needs.known_media_types.get(digest) {
+                    Some(media_type) => {
+                        repository.entry(digest.clone()).or_insert_with(|| ManifestInfo {
+                            media_type: Some(media_type.clone()),
+                            ..ManifestInfo::default()
+                        });
+                    }
+                    None => {
+                        needs.digests.insert(digest.clone());
+                    }
+                }
+            }
             head_digests(at, &needs, &mut repository).await?;
             if needs.everything {
                 notes.push(format!(
