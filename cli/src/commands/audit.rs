@@ -50,7 +50,10 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitStatus> {
             let mut inventory = super::online::read(&args.online, super::online::Read::Audit(&set))?;
             if args.attachments {
                 // The sources too: attachments are compared with theirs.
-                let planned = super::online::read(&args.online, super::online::Read::Plan(&set))?;
+                let planned = super::online::read(
+                    &args.online,
+                    super::online::Read::Plan(&set, &cip::read::Discovery::default()),
+                )?;
                 for (repo, manifests) in planned.repositories {
                     inventory.repositories.entry(repo).or_insert(manifests);
                 }

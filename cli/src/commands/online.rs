@@ -108,8 +108,8 @@ impl OnlineArgs {
 
 /// Which registries to read and what to ask them.
 pub(crate) enum Read<'a> {
-    /// What planning a manifest set needs.
-    Plan(&'a ManifestSet),
+    /// What planning a manifest set needs, looking for the attachments the plan will use.
+    Plan(&'a ManifestSet, &'a cip::read::Discovery),
     /// Every repository under each destination registry of a manifest set.
     Audit(&'a ManifestSet),
     /// Every repository under one `REGISTRY[/PREFIX]`.
@@ -121,7 +121,7 @@ pub(crate) enum Read<'a> {
 /// then reports its edges as missing from the inventory.
 pub(crate) fn read(args: &OnlineArgs, what: Read<'_>) -> anyhow::Result<Inventory> {
     let connection = match what {
-        Read::Plan(set) | Read::Audit(set) => {
+        Read::Plan(set, _) | Read::Audit(set) => {
             let names =
                 set.manifests.iter().flat_map(|m| &m.registries).map(|r| r.name.value.clone()).collect();
             args.connect(names, Some(set))?
@@ -138,7 +138,7 @@ pub(crate) fn read(args: &OnlineArgs, what: Read<'_>) -> anyhow::Result<Inventor
     };
     let reading = async {
         match what {
-            Read::Plan(set) => connection.read_for_plan(set).await,
+            Read::Plan(set, discovery) => connection.read_for_plan_with(set, discovery).await,
             Read::Audit(set) => connection.read_for_audit(set).await,
             Read::Prefix(target) => connection.read_registries(&[target.to_string()]).await,
         }

@@ -85,7 +85,7 @@ pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
         Some(read) => read?,
         None => cip_core::inventory::CompactInventory::from(&super::online::read(
             &args.online,
-            super::online::Read::Plan(&set),
+            super::online::Read::Plan(&set, &cip::read::Discovery::of(&options)),
         )?),
     };
     let plan = cip_core::plan::plan_delta(&set, base.as_ref(), &inventory, &options);
