@@ -1,9 +1,13 @@
 //! Per-host politeness: a pacing clock (requests per second), a cap on requests in flight, and
 //! the rate's policy ([`RatePolicy`]): fixed (`--registry-rate`, `--host-rate`), or adaptive
-//! (AIMD): a `429 Too Many Requests` (or a `503` with `Retry-After`) cuts that host's rate to
-//! half of what it was actually sending, and every second without one raises it by a tenth of
-//! the rate it was cut to, up to the policy's ceiling. Only the host that asked slows down (the
-//! Go promoter pauses everything for 10 s on any 429).
+//! (AIMD): when `429 Too Many Requests` (or `503` with `Retry-After`) answers reach a tenth of
+//! what a host was sent in the last second, that host's rate is cut to half of what it was
+//! actually sending, and every second without a cut raises it by a tenth of the rate it was cut
+//! to, up to the policy's ceiling. Only the host that asked slows down (the Go promoter pauses
+//! everything for 10 s on any 429). Sporadic throttling answers (under a tenth) are retried
+//! without a cut: a registry that sheds the odd request is not over a quota, and cutting on
+//! each one halves the rate every second until a run crawls (a 20% fault mix holds about 4%
+//! of 429s).
 //!
 //! Hand-written because it is a few lines on top of tokio's clock and semaphore; the
 //! reservation-style clock (take a slot now, wait for it outside the lock) keeps waiters fair,
@@ -34,6 +38,12 @@ const UNLIMITED_AGAIN: f64 = 10_000.0;
 
 /// Admissions remembered to measure the rate actually sent (one second's worth, bounded).
 const WINDOW_CAP: usize = 4096;
+
+/// Share of the last second's requests answered with throttling that cuts an adaptive rate.
+const CUT_SHARE: f64 = 0.1;
+
+/// Fewest throttling answers within a second that cut an adaptive rate (one alone is noise).
+const CUT_MIN: f64 = 2.0;
 
 /// How a host's rate is set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,6 +102,8 @@ struct Pace {
     next: Instant,
     /// Admission times within the last second.
     recent: VecDeque<Instant>,
+    /// Times of throttling answers within the last second.
+    refusals: VecDeque<Instant>,
     last_cut: Option<Instant>,
     last_raise: Instant,
     /// Additive step of the recovery (a tenth of the rate the last cut set).
@@ -128,6 +140,7 @@ impl HostLimiter {
                 lowest: limited(rate).then_some(rate),
                 next: now,
                 recent: VecDeque::new(),
+                refusals: VecDeque::new(),
                 last_cut: None,
                 last_raise: now,
                 step: 0.0,
@@ -163,9 +176,9 @@ impl HostLimiter {
         permit
     }
 
-    /// The host asked to slow down (`429`, or `503` with `Retry-After`). An adaptive rate is cut
-    /// to half of what was actually sent in the last second (or of the rate, if lower), once per
-    /// [`CUT_COOLDOWN`].
+    /// The host asked to slow down (`429`, or `503` with `Retry-After`). When such answers reach
+    /// [`CUT_SHARE`] of what was sent in the last second, an adaptive rate is cut to half of
+    /// what was actually sent (or of the rate, if lower), once per [`CUT_COOLDOWN`].
     pub(crate) fn throttled(&self) {
         let mut pace = self.pace.lock().expect("pace lock");
         pace.throttled += 1;
@@ -173,11 +186,18 @@ impl HostLimiter {
             return;
         }
         let now = Instant::now();
+        let second_ago = now.checked_sub(Duration::from_secs(1)).unwrap_or(now);
+        while pace.refusals.front().is_some_and(|&at| at <= second_ago) || pace.refusals.len() >= WINDOW_CAP {
+            pace.refusals.pop_front();
+        }
+        pace.refusals.push_back(now);
         if pace.last_cut.is_some_and(|at| now.duration_since(at) < CUT_COOLDOWN) {
             return;
         }
-        let second_ago = now.checked_sub(Duration::from_secs(1)).unwrap_or(now);
         let sent = pace.recent.iter().filter(|&&at| at > second_ago && at <= now).count() as f64;
+        if (pace.refusals.len() as f64) < (sent * CUT_SHARE).max(CUT_MIN) {
+            return;
+        }
         let rate = (pace.rate.min(sent.max(FLOOR)) * 0.5).max(FLOOR);
         pace.rate = rate;
         pace.lowest = Some(pace.lowest.map_or(rate, |l| l.min(rate)));
@@ -282,19 +302,23 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn throttling_halves_what_was_sent_then_recovers_additively() {
-        // Unlimited at first; 40 requests in the last second, then a 429.
+        // Unlimited at first; 40 requests in the last second, then 429s for a tenth of them.
         let limiter = adaptive(f64::INFINITY, f64::INFINITY);
         for _ in 0..40 {
             drop(limiter.admit().await);
             tokio::time::advance(Duration::from_millis(20)).await;
         }
+        for _ in 0..3 {
+            limiter.throttled();
+        }
+        assert_eq!(limiter.report().cuts, 0, "3 of 40 is sporadic");
         limiter.throttled();
         let after = limiter.report();
-        assert_eq!((after.rate, after.throttled, after.cuts), (Some(20.0), 1, 1), "half of 40 sent in 0.8 s");
+        assert_eq!((after.rate, after.throttled, after.cuts), (Some(20.0), 4, 1), "half of 40 sent in 0.8 s");
         // More 429s at once answer requests sent before the cut: no second cut.
         limiter.throttled();
         assert_eq!(limiter.report().rate, Some(20.0));
-        assert_eq!(limiter.report().throttled, 2);
+        assert_eq!(limiter.report().throttled, 5);
         // Three seconds of success: +2/s per second (a tenth of 20).
         for _ in 0..3 {
             tokio::time::advance(RAISE_EVERY).await;
@@ -310,7 +334,9 @@ mod tests {
         for _ in 0..50 {
             drop(limiter.admit().await);
         }
-        limiter.throttled();
+        for _ in 0..5 {
+            limiter.throttled();
+        }
         let cut = limiter.report().rate.expect("limited");
         assert!(cut <= 25.0, "{cut}");
         tokio::time::advance(Duration::from_secs(60)).await;
@@ -326,11 +352,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn sporadic_throttling_does_not_slow_a_host() {
+        // A 20% fault mix answers about 4% of requests with 429: a minute of it leaves the rate alone.
+        let limiter = adaptive(f64::INFINITY, f64::INFINITY);
+        for second in 0..60 {
+            for i in 0..50 {
+                drop(limiter.admit().await);
+                if (second * 50 + i) % 25 == 0 {
+                    limiter.throttled();
+                }
+                tokio::time::advance(Duration::from_millis(20)).await;
+            }
+            limiter.succeeded();
+        }
+        let report = limiter.report();
+        assert_eq!((report.rate, report.cuts, report.throttled), (None, 0, 120), "{report:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_cut_paces_the_following_requests() {
         let limiter = adaptive(f64::INFINITY, f64::INFINITY);
         for _ in 0..8 {
             drop(limiter.admit().await);
         }
+        limiter.throttled();
         limiter.throttled();
         // 8 sent at once: cut to 4/s.
         let started = Instant::now();
