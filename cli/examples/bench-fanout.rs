@@ -16,23 +16,21 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use cip_testkit::{FaultProxy, FaultProxyConfig, MediaKind, Registry, random_layer};
+use bench_support::{
+    Error, Images, Shape, Sharing, arg, cip_binary, cip_manifest, push_images, run_timed, skopeo_config,
+};
+use cip_testkit::{FaultProxy, FaultProxyConfig, Registry};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-#[derive(Clone, Copy)]
-struct Shape {
-    repos: usize,
-    tags: usize,
-    layer_kib: usize,
-    layers: usize,
-}
+/// One layer in ten from a pool of four.
+const SHARING: Sharing = Sharing { prefix: "fan", in_ten: 1, pool_seed: 5_000_000, pool: 4 };
 
 /// One measured run (for skopeo: the sum of its per-destination runs, RSS the largest).
 #[derive(Default, Clone, Copy)]
@@ -45,13 +43,8 @@ struct Measure {
     failed: bool,
 }
 
-/// repo -> [(digest, tag)]
-type Images = Vec<(String, Vec<(String, String)>)>;
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let arg =
-        |i: usize, default: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let shape = Shape { repos: arg(1, 20), tags: arg(2, 3), layer_kib: arg(3, 512), layers: arg(4, 3) };
     let counts: Vec<usize> = std::env::args()
         .nth(5)
@@ -59,16 +52,11 @@ async fn main() -> Result<(), Error> {
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect();
-    let cip = std::env::var_os("CIP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/cip"));
-    if !cip.exists() {
-        return Err("build cip first: cargo build --release -p cip".into());
-    }
+    let cip = cip_binary()?;
     let work = tempfile::tempdir()?;
     let source = Registry::start().await?;
     eprintln!("pushing {} repositories x {} tags to {} ...", shape.repos, shape.tags, source.host());
-    let images = push_images(&source, shape).await?;
+    let images = push_images(&source, shape, &SHARING, None).await?;
     let unique = unique_blob_bytes(&source, &images).await?;
     let proxy = FaultProxy::start(FaultProxyConfig::transparent(source.host())).await?;
 
@@ -114,41 +102,6 @@ async fn start_registries(n: usize) -> Result<Vec<Registry>, Error> {
     Ok(out)
 }
 
-/// Deterministic images (see the module documentation).
-async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Error> {
-    let client = source.client();
-    let size = shape.layer_kib * 1024;
-    let mut images = Vec::new();
-    for r in 0..shape.repos {
-        let repo = format!("fan/app{r:03}");
-        let mut tags = Vec::new();
-        for t in 0..shape.tags {
-            let layers: Vec<Vec<u8>> = (0..shape.layers)
-                .map(|l| {
-                    let shared = (r * 31 + t * 7 + l * 3) % 10 == 0;
-                    let seed = if shared {
-                        5_000_000 + (r + t + l) as u64 % 4
-                    } else {
-                        ((r * 100 + t) * 10 + l) as u64 + 1
-                    };
-                    random_layer(seed, size)
-                })
-                .collect();
-            let tag = format!("v{t}");
-            let pushed = if r % 5 == 0 {
-                client
-                    .push_multi_arch(&repo, Some(&tag), &layers, &["amd64", "arm64"], MediaKind::Oci)
-                    .await?
-            } else {
-                client.push_image(&repo, Some(&tag), &layers, MediaKind::Docker).await?
-            };
-            tags.push((pushed.digest.to_string(), tag));
-        }
-        images.push((repo, tags));
-    }
-    Ok(images)
-}
-
 /// Sizes of the distinct blobs (configs and layers) the images reference, read from the source.
 async fn unique_blob_bytes(source: &Registry, images: &Images) -> Result<u64, Error> {
     let client = source.client();
@@ -172,30 +125,6 @@ async fn unique_blob_bytes(source: &Registry, images: &Images) -> Result<u64, Er
         }
     }
     Ok(blobs.values().sum())
-}
-
-fn cip_manifest(src: &str, dests: &[String], images: &Images) -> String {
-    let mut out = format!("registries:\n- name: {src}\n  src: true\n");
-    for d in dests {
-        let _ = writeln!(out, "- name: {d}");
-    }
-    out.push_str("images:\n");
-    for (repo, tags) in images {
-        let _ = writeln!(out, "- name: {repo}\n  dmap:");
-        for (digest, tag) in tags {
-            let _ = writeln!(out, "    \"{digest}\": [\"{tag}\"]");
-        }
-    }
-    out
-}
-
-fn skopeo_config(src: &str, images: &Images) -> String {
-    let mut out = format!("{src}:\n  tls-verify: false\n  images:\n");
-    for (repo, tags) in images {
-        let list: Vec<&str> = tags.iter().map(|(_, t)| t.as_str()).collect();
-        let _ = writeln!(out, "    {repo}: [{}]", list.join(", "));
-    }
-    out
 }
 
 /// Runs the commands one after the other, each under `/usr/bin/time`, and measures them together.
@@ -227,29 +156,9 @@ async fn measure(
 
 /// One command under `/usr/bin/time`: its peak RSS in KiB and whether it succeeded.
 fn run_one(program: &Path, args: &[String]) -> Result<(u64, bool), Error> {
-    let rss_file = tempfile::NamedTempFile::new()?;
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(rss_file.path())
-        .arg(program)
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let tail: Vec<&str> =
-            stdout.lines().filter(|l| l.starts_with("failed") || l.contains("error")).take(5).collect();
-        eprintln!(
-            "{} failed ({}): {}\n{}",
-            program.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            tail.join("\n")
-        );
-    }
-    let rss = std::fs::read_to_string(rss_file.path())?.lines().last().unwrap_or("0").trim().parse()?;
-    Ok((rss, out.status.success()))
+    let run = run_timed(program, args, "%M", 5)?;
+    let rss = run.time.lines().last().unwrap_or("0").trim().parse()?;
+    Ok((rss, run.status.success()))
 }
 
 fn table(shape: Shape, images: &Images, unique: u64, rows: &[(usize, Measure, Measure)]) -> String {

@@ -20,23 +20,19 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
-use cip_testkit::{MediaKind, Registry, random_layer};
+use bench_support::{
+    Error, Images, Shape, Sharing, arg, cip_binary, cip_manifest, push_images, run_timed, skopeo_config,
+};
+use cip_testkit::Registry;
 
-/// Distinct layers in the shared pool.
-const SHARED_POOL: u64 = 16;
-
-#[derive(Clone, Copy)]
-struct Shape {
-    repos: usize,
-    tags: usize,
-    layer_kib: usize,
-    layers: usize,
-}
+/// 30% of layers from a pool of 16.
+const SHARING: Sharing = Sharing { prefix: "bench", in_ten: 3, pool_seed: 1_000_000, pool: 16 };
 
 /// One measured run.
 #[derive(Default, Clone, Copy)]
@@ -53,24 +49,19 @@ struct Measure {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let arg =
-        |i: usize, default: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+async fn main() -> Result<(), Error> {
     let shape = Shape { repos: arg(1, 200), tags: arg(2, 5), layer_kib: arg(3, 1024), layers: arg(4, 4) };
-    let cip = std::env::var_os("CIP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/cip"));
-    if !cip.exists() {
-        return Err("build cip first: cargo build --release -p cip".into());
-    }
+    let cip = cip_binary()?;
     let work = tempfile::tempdir()?;
     let source = Registry::start().await?;
     eprintln!("pushing {} repositories x {} tags to {} ...", shape.repos, shape.tags, source.host());
-    let images = push_images(&source, shape).await?;
+    let sign = std::env::var_os("BENCH_SIGN").is_some_and(|v| v == "1");
+    let signer = cip_testkit::Signer::from_seed(13);
+    let images = push_images(&source, shape, &SHARING, sign.then_some(&signer)).await?;
 
     let manifest = work.path().join("promote.yaml");
     let cip_dest = Registry::start().await?;
-    std::fs::write(&manifest, cip_manifest(&source.host(), &cip_dest.host(), &images))?;
+    std::fs::write(&manifest, cip_manifest(&source.host(), &[cip_dest.host()], &images))?;
     let cip_args: Vec<String> =
         ["promote", "--confirm", manifest.to_str().unwrap_or_default()].map(String::from).to_vec();
     let cip_cold = measure(&cip, &cip_args, &source, &cip_dest)?;
@@ -108,70 +99,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// repo -> [(digest, tag)]
-type Images = Vec<(String, Vec<(String, String)>)>;
-
-/// Deterministic images: layer `l` of tag `t` of repo `r` comes from the shared pool for 30% of
-/// (r, t, l) triples, else is unique.
-async fn push_images(source: &Registry, shape: Shape) -> Result<Images, Box<dyn std::error::Error>> {
-    let client = source.client();
-    let sign = std::env::var_os("BENCH_SIGN").is_some_and(|v| v == "1");
-    let signer = cip_testkit::Signer::from_seed(13);
-    let size = shape.layer_kib * 1024;
-    let mut images = Vec::new();
-    for r in 0..shape.repos {
-        let repo = format!("bench/app{r:03}");
-        let mut tags = Vec::new();
-        for t in 0..shape.tags {
-            let layers: Vec<Vec<u8>> = (0..shape.layers)
-                .map(|l| {
-                    let shared = (r * 31 + t * 7 + l * 3) % 10 < 3;
-                    let seed = if shared {
-                        1_000_000 + ((r + t + l) as u64 % SHARED_POOL)
-                    } else {
-                        ((r * 100 + t) * 10 + l) as u64 + 1
-                    };
-                    random_layer(seed, size)
-                })
-                .collect();
-            let tag = format!("v{t}");
-            let pushed = if r % 5 == 0 {
-                client
-                    .push_multi_arch(&repo, Some(&tag), &layers, &["amd64", "arm64"], MediaKind::Oci)
-                    .await?
-            } else {
-                client.push_image(&repo, Some(&tag), &layers, MediaKind::Docker).await?
-            };
-            if sign {
-                client.push_cosign_signature(&repo, &pushed.digest, &signer, &repo, "bench").await?;
-            }
-            tags.push((pushed.digest.to_string(), tag));
-        }
-        images.push((repo, tags));
-    }
-    Ok(images)
-}
-
-fn cip_manifest(src: &str, dst: &str, images: &Images) -> String {
-    let mut out = format!("registries:\n- name: {src}\n  src: true\n- name: {dst}\nimages:\n");
-    for (repo, tags) in images {
-        let _ = writeln!(out, "- name: {repo}\n  dmap:");
-        for (digest, tag) in tags {
-            let _ = writeln!(out, "    \"{digest}\": [\"{tag}\"]");
-        }
-    }
-    out
-}
-
-fn skopeo_config(src: &str, images: &Images) -> String {
-    let mut out = format!("{src}:\n  tls-verify: false\n  images:\n");
-    for (repo, tags) in images {
-        let list: Vec<&str> = tags.iter().map(|(_, t)| t.as_str()).collect();
-        let _ = writeln!(out, "    {repo}: [{}]", list.join(", "));
-    }
-    out
-}
-
 fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
@@ -184,45 +111,19 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 /// Runs one command under `/usr/bin/time` and measures it.
-fn measure(
-    program: &Path,
-    args: &[String],
-    source: &Registry,
-    dest: &Registry,
-) -> Result<Measure, Box<dyn std::error::Error>> {
+fn measure(program: &Path, args: &[String], source: &Registry, dest: &Registry) -> Result<Measure, Error> {
     let source_before = source.request_log().len();
     let before = source_before + dest.request_log().len();
     let stored_before = dir_bytes(&dest.storage_dir());
-    let rss_file = tempfile::NamedTempFile::new()?;
     let registries_before = registry_cpu(&[source, dest]);
-    let started = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%U %S %M")
-        .arg("-o")
-        .arg(rss_file.path())
-        .arg(program)
-        .args(args)
-        .output()?;
-    let seconds = started.elapsed().as_secs_f64();
-    if !out.status.success() {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let tail: Vec<&str> =
-            stdout.lines().filter(|l| l.starts_with("failed") || l.contains("error")).take(10).collect();
-        eprintln!(
-            "{} failed ({}): {}\n{}",
-            program.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            tail.join("\n")
-        );
-    }
+    let run = run_timed(program, args, "%U %S %M", 10)?;
+    let seconds = run.seconds;
     // The access log is flushed asynchronously: give it a moment.
     std::thread::sleep(std::time::Duration::from_millis(500));
     let source_requests = source.request_log().len() - source_before;
     let requests = source_requests + dest.request_log().len() + source_before - before;
     let registry_cpu = registry_cpu(&[source, dest]) - registries_before;
-    let times = std::fs::read_to_string(rss_file.path())?;
+    let times = run.time;
     let fields: Vec<f64> =
         times.lines().last().unwrap_or("").split_whitespace().filter_map(|f| f.parse().ok()).collect();
     let (cpu, rss_kib) = match fields[..] {

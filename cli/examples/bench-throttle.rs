@@ -13,26 +13,21 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::Command;
 
 use cip_testkit::{FaultProxy, FaultProxyConfig, MediaKind, Registry, random_layer};
 use serde_json::Value;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use bench_support::{Error, arg, cip_binary};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let arg =
-        |i: usize, default: u32| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    let (quota, images) = (arg(1, 20), arg(2, 40));
-    let cip = std::env::var_os("CIP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/cip"));
-    if !cip.exists() {
-        return Err("build cip first: cargo build --release -p cip".into());
-    }
+    let (quota, images): (u32, u32) = (arg(1, 20), arg(2, 40));
+    let cip = cip_binary()?;
     let work = tempfile::tempdir()?;
     let source = Registry::start().await?;
     let destination = Registry::start().await?;
