@@ -11,35 +11,19 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "../../tests/gen/cli.rs"]
+mod cli;
 #[path = "../benches/support/plan_inventory.rs"]
 mod support;
 #[path = "../../tests/gen/synth.rs"]
 mod synth;
 
-use std::path::PathBuf;
-
 use cip_core::{Input, SourceFile};
 
 fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let Some(out) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: plan-input DIR [FRACTION]");
-        std::process::exit(2);
-    };
-    let fraction = match args.next().map(|f| f.parse::<f64>()) {
-        None => 1.0,
-        Some(Ok(f)) if f > 0.0 => f,
-        Some(_) => {
-            eprintln!("FRACTION must be a positive number, e.g. 0.25");
-            std::process::exit(2);
-        }
-    };
+    let (out, fraction) = cli::dir_and_fraction("plan-input DIR");
     let files = synth::generate(synth::Params::scaled(fraction));
-    for (path, text) in &files {
-        let path = out.join("set").join(path);
-        std::fs::create_dir_all(path.parent().expect("generated paths have a folder"))?;
-        std::fs::write(&path, text)?;
-    }
+    cli::write_files(&out.join("set"), &files)?;
     let sources: Vec<SourceFile> =
         files.into_iter().map(|(path, text)| SourceFile::new(path, text)).collect();
     let set = cip_core::load(Input { files: sources, thin_dirs: None });

@@ -9,32 +9,16 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "cli.rs"]
+mod cli;
 #[path = "synth.rs"]
 mod synth;
 
-use std::path::PathBuf;
-
 fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let Some(out) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: gen-manifests OUT_DIR [FRACTION]");
-        std::process::exit(2);
-    };
-    let fraction = match args.next().map(|f| f.parse::<f64>()) {
-        None => 1.0,
-        Some(Ok(f)) if f > 0.0 => f,
-        Some(_) => {
-            eprintln!("FRACTION must be a positive number, e.g. 0.25");
-            std::process::exit(2);
-        }
-    };
+    let (out, fraction) = cli::dir_and_fraction("gen-manifests OUT_DIR");
     let files = synth::generate(synth::Params::scaled(fraction));
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
-    for (path, text) in &files {
-        let path = out.join(path);
-        std::fs::create_dir_all(path.parent().expect("generated paths have a folder"))?;
-        std::fs::write(&path, text)?;
-    }
+    cli::write_files(&out, &files)?;
     println!(
         "wrote {} files ({} manifests, {} digest entries, {} bytes) to {}",
         files.len(),
