@@ -137,8 +137,10 @@ fn apply_refuses_another_version_changed_manifests_and_other_json() {
     assert!(text(&out.stderr).contains("expected I/N with 0 <= I < N"), "{}", text(&out.stderr));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tag_moved_after_planning_is_refused_and_left_alone() {
+/// A source registry holding `stage/app:v1` (one layer), an empty destination, the pushed image
+/// and the manifest promoting its digest from `stage/app` to `prod/app` under `tags` (the items
+/// of a YAML flow list).
+async fn stage_app(tags: &str) -> (Registry, Registry, cip_testkit::Pushed, String) {
     let src = Registry::start().await.unwrap();
     let dst = Registry::start().await.unwrap();
     let wanted = src
@@ -146,15 +148,21 @@ async fn a_tag_moved_after_planning_is_refused_and_left_alone() {
         .push_image("stage/app", Some("v1"), &[random_layer(1, 4096)], MediaKind::Oci)
         .await
         .unwrap();
-    let other =
-        src.client().push_image("stage/app", None, &[random_layer(2, 4096)], MediaKind::Oci).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
-        "registries:\n- name: {}/stage\n  src: true\n- name: {}/prod\nimages:\n- name: app\n  dmap:\n    \"{}\": [\"v1\", \"stable\"]\n",
+        "registries:\n- name: {}/stage\n  src: true\n- name: {}/prod\nimages:\n- name: app\n  dmap:\n    \"{}\": [{tags}]\n",
         src.host(),
         dst.host(),
         wanted.digest
     );
+    (src, dst, wanted, yaml)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_moved_after_planning_is_refused_and_left_alone() {
+    let (src, dst, wanted, yaml) = stage_app(r#""v1", "stable""#).await;
+    let other =
+        src.client().push_image("stage/app", None, &[random_layer(2, 4096)], MediaKind::Oci).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("promote.yaml"), yaml).unwrap();
     let plan = cip(dir.path(), &["plan", "--out", "plan.json", "promote.yaml"]);
     assert!(plan.status.success(), "{}", text(&plan.stderr));
@@ -242,19 +250,7 @@ impl cip::Observer for MoveTagAfterPlanning {
 /// call) re-checks like `cip apply`: a tag moved between planning and writing is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promote_confirm_re_checks_a_tag_moved_after_planning() {
-    let src = Registry::start().await.unwrap();
-    let dst = Registry::start().await.unwrap();
-    let wanted = src
-        .client()
-        .push_image("stage/app", Some("v1"), &[random_layer(1, 4096)], MediaKind::Oci)
-        .await
-        .unwrap();
-    let yaml = format!(
-        "registries:\n- name: {}/stage\n  src: true\n- name: {}/prod\nimages:\n- name: app\n  dmap:\n    \"{}\": [\"v1\"]\n",
-        src.host(),
-        dst.host(),
-        wanted.digest
-    );
+    let (_src, dst, wanted, yaml) = stage_app(r#""v1""#).await;
     let input =
         cip_core::Input { files: vec![cip_core::SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
     let options = cip::PromoteOptions {
