@@ -5,28 +5,14 @@
 //! of the fixed files; `--diff` writes nothing, and its output applied by `git apply` (real git)
 //! gives the same files as `--fix`.
 
+mod lint_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use cip_testkit::copy_dir;
-
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/lint")
-}
-
-fn cip(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cip")).args(args).current_dir(dir).output().expect("run cip")
-}
-
-fn sorted_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-}
+use lint_support::{cip, sorted_names, vectors_dir};
 
 /// Every file under `dir` by relative path, with its bytes.
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -3,28 +3,14 @@
 //! `expected.json` byte for byte and exit 0 (no errors) or 1 (error findings). Then the other
 //! formats (human, SARIF 2.1.0, GitHub annotations) on every case, and the exit-2 paths.
 
+mod lint_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use lint_support::{cip, sorted_names, vectors_dir};
 use serde_json::Value;
-
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/lint")
-}
-
-fn cip(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cip")).args(args).current_dir(dir).output().expect("run cip")
-}
-
-fn sorted_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|e| e.expect("entry").file_name().into_string().expect("UTF-8 name"))
-        .collect();
-    names.sort();
-    names
-}
 
 struct Case {
     name: String,
