@@ -10,11 +10,11 @@
 //!
 //! Promotions run through `cip::promote::run` with the default rates (loopback: unlimited).
 
+mod promote_support;
+
 use std::collections::BTreeMap;
 
-use cip::connect::RegistryOptions;
-use cip::promote::{self, PromoteOptions, Quiet, Report};
-use cip_core::{Input, SourceFile};
+use cip::promote::{PromoteOptions, Report};
 use cip_testkit::{
     FaultKind, FaultProxy, FaultProxyConfig, MediaKind, Pushed, Registry, STAGING_HELLO, STAGING_PLAIN,
     check_complete, random_layer, staging_layout,
@@ -59,14 +59,7 @@ fn yaml(src: &str, dests: &[String], pushes: &Pushes) -> String {
 }
 
 async fn promote(yaml: &str) -> Report {
-    let options = PromoteOptions {
-        confirm: true,
-        registry: RegistryOptions { no_docker_config: true, ..RegistryOptions::default() },
-        ..PromoteOptions::default()
-    };
-    let input = Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
-    let outcome = promote::run(input, &options, &Quiet).await.expect("promotion runs");
-    outcome.report.expect("something to do")
+    promote_support::run(yaml, &promote_support::options(true)).await.report.expect("something to do")
 }
 
 async fn assert_promoted(dest: &Registry, pushes: &Pushes) {
@@ -136,17 +129,9 @@ async fn dest_restricts_the_fan_out_to_the_chosen_registries() {
     let pushes = seed(&source).await;
     let mut names: Vec<String> = dests.iter().map(Registry::host).collect();
     names.push(other.host());
-    let options = PromoteOptions {
-        confirm: true,
-        dest: names[..2].to_vec(),
-        registry: RegistryOptions { no_docker_config: true, ..RegistryOptions::default() },
-        ..PromoteOptions::default()
-    };
-    let input = Input {
-        files: vec![SourceFile::new("promote.yaml", yaml(&proxy.host(), &names, &pushes))],
-        thin_dirs: None,
-    };
-    let report = promote::run(input, &options, &Quiet).await.expect("runs").report.expect("work");
+    let options = PromoteOptions { dest: names[..2].to_vec(), ..promote_support::options(true) };
+    let yaml = yaml(&proxy.host(), &names, &pushes);
+    let report = promote_support::run(&yaml, &options).await.report.expect("work");
     assert!(!report.has_failures(), "{}", report.to_human());
     for dest in &dests {
         assert_promoted(dest, &pushes).await;
@@ -269,13 +254,8 @@ async fn a_cold_destination_costs_no_head_per_digest() {
         destination.client().push_image("app/a", None, &layers_a, MediaKind::Docker).await.expect("push");
     assert_eq!(untagged.digest, image_a.digest, "the same image");
 
-    let options = PromoteOptions {
-        registry: RegistryOptions { no_docker_config: true, ..RegistryOptions::default() },
-        ..PromoteOptions::default()
-    };
     let yaml = yaml(&source.host(), &[proxy.host()], &pushes);
-    let input = Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
-    let plan = promote::run(input, &options, &Quiet).await.expect("plan").plan;
+    let plan = promote_support::run(&yaml, &promote_support::options(false)).await.plan;
     let kinds: Vec<(String, cip_core::ActionKind)> =
         plan.actions.iter().map(|a| (a.dst.clone(), a.action)).collect();
     let tagged_only =

@@ -5,9 +5,8 @@
 //! for that host must have fallen, and its report must count exactly the `429`s the proxy sent.
 //! How fast it converges is the benchmark's business (`bench/throttle.sh`), not a timed test.
 
-use cip::connect::RegistryOptions;
-use cip::promote::{self, PromoteOptions, Quiet};
-use cip_core::{Input, SourceFile};
+mod promote_support;
+
 use cip_testkit::{FaultProxy, FaultProxyConfig, MediaKind, Registry, check_complete, random_layer};
 
 /// The quota: requests per second the destination serves.
@@ -32,13 +31,7 @@ async fn a_throttling_registry_slows_cip_down_and_nothing_fails() {
         repos.push(repo);
     }
 
-    let options = PromoteOptions {
-        confirm: true,
-        registry: RegistryOptions { no_docker_config: true, ..RegistryOptions::default() },
-        ..PromoteOptions::default()
-    };
-    let input = Input { files: vec![SourceFile::new("promote.yaml", yaml)], thin_dirs: None };
-    let outcome = promote::run(input, &options, &Quiet).await.expect("promotion runs");
+    let outcome = promote_support::run(&yaml, &promote_support::options(true)).await;
     // The machine-readable result (`cip promote --format json`, the Node addon) carries the same.
     let json: serde_json::Value = serde_json::from_str(&outcome.to_json()).expect("json");
     let report = outcome.report.expect("work to do");
