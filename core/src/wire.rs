@@ -233,8 +233,9 @@ pub struct PlanArgs {
     pub attachment_type: Vec<String>,
 }
 
-/// A string or an array of strings (a repeatable flag given once or several times).
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+/// A string or an array of strings (a repeatable flag given once or several times); also the
+/// Node engine's `attachmentType`.
+pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged, expecting = "a string or an array of strings")]
     enum OneOrMany {

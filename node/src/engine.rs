@@ -66,6 +66,12 @@ struct EngineOptions {
     /// before mounting it; `--verify-mounts`.
     #[serde(default)]
     verify_mounts: bool,
+    /// Which attachments follow the promoted digests; `--attachments`.
+    #[serde(default)]
+    attachments: cip_core::plan::AttachmentFilter,
+    /// Only referrers of these `artifactType`s travel; `--attachment-type` (a string or an array).
+    #[serde(default, deserialize_with = "cip_core::wire::one_or_many")]
+    attachment_type: Vec<String>,
     /// Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS; `--insecure-registry`.
     #[serde(default, alias = "insecureRegistries")]
     insecure_registry: Vec<String>,
@@ -372,8 +378,9 @@ impl EngineOptions {
             registry: self.registry()?,
             progress_every: PROGRESS_EVERY,
             verify_mounts: self.verify_mounts,
+            attachments: self.attachments,
+            attachment_types: self.attachment_type.clone(),
             base: None,
-            ..PromoteOptions::default()
         })
     }
 

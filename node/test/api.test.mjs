@@ -195,6 +195,7 @@ test('engine options are the CLI flags in camelCase; the earlier names are depre
     const current = {
       jobs: 2, blobJobs: 3, registryRate: 0, hostRate: { 'gcr.io': 5 }, insecureRegistry: ['registry.internal:5000'],
       maxConcurrency: 4, requestTimeout: 30, chunkSize: 8, authEnv: {}, noDockerConfig: true, verifyMounts: true,
+      attachments: 'signatures', attachmentType: ['application/spdx+json'],
     }
     const deprecated = {
       concurrency: 2, blobConcurrency: 3, rate: 0, hostRates: { 'gcr.io': 5 }, insecureRegistries: ['registry.internal:5000'],
@@ -211,6 +212,8 @@ test('engine options are the CLI flags in camelCase; the earlier names are depre
       [{ hostRate: {}, hostRates: {} }, /duplicate field `hostRate`/],
       [{ insecureRegistry: [], insecureRegistries: [] }, /duplicate field `insecureRegistry`/],
       [{ job: 1 }, /unknown field `job`/],
+      [{ attachments: 'some' }, /unknown variant `some`/],
+      [{ attachmentType: 3 }, /a string or an array of strings/],
     ]) {
       await assert.rejects(cip.promote(files, options), { code: 'ERR_INVALID_ARG_VALUE', message }, JSON.stringify(options))
     }

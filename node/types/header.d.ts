@@ -85,7 +85,7 @@ export type ProgressEvent =
       type: 'action'
       seq: number
       index: number
-      action: 'copy' | 'tag'
+      action: 'copy' | 'tag' | 'attach'
       dst: string
       digest: string
       tags: string[]
@@ -109,6 +109,11 @@ export interface PromoteOptions extends EngineOptions {
   /** Read and hash each blob from the source before mounting it when source and destination
    * are one registry (`--verify-mounts`); by default a mount moves no bytes and is not read. */
   verifyMounts?: boolean
+  /** Which attachments (signatures, attestations, SBOMs, referrers) follow the promoted digests
+   * (`--attachments`); default `all`. */
+  attachments?: 'all' | 'signatures' | 'none'
+  /** Only referrers of these `artifactType`s travel (`--attachment-type`, repeatable). */
+  attachmentType?: string | string[]
   /** Called (on the JS thread, in order) with each progress event. */
   onProgress?: (event: ProgressEvent) => void
   /** Stops the run: the Promise rejects with an `AbortError` (`code` `ABORT_ERR`); no tag is set
@@ -118,7 +123,7 @@ export interface PromoteOptions extends EngineOptions {
 
 /** The record of one executed action. */
 export interface ActionReport {
-  action: 'copy' | 'tag'
+  action: 'copy' | 'tag' | 'attach'
   src: string
   dst: string
   digest: string
