@@ -160,6 +160,31 @@ async fn attachments_follow_to_two_destinations_with_the_union_rule() {
     assert_eq!((puts(&one), puts(&two)), before, "a no-op run writes nothing");
 }
 
+/// Source and destination in one registry (a common topology): every attachment follows into
+/// the production path byte for byte, and a no-op re-run writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn attachments_follow_within_one_registry() {
+    let registry = Registry::start().await.unwrap();
+    let host = registry.host();
+    let signer = Signer::from_seed(3);
+    let a = seed(&registry.client(), "staging/team/app", 3, &signer, &host).await;
+    let text = format!(
+        "registries:\n- name: {host}/staging\n  src: true\n- name: {host}/prod\nimages:\n- name: team/app\n  \
+         dmap:\n    \"{}\": [\"v1\"]\n",
+        a.image.digest
+    );
+    let report = promote(&text).await.expect("work to do");
+    let failed: Vec<_> = report.actions.iter().filter(|r| r.result != Outcome::Done).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let promoted = Signed { repo: "prod/team/app".to_owned(), ..a };
+    assert_attached(&registry, &promoted).await;
+
+    let before = puts(&registry);
+    let again = promote(&text).await;
+    assert!(again.as_ref().is_none_or(|r| r.actions.is_empty()), "{again:#?}");
+    assert_eq!(puts(&registry), before, "a no-op run writes nothing");
+}
+
 trait Layers {
     fn pipe_layers(&self) -> Vec<String>;
 }
