@@ -19,6 +19,7 @@ pub mod reference;
 pub mod rules;
 pub mod snapshot;
 pub mod source;
+pub mod trust;
 pub mod wire;
 pub mod workspace;
 pub mod yaml;

@@ -148,6 +148,15 @@ codes! {
     AttachmentTooDeep = "attachment-too-deep", Warning;
     /// Attachment audit: a source attachment of a promoted digest is not in a destination.
     AttachmentMissing = "attachment-missing", Error;
+    /// Trust gate: a source signature is present but does not verify (payload digest, signature,
+    /// certificate chain, log entry or policy identity); blocks that digest's edges.
+    SignatureInvalid = "signature-invalid", Error;
+    /// Trust gate (`--require-signature`): the source digest has no signature; blocks its edges.
+    SignatureMissing = "signature-missing", Error;
+    /// Trust gate: a source attestation is present but does not verify; blocks its edges.
+    AttestationInvalid = "attestation-invalid", Error;
+    /// Trust gate (`--require-attestation`): no verified attestation of a required predicate type.
+    AttestationMissing = "attestation-missing", Error;
 }
 
 impl fmt::Display for Code {
