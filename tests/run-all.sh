@@ -51,6 +51,9 @@ step "rust tests (unit, vectors, CLI, end-to-end against real registries on 127.
 # (tests/attachments/verify_cosign.py) uses Python's `cryptography`.
 python3 -c 'import cryptography' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=42'
+# The keyless lab of cli/tests/sign_keyless.rs: a loopback Fulcio + Rekor (@sigstore/mock) and the
+# independent verifier (sigstore-js), at the versions pinned in tests/sigstore/package-lock.json.
+(cd tests/sigstore && npm ci --no-audit --no-fund --loglevel=error)
 cargo test --workspace --locked --no-fail-fast
 
 step "pre-commit hooks: pre-commit try-repo (the real tool from PyPI) on a temporary repository"
