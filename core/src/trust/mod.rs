@@ -16,6 +16,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::Code;
 
+pub mod bundle;
+pub mod dsse;
+pub mod encoding;
+mod error;
+pub mod key;
+pub mod payload;
+pub mod rekor;
+
+pub use bundle::Bundle;
+pub use dsse::{Envelope, pae};
+pub use error::FormatError;
+pub use key::VerifyKey;
+pub use payload::{SimpleSigning, Statement, parse_simple_signing, simple_signing_payload};
+
 /// Media type of a cosign simple-signing payload layer (legacy `.sig`).
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 /// Media type of a DSSE envelope layer (legacy `.att`).
