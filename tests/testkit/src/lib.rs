@@ -16,6 +16,8 @@
 //! * [`Signer`] and the `push_cosign_*` / [`Client::push_referrer`] helpers push signatures,
 //!   attestations, SBOMs and referrers in the formats cosign and oras write (issue 13);
 //!   [`ReferrersFront`] adds the OCI 1.1 referrers API in front of a real registry.
+//! * [`SigstoreLab`] runs a loopback Fulcio + Rekor (`tests/sigstore`, `@sigstore/mock`) for keyless
+//!   signing, and [`sigstore_verify`] checks keyless signatures with sigstore-js (issue 14).
 //! * [`cip_binary`], [`docker_config`], [`run_bounded`], [`kill_after`] drive the `cip` binary.
 //!
 //! ```no_run
@@ -40,6 +42,7 @@ mod process;
 mod proxy;
 mod referrers;
 mod registry;
+mod sigstore;
 mod token;
 
 pub use attachments::{
@@ -58,3 +61,4 @@ pub use process::{
 pub use proxy::{FaultKind, FaultProxy, FaultProxyConfig, ProxiedRequest};
 pub use referrers::ReferrersFront;
 pub use registry::{Auth, LoggedRequest, Registry, RegistryOptions};
+pub use sigstore::{Expect, LabStats, Signed, SigstoreLab, Verdict, sigstore_verify};
