@@ -1,12 +1,19 @@
-//! Public keys: read once from PEM (SPKI, what `cosign.pub` holds) or from a certificate's
-//! SubjectPublicKeyInfo DER, then used to verify ECDSA signatures in ASN.1 DER form (what cosign,
-//! Fulcio and Rekor produce). P-256 verifies with SHA-256 and P-384 with SHA-384, the pairings
-//! Sigstore's trusted roots and cosign's keys use.
+//! Keys. Public keys are read once from PEM (SPKI, what `cosign.pub` holds) or from a
+//! certificate's SubjectPublicKeyInfo DER, then verify ECDSA signatures in ASN.1 DER form (what
+//! cosign, Fulcio and Rekor produce); P-256 verifies with SHA-256 and P-384 with SHA-384, the
+//! pairings Sigstore's trusted roots and cosign's keys use. Private keys (P-256, what cosign makes)
+//! are read from PKCS#8, SEC1 or cosign's encrypted key file (scrypt + nacl/secretbox around
+//! PKCS#8) and sign deterministically (RFC 6979), so core needs no randomness.
 
+use crypto_secretbox::aead::{Aead as _, KeyInit as _};
+use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+use p256::pkcs8::DecodePrivateKey as _;
+use serde::Deserialize;
 use spki::der::Decode as _;
 use spki::{DecodePublicKey as _, EncodePublicKey as _, ObjectIdentifier, SubjectPublicKeyInfoRef};
+use zeroize::Zeroizing;
 
 use super::FormatError;
 
@@ -141,6 +148,228 @@ impl VerifyKey {
     }
 }
 
+/// PEM labels of cosign's encrypted private key (current, then older cosign releases').
+const COSIGN_KEY_LABELS: [&str; 2] = ["ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY"];
+
+/// The largest scrypt work an encrypted key file may ask for (memory `128 * N * r` bytes): cosign
+/// uses N = 32768, r = 8 (32 MiB); a file asking for much more is refused rather than obeyed.
+const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+
+/// An ECDSA P-256 private key cip signs with. Its bytes are wiped when dropped and never shown
+/// (`Debug` prints the public key only).
+#[derive(Clone)]
+pub struct SigningKey(p256::ecdsa::SigningKey);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("public", &self.verify_key().to_pem()).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Reads a PEM private key: PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, or cosign's
+    /// encrypted key (`ENCRYPTED SIGSTORE PRIVATE KEY`, `ENCRYPTED COSIGN PRIVATE KEY`) with
+    /// `password` (cosign allows an empty one). Text around the block is ignored.
+    ///
+    /// # Errors
+    ///
+    /// No private key block; a key of another curve or algorithm than P-256; an encrypted key
+    /// without a password or with a wrong one; a damaged file. Messages never quote the key.
+    pub fn from_pem(pem: &str, password: Option<&str>) -> Result<Self, FormatError> {
+        let blocks = pem_blocks(pem)?;
+        let Some((label, der)) = blocks.into_iter().next() else {
+            return Err(FormatError::NotAKey {
+                expected: "PEM private key",
+                found: "no PEM block (-----BEGIN PRIVATE KEY----- or cosign's -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----)".into(),
+            });
+        };
+        let der = Zeroizing::new(der);
+        match label.as_str() {
+            "PRIVATE KEY" => Self::from_pkcs8_der(&der),
+            "EC PRIVATE KEY" => Self::from_sec1_der(&der),
+            label if COSIGN_KEY_LABELS.contains(&label) => {
+                let password = password.ok_or(FormatError::PasswordRequired)?;
+                let plaintext = decrypt_cosign_key(&der, password)?;
+                Self::from_pkcs8_der(&plaintext)
+            }
+            "ENCRYPTED PRIVATE KEY" => Err(FormatError::UnsupportedKey(
+                "a password-encrypted PKCS#8 key (decrypt it, e.g. `openssl pkcs8 -in KEY -out PLAIN`, or use cosign's encrypted key format)".into(),
+            )),
+            "RSA PRIVATE KEY" => Err(FormatError::UnsupportedKey("RSA".into())),
+            other => Err(FormatError::NotAKey {
+                expected: "PEM private key",
+                found: format!("a PEM {other} block"),
+            }),
+        }
+    }
+
+    /// Reads a PKCS#8 DER private key (P-256 only).
+    ///
+    /// # Errors
+    ///
+    /// Not PKCS#8, or not an ECDSA P-256 key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, FormatError> {
+        let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|_| FormatError::NotAKey {
+            expected: "PKCS#8 private key",
+            found: "DER that does not parse as PKCS#8".into(),
+        })?;
+        check_curve(info.algorithm.oid, info.algorithm.parameters_oid().ok())?;
+        p256::SecretKey::from_pkcs8_der(der).map(|k| Self(k.into())).map_err(|_| FormatError::NotAKey {
+            expected: "P-256 private key",
+            found: "a PKCS#8 key whose EC private key does not decode".into(),
+        })
+    }
+
+    /// Reads a SEC1 (`EC PRIVATE KEY`) DER private key (P-256 only).
+    ///
+    /// # Errors
+    ///
+    /// Not SEC1, or not a P-256 key.
+    pub fn from_sec1_der(der: &[u8]) -> Result<Self, FormatError> {
+        let parsed = sec1::EcPrivateKey::try_from(der).map_err(|_| FormatError::NotAKey {
+            expected: "SEC1 EC private key",
+            found: "DER that does not parse as SEC1".into(),
+        })?;
+        let curve = parsed.parameters.and_then(|p| p.named_curve());
+        check_curve(EC_PUBLIC_KEY, curve)?;
+        p256::SecretKey::from_sec1_der(der).map(|k| Self(k.into())).map_err(|_| FormatError::NotAKey {
+            expected: "P-256 private key",
+            found: "a SEC1 key that does not decode".into(),
+        })
+    }
+
+    /// A key from its 32-byte big-endian scalar: the engine makes ephemeral keyless keys from its
+    /// random number generator.
+    ///
+    /// # Errors
+    ///
+    /// Not 32 bytes, zero, or not below the curve order.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        // p256 would zero-pad a short slice; a scalar shorter than 32 bytes is a caller's bug.
+        let bytes: &[u8; 32] = bytes.try_into().map_err(|_| FormatError::NotAKey {
+            expected: "P-256 scalar",
+            found: format!("{} bytes, not 32", bytes.len()),
+        })?;
+        p256::ecdsa::SigningKey::from_bytes(bytes.into()).map(Self).map_err(|_| FormatError::NotAKey {
+            expected: "P-256 scalar",
+            found: "bytes that are not a valid P-256 private scalar".into(),
+        })
+    }
+
+    /// The public half.
+    pub fn verify_key(&self) -> VerifyKey {
+        VerifyKey::P256(*self.0.verifying_key())
+    }
+
+    /// The public key as PEM `PUBLIC KEY` (what `cosign.pub` holds, what Fulcio is sent).
+    pub fn public_key_pem(&self) -> String {
+        self.verify_key().to_pem()
+    }
+
+    /// ECDSA P-256 / SHA-256 signature of `message`, ASN.1 DER, deterministic (RFC 6979): the
+    /// same key and message give the same bytes.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let signature: p256::ecdsa::DerSignature = self.0.sign(message);
+        signature.as_bytes().to_vec()
+    }
+}
+
+/// Refuses private keys that are not EC P-256, naming what they are.
+fn check_curve(algorithm: ObjectIdentifier, curve: Option<ObjectIdentifier>) -> Result<(), FormatError> {
+    if algorithm == RSA_ENCRYPTION {
+        return Err(FormatError::UnsupportedKey("RSA private key; cip signs with ECDSA P-256".into()));
+    }
+    if algorithm == ED25519 {
+        return Err(FormatError::UnsupportedKey("Ed25519 private key; cip signs with ECDSA P-256".into()));
+    }
+    if algorithm != EC_PUBLIC_KEY {
+        return Err(FormatError::UnsupportedKey(format!(
+            "private key algorithm {algorithm}; cip signs with ECDSA P-256"
+        )));
+    }
+    match curve {
+        Some(c) if c == P256_CURVE => Ok(()),
+        Some(c) if c == P384_CURVE => Err(FormatError::UnsupportedKey(
+            "P-384 private key; cip signs with ECDSA P-256 (P-384 keys verify only)".into(),
+        )),
+        Some(c) => Err(FormatError::UnsupportedKey(format!("EC curve {c}; cip signs with P-256"))),
+        None => Err(FormatError::UnsupportedKey("EC private key without a named curve".into())),
+    }
+}
+
+/// cosign's encrypted key file body (the PEM block's bytes are this JSON).
+#[derive(Deserialize)]
+struct EncryptedKey {
+    kdf: Kdf,
+    cipher: Cipher,
+    #[serde(with = "super::encoding::base64_bytes")]
+    ciphertext: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct Kdf {
+    name: String,
+    params: ScryptParams,
+    #[serde(with = "super::encoding::base64_bytes")]
+    salt: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct ScryptParams {
+    #[serde(rename = "N")]
+    n: u64,
+    r: u32,
+    p: u32,
+}
+
+#[derive(Deserialize)]
+struct Cipher {
+    name: String,
+    #[serde(with = "super::encoding::base64_bytes")]
+    nonce: Vec<u8>,
+}
+
+/// Decrypts cosign's encrypted key JSON to the PKCS#8 DER it holds.
+fn decrypt_cosign_key(json: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, FormatError> {
+    const WHAT: &str = "cosign encrypted private key";
+    let doc: EncryptedKey = serde_json::from_slice(json)
+        .map_err(|e| FormatError::invalid(WHAT, format!("not cosign's key JSON ({e})")))?;
+    if doc.kdf.name != "scrypt" {
+        return Err(FormatError::invalid(WHAT, format!("key derivation {:?}, not scrypt", doc.kdf.name)));
+    }
+    if doc.cipher.name != "nacl/secretbox" {
+        return Err(FormatError::invalid(WHAT, format!("cipher {:?}, not nacl/secretbox", doc.cipher.name)));
+    }
+    let ScryptParams { n, r, p } = doc.kdf.params;
+    if !n.is_power_of_two() || n < 2 {
+        return Err(FormatError::invalid(WHAT, format!("scrypt N = {n} is not a power of two")));
+    }
+    if 128u64.saturating_mul(n).saturating_mul(u64::from(r)) > MAX_SCRYPT_MEMORY {
+        return Err(FormatError::invalid(
+            WHAT,
+            format!("scrypt parameters N = {n}, r = {r} ask for more than 256 MiB"),
+        ));
+    }
+    let log_n = u8::try_from(n.trailing_zeros()).unwrap_or(u8::MAX);
+    let params = scrypt::Params::new(log_n, r, p, 32).map_err(|_| {
+        FormatError::invalid(WHAT, format!("scrypt parameters N = {n}, r = {r}, p = {p} are invalid"))
+    })?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(password.as_bytes(), &doc.kdf.salt, &params, key.as_mut_slice())
+        .map_err(|_| FormatError::invalid(WHAT, "scrypt failed"))?;
+    let nonce: [u8; 24] = doc
+        .cipher
+        .nonce
+        .as_slice()
+        .try_into()
+        .map_err(|_| FormatError::invalid(WHAT, "the nonce is not 24 bytes"))?;
+    let cipher = crypto_secretbox::XSalsa20Poly1305::new(key.as_slice().into());
+    cipher
+        .decrypt(&nonce.into(), doc.ciphertext.as_slice())
+        .map(Zeroizing::new)
+        .map_err(|_| FormatError::WrongPassword)
+}
+
 /// Every PEM block of `text`, in order, as (label, DER bytes): a certificate chain annotation has
 /// several. Text outside the blocks is ignored.
 ///
@@ -176,8 +405,8 @@ pub fn encode_pem(label: &str, der: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::encoding::{b64, unb64};
     use super::*;
-    use p256::ecdsa::signature::Signer as _;
 
     fn p256_pair() -> (p256::ecdsa::SigningKey, VerifyKey) {
         let signing = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
@@ -221,6 +450,94 @@ mod tests {
         // An Ed25519 SPKI (RFC 8410 example).
         let ed = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
         assert_eq!(VerifyKey::from_pem(ed).unwrap_err(), FormatError::UnsupportedKey("Ed25519".into()));
+    }
+
+    /// Fixtures written by tests/trust/keys/make_keys.py (Python cryptography, PyNaCl, hashlib).
+    const PKCS8: &str = include_str!("../../../tests/trust/keys/pkcs8.pem");
+    const SEC1: &str = include_str!("../../../tests/trust/keys/sec1.pem");
+    const PUBLIC: &str = include_str!("../../../tests/trust/keys/public.pem");
+    const COSIGN_KEY: &str = include_str!("../../../tests/trust/keys/cosign.key");
+    const COSIGN_LEGACY_KEY: &str = include_str!("../../../tests/trust/keys/cosign-legacy.key");
+    const P384_KEY: &str = include_str!("../../../tests/trust/keys/p384.pem");
+    const PYTHON_SIGNATURE: &str = include_str!("../../../tests/trust/keys/message.sig");
+    const MESSAGE: &[u8] = b"cip signs this message\n";
+    const PASSWORD: &str = "cip-test-password";
+
+    #[test]
+    fn pkcs8_and_sec1_from_python_read_as_the_same_key() {
+        let pkcs8 = SigningKey::from_pem(PKCS8, None).unwrap();
+        let sec1 = SigningKey::from_pem(SEC1, None).unwrap();
+        assert_eq!(pkcs8.public_key_pem(), PUBLIC);
+        assert_eq!(sec1.public_key_pem(), PUBLIC);
+    }
+
+    #[test]
+    fn signs_exactly_as_pythons_rfc6979() {
+        // Python cryptography's deterministic ECDSA of the same message: byte-identical DER.
+        let key = SigningKey::from_pem(PKCS8, None).unwrap();
+        let signature = key.sign(MESSAGE);
+        assert_eq!(b64(&signature), PYTHON_SIGNATURE.trim());
+        let public = VerifyKey::from_pem(PUBLIC).unwrap();
+        assert!(public.verify(MESSAGE, &signature));
+        assert!(!public.verify(b"another message", &signature));
+    }
+
+    #[test]
+    fn cosign_encrypted_keys_decrypt_with_the_password() {
+        for file in [COSIGN_KEY, COSIGN_LEGACY_KEY] {
+            let key = SigningKey::from_pem(file, Some(PASSWORD)).unwrap();
+            assert_eq!(key.public_key_pem(), PUBLIC);
+        }
+        assert_eq!(SigningKey::from_pem(COSIGN_KEY, Some("wrong")).unwrap_err(), FormatError::WrongPassword);
+        assert_eq!(SigningKey::from_pem(COSIGN_KEY, None).unwrap_err(), FormatError::PasswordRequired);
+        // A tampered ciphertext is refused like a wrong password: the MAC fails.
+        let (label, json) = pem_blocks(COSIGN_KEY).unwrap().remove(0);
+        let mut doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let mut ciphertext = unb64(doc["ciphertext"].as_str().unwrap()).unwrap();
+        ciphertext[20] ^= 1;
+        doc["ciphertext"] = b64(&ciphertext).into();
+        let tampered = encode_pem(&label, &serde_json::to_vec(&doc).unwrap());
+        assert_eq!(SigningKey::from_pem(&tampered, Some(PASSWORD)).unwrap_err(), FormatError::WrongPassword);
+    }
+
+    #[test]
+    fn refuses_other_keys_without_echoing_them() {
+        let err = SigningKey::from_pem(P384_KEY, None).unwrap_err();
+        assert!(matches!(err, FormatError::UnsupportedKey(ref m) if m.contains("P-384")), "{err}");
+        let err = SigningKey::from_pem(PUBLIC, None).unwrap_err();
+        assert!(err.to_string().contains("PUBLIC KEY"), "{err}");
+        let err = SigningKey::from_pem("no key", None).unwrap_err();
+        assert!(err.to_string().contains("no PEM block"), "{err}");
+        // A damaged body: errors name the problem, never the bytes.
+        let body: String = PKCS8.lines().nth(1).unwrap().to_owned();
+        let damaged = PKCS8.replace(&body, &body.chars().rev().collect::<String>());
+        let err = SigningKey::from_pem(&damaged, None).unwrap_err().to_string();
+        assert!(!err.contains(&body[8..20]), "{err}");
+        let key = SigningKey::from_pem(PKCS8, None).unwrap();
+        assert!(!format!("{key:?}").contains(PKCS8.lines().nth(1).unwrap()));
+        assert!(SigningKey::from_bytes(&[0u8; 32]).is_err());
+        assert!(SigningKey::from_bytes(&[1u8; 31]).is_err());
+        assert_eq!(SigningKey::from_bytes(&[7u8; 32]).unwrap().verify_key(), p256_pair().1);
+    }
+
+    #[test]
+    fn encrypted_key_json_is_checked() {
+        let doc = |n: u64, kdf: &str| {
+            let json = format!(
+                r#"{{"kdf":{{"name":"{kdf}","params":{{"N":{n},"r":8,"p":1}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AAAA"}}"#
+            );
+            encode_pem("ENCRYPTED SIGSTORE PRIVATE KEY", json.as_bytes())
+        };
+        let err = SigningKey::from_pem(&doc(1 << 30, "scrypt"), Some("")).unwrap_err();
+        assert!(err.to_string().contains("256 MiB"), "{err}");
+        let err = SigningKey::from_pem(&doc(1000, "scrypt"), Some("")).unwrap_err();
+        assert!(err.to_string().contains("power of two"), "{err}");
+        let err = SigningKey::from_pem(&doc(1024, "pbkdf2"), Some("")).unwrap_err();
+        assert!(err.to_string().contains("not scrypt"), "{err}");
+        assert_eq!(
+            SigningKey::from_pem(&doc(1024, "scrypt"), Some("")).unwrap_err(),
+            FormatError::WrongPassword
+        );
     }
 
     #[test]

@@ -20,15 +20,21 @@ pub mod bundle;
 pub mod dsse;
 pub mod encoding;
 mod error;
+pub mod fulcio;
 pub mod key;
+pub mod manifest;
 pub mod payload;
 pub mod rekor;
 
 pub use bundle::Bundle;
 pub use dsse::{Envelope, pae};
+pub use encoding::b64;
 pub use error::FormatError;
-pub use key::VerifyKey;
-pub use payload::{SimpleSigning, Statement, parse_simple_signing, simple_signing_payload};
+pub use key::{SigningKey, VerifyKey};
+pub use payload::{
+    COSIGN_SIGN_PREDICATE_TYPE, Promotion, SimpleSigning, Statement, parse_simple_signing,
+    promotion_statement, simple_signing_payload,
+};
 
 /// Media type of a cosign simple-signing payload layer (legacy `.sig`).
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";

@@ -11,6 +11,9 @@ use super::{FormatError, PROMOTION_PREDICATE_TYPE};
 
 /// The `critical.type` of a cosign container image signature.
 pub const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";
+/// The predicate type of a cosign v3 image signature: `cosign sign` with the bundle format signs
+/// an in-toto statement (subject = the image digest, empty predicate) in a DSSE envelope.
+pub const COSIGN_SIGN_PREDICATE_TYPE: &str = "https://sigstore.dev/cosign/sign/v1";
 /// in-toto Statement v1 `_type`.
 pub const IN_TOTO_STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// in-toto Statement v0.1 `_type` (cosign v1/v2 attestations), still read.

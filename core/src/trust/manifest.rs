@@ -1,0 +1,309 @@
+//! The OCI objects cip pushes for trust: cosign's legacy `.sig` image (one simple-signing layer per
+//! signature, cosign's annotations, the config go-containerregistry writes for it) and OCI 1.1
+//! referrer manifests (a Sigstore bundle or attestation with a `subject`, the empty config).
+//! Field order follows the writers cosign uses, so the bytes look like cosign's.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::Digest as _;
+
+use super::encoding::{b64, unb64};
+use super::{
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, FormatError, SIGNATURE_ANNOTATION,
+    SIMPLE_SIGNING_MEDIA_TYPE, SignedLayer,
+};
+
+/// OCI image manifest media type (cosign writes its `.sig` images as OCI).
+pub const OCI_MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+/// OCI image config media type.
+pub const OCI_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+/// The OCI 1.1 empty descriptor's media type (a referrer's config); its content is `{}`.
+pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// cosign v3's annotation on a bundle referrer: what the bundle holds (`dsse-envelope`).
+pub const BUNDLE_CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content";
+/// cosign v3's annotation on a bundle referrer: the in-toto predicate type inside.
+pub const BUNDLE_PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
+/// OCI's creation-time annotation (cosign v3 sets it on bundle referrers).
+pub const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
+
+/// What a keyless legacy layer carries beside its signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyless {
+    /// The PEM leaf certificate (`dev.sigstore.cosign/certificate`).
+    pub certificate: String,
+    /// The PEM chain above it (`dev.sigstore.cosign/chain`); may be empty.
+    pub chain: String,
+    /// The Rekor bundle annotation JSON (`dev.sigstore.cosign/bundle`, see
+    /// `rekor::CosignBundle`).
+    pub bundle: String,
+}
+
+/// An OCI content descriptor (the subject of a referrer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    /// The media type of what it points at.
+    pub media_type: String,
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", super::encoding::hex(&sha2::Sha256::digest(bytes)))
+}
+
+/// A legacy `.sig` layer: `payload` (a simple-signing payload) with its DER `signature` in
+/// `dev.cosignproject.cosign/signature`, and when keyless the certificate, chain and Rekor bundle
+/// annotations (an empty chain is left out, as cosign does).
+pub fn signature_layer(payload: &[u8], signature: &[u8], keyless: Option<&Keyless>) -> SignedLayer {
+    let mut annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), b64(signature))]);
+    if let Some(k) = keyless {
+        annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), k.certificate.clone());
+        if !k.chain.is_empty() {
+            annotations.insert(CHAIN_ANNOTATION.to_owned(), k.chain.clone());
+        }
+        annotations.insert(BUNDLE_ANNOTATION.to_owned(), k.bundle.clone());
+    }
+    SignedLayer {
+        media_type: SIMPLE_SIGNING_MEDIA_TYPE.to_owned(),
+        digest: sha256_digest(payload),
+        annotations,
+        data: b64(payload),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LayerDescriptor<'a> {
+    media_type: &'a str,
+    size: u64,
+    digest: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageManifest<'a> {
+    schema_version: u32,
+    media_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact_type: Option<&'a str>,
+    config: LayerDescriptor<'a>,
+    layers: Vec<LayerDescriptor<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a Descriptor>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
+}
+
+/// The `.sig` image holding `layers` (in order): its manifest bytes and its config bytes (the
+/// config go-containerregistry writes when cosign appends layers to an empty image: zero times,
+/// one history entry and one diff id per layer).
+///
+/// # Errors
+///
+/// A layer whose `data` is not base64 or does not hash to its `digest`.
+pub fn signature_manifest(layers: &[SignedLayer]) -> Result<(Vec<u8>, Vec<u8>), FormatError> {
+    let mut sizes = Vec::with_capacity(layers.len());
+    for (i, layer) in layers.iter().enumerate() {
+        let bytes = unb64(&layer.data).ok_or_else(|| {
+            FormatError::invalid("signature layer", format!("layer {} data is not base64", i + 1))
+        })?;
+        if sha256_digest(&bytes) != layer.digest {
+            return Err(FormatError::invalid(
+                "signature layer",
+                format!("layer {} data does not hash to {}", i + 1, layer.digest),
+            ));
+        }
+        sizes.push(bytes.len() as u64);
+    }
+    let config = sig_config(layers);
+    let config_digest = sha256_digest(&config);
+    let empty = BTreeMap::new();
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: OCI_MANIFEST_MEDIA_TYPE,
+        artifact_type: None,
+        config: LayerDescriptor {
+            media_type: OCI_CONFIG_MEDIA_TYPE,
+            size: config.len() as u64,
+            digest: &config_digest,
+            annotations: &empty,
+        },
+        layers: layers
+            .iter()
+            .zip(sizes)
+            .map(|(l, size)| LayerDescriptor {
+                media_type: &l.media_type,
+                size,
+                digest: &l.digest,
+                annotations: &l.annotations,
+            })
+            .collect(),
+        subject: None,
+        annotations: &empty,
+    };
+    Ok((serde_json::to_vec(&manifest).unwrap_or_default(), config))
+}
+
+/// The `.sig` image's config, as go-containerregistry's `ConfigFile` serializes it (Go field
+/// order, zero times).
+fn sig_config(layers: &[SignedLayer]) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct ConfigFile<'a> {
+        architecture: &'a str,
+        created: &'a str,
+        history: Vec<History<'a>>,
+        os: &'a str,
+        rootfs: RootFs<'a>,
+        config: serde_json::Map<String, serde_json::Value>,
+    }
+    #[derive(Serialize)]
+    struct History<'a> {
+        created: &'a str,
+    }
+    #[derive(Serialize)]
+    struct RootFs<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        diff_ids: Vec<&'a str>,
+    }
+    const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+    let config = ConfigFile {
+        architecture: "",
+        created: ZERO_TIME,
+        history: layers.iter().map(|_| History { created: ZERO_TIME }).collect(),
+        os: "",
+        rootfs: RootFs { kind: "layers", diff_ids: layers.iter().map(|l| l.digest.as_str()).collect() },
+        config: serde_json::Map::new(),
+    };
+    serde_json::to_vec(&config).unwrap_or_default()
+}
+
+/// An OCI 1.1 referrer of `subject`: one layer (`layer_media_type`, `layer` bytes), the empty
+/// config (`application/vnd.oci.empty.v1+json`, content `{}`), `artifact_type` and
+/// `annotations`. Returns the manifest bytes and the config bytes (`{}`), both to be pushed.
+pub fn referrer_manifest(
+    artifact_type: &str,
+    layer_media_type: &str,
+    layer: &[u8],
+    subject: &Descriptor,
+    annotations: &BTreeMap<String, String>,
+) -> (Vec<u8>, Vec<u8>) {
+    let config = b"{}".to_vec();
+    let config_digest = sha256_digest(&config);
+    let layer_digest = sha256_digest(layer);
+    let empty = BTreeMap::new();
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: OCI_MANIFEST_MEDIA_TYPE,
+        artifact_type: Some(artifact_type),
+        config: LayerDescriptor {
+            media_type: EMPTY_MEDIA_TYPE,
+            size: config.len() as u64,
+            digest: &config_digest,
+            annotations: &empty,
+        },
+        layers: vec![LayerDescriptor {
+            media_type: layer_media_type,
+            size: layer.len() as u64,
+            digest: &layer_digest,
+            annotations: &empty,
+        }],
+        subject: Some(subject),
+        annotations,
+    };
+    (serde_json::to_vec(&manifest).unwrap_or_default(), config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::payload::simple_signing_payload;
+
+    const DIGEST: &str = "sha256:703218c0465075f4425e58fac086e09e1de5c340b12976ab9eb8ad26615c3715";
+
+    #[test]
+    fn signature_layer_and_manifest_in_cosigns_shape() {
+        let payload = simple_signing_payload("reg.example/app", DIGEST);
+        let key_layer = signature_layer(&payload, &[0x30, 0x01], None);
+        assert_eq!(key_layer.media_type, SIMPLE_SIGNING_MEDIA_TYPE);
+        assert_eq!(key_layer.annotations.len(), 1);
+        assert_eq!(key_layer.annotations[SIGNATURE_ANNOTATION], "MAE=");
+        let keyless = Keyless {
+            certificate: "-----BEGIN CERTIFICATE-----\n".into(),
+            chain: String::new(),
+            bundle: "{}".into(),
+        };
+        let keyless_layer = signature_layer(&payload, &[0x30, 0x02], Some(&keyless));
+        assert!(keyless_layer.annotations.contains_key(CERTIFICATE_ANNOTATION));
+        assert!(keyless_layer.annotations.contains_key(BUNDLE_ANNOTATION));
+        assert!(!keyless_layer.annotations.contains_key(CHAIN_ANNOTATION));
+
+        let layers = [key_layer.clone(), keyless_layer];
+        let (manifest, config) = signature_manifest(&layers).unwrap();
+        let config_text = String::from_utf8(config.clone()).unwrap();
+        assert_eq!(
+            config_text,
+            format!(
+                r#"{{"architecture":"","created":"0001-01-01T00:00:00Z","history":[{{"created":"0001-01-01T00:00:00Z"}},{{"created":"0001-01-01T00:00:00Z"}}],"os":"","rootfs":{{"type":"layers","diff_ids":["{d}","{d}"]}},"config":{{}}}}"#,
+                d = key_layer.digest
+            )
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        assert_eq!(doc["schemaVersion"], 2);
+        assert_eq!(doc["mediaType"], OCI_MANIFEST_MEDIA_TYPE);
+        assert_eq!(doc["config"]["digest"], sha256_digest(&config));
+        assert_eq!(doc["config"]["size"], config.len());
+        assert_eq!(doc["layers"][0]["size"], payload.len());
+        assert_eq!(doc["layers"][0]["digest"], key_layer.digest);
+        assert_eq!(doc["layers"][1]["annotations"][SIGNATURE_ANNOTATION], "MAI=");
+        let text = String::from_utf8(manifest).unwrap();
+        assert!(text.starts_with(r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":"#), "{text}");
+    }
+
+    #[test]
+    fn signature_manifest_refuses_layers_that_do_not_hold_together() {
+        let mut layer = signature_layer(b"x", &[1], None);
+        layer.data = b64(b"y");
+        assert!(signature_manifest(&[layer.clone()]).unwrap_err().to_string().contains("does not hash"));
+        layer.data = "*".into();
+        assert!(signature_manifest(&[layer]).is_err());
+    }
+
+    #[test]
+    fn referrer_has_subject_empty_config_and_one_layer() {
+        let subject =
+            Descriptor { media_type: OCI_MANIFEST_MEDIA_TYPE.into(), digest: DIGEST.into(), size: 1234 };
+        let annotations =
+            BTreeMap::from([(BUNDLE_CONTENT_ANNOTATION.to_owned(), "dsse-envelope".to_owned())]);
+        let (manifest, config) = referrer_manifest(
+            super::super::BUNDLE_MEDIA_TYPE,
+            super::super::BUNDLE_MEDIA_TYPE,
+            b"bundle",
+            &subject,
+            &annotations,
+        );
+        assert_eq!(config, b"{}");
+        let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        assert_eq!(doc["artifactType"], super::super::BUNDLE_MEDIA_TYPE);
+        assert_eq!(doc["config"]["mediaType"], EMPTY_MEDIA_TYPE);
+        // The OCI image spec's well-known digest of `{}`.
+        assert_eq!(
+            doc["config"]["digest"],
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+        assert_eq!(doc["config"]["size"], 2);
+        assert_eq!(doc["layers"].as_array().unwrap().len(), 1);
+        assert_eq!(doc["layers"][0]["digest"], sha256_digest(b"bundle"));
+        assert_eq!(doc["layers"][0]["size"], 6);
+        assert_eq!(doc["subject"]["digest"], DIGEST);
+        assert_eq!(doc["subject"]["size"], 1234);
+        assert_eq!(doc["annotations"][BUNDLE_CONTENT_ANNOTATION], "dsse-envelope");
+    }
+}
