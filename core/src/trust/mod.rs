@@ -36,6 +36,14 @@ pub use payload::{
     promotion_statement, simple_signing_payload,
 };
 
+// Verification (the gate): trusted root, certificates, log entries, layers, policy, decision.
+mod cert;
+mod claim;
+mod policy;
+mod root;
+mod tlog;
+mod verify;
+
 /// Media type of a cosign simple-signing payload layer (legacy `.sig`).
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 /// Media type of a DSSE envelope layer (legacy `.att`).
@@ -116,8 +124,7 @@ pub struct TrustError {
 /// A compiled [`TrustOptions`]: parsed key, trusted root and patterns.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    // Filled by the implementation (issue 14): parsed key, roots, patterns.
-    _private: (),
+    rules: policy::Rules,
 }
 
 impl Policy {
@@ -126,10 +133,14 @@ impl Policy {
     /// # Errors
     ///
     /// A key, certificate, trusted root or pattern that does not parse; identity constraints
-    /// without a trusted root; both a key and identity constraints.
+    /// without a trusted root; both a key and identity constraints; a keyless policy without
+    /// both an identity and an issuer constraint (cosign requires both); a trusted root without
+    /// either; `--require-signature`/`--require-attestation` with nothing to verify against.
+    ///
+    /// Identity and issuer regexps match like cosign's (Go `regexp.MatchString`): unanchored;
+    /// write `^...$` to match the whole value.
     pub fn new(options: &TrustOptions) -> Result<Self, TrustError> {
-        let _ = options;
-        todo!("issue 14")
+        policy::Rules::compile(options).map(|rules| Self { rules })
     }
 }
 
@@ -166,7 +177,16 @@ pub struct Problem {
 /// a present signature whose payload names another digest, or whose signature does not verify with
 /// the certificate it carries, is `signature-invalid`. With a policy, at least one signature (and
 /// one attestation per required predicate type) must verify against it.
+///
+/// In detail: a layer whose bytes, payload digest, statement subject or embedded-certificate
+/// signature do not hold together is always `signature-invalid` / `attestation-invalid`. With a
+/// policy: no signature at all is `signature-missing` when it requires signatures; signatures
+/// present but none satisfying the policy is `signature-invalid`, naming each one and why; for
+/// each required predicate type, none present is `attestation-missing` and none satisfying is
+/// `attestation-invalid`. Sound signatures by other signers beside a satisfying one are fine.
+///
+/// Keyless signatures are checked at the time the transparency log vouches for (the verified
+/// entry's `integratedTime`): core has no clock, and Fulcio certificates live ten minutes.
 pub fn check(policy: Option<&Policy>, evidence: &Evidence<'_>) -> Vec<Problem> {
-    let _ = (policy, evidence);
-    todo!("issue 14")
+    verify::check(policy.map(|p| &p.rules), evidence)
 }

@@ -1,0 +1,257 @@
+//! The Sigstore trusted root (`trusted_root.json`, `--trusted-root`): the certificate authorities
+//! keyless certificates must chain to and the transparency log keys that sign Rekor's entry
+//! timestamps and checkpoints, each with its validity window. Protobuf-JSON (camelCase, bytes as
+//! standard base64, times as RFC 3339); only what offline verification needs is read, unknown
+//! fields (ctlogs, timestampAuthorities, ...) are ignored.
+
+use der::Decode as _;
+use serde::Deserialize;
+use sha2::Digest as _;
+use x509_cert::Certificate;
+
+use super::encoding::unb64;
+use super::key::VerifyKey;
+
+/// A parsed trusted root.
+#[derive(Clone, Debug)]
+pub(crate) struct TrustedRoot {
+    /// Certificate authorities, each a chain from the issuing certificate to the self-signed root.
+    pub(crate) authorities: Vec<Authority>,
+    /// Transparency logs (Rekor), found by log ID.
+    pub(crate) logs: Vec<LogKey>,
+}
+
+/// One certificate authority (Fulcio).
+#[derive(Clone, Debug)]
+pub(crate) struct Authority {
+    /// `certChain.certificates`: the issuing (intermediate) certificate first, the root last.
+    pub(crate) chain: Vec<Certificate>,
+    /// When this authority issued certificates.
+    pub(crate) valid_for: Window,
+}
+
+/// One transparency log's key.
+#[derive(Clone, Debug)]
+pub(crate) struct LogKey {
+    /// `logId.keyId`: SHA-256 of the key's DER SubjectPublicKeyInfo, as Rekor names its log.
+    pub(crate) log_id: Vec<u8>,
+    /// The first four bytes of the same hash: the key hint of checkpoint signatures.
+    pub(crate) key_hint: [u8; 4],
+    /// The log's key.
+    pub(crate) key: VerifyKey,
+    /// When this key signed.
+    pub(crate) valid_for: Window,
+}
+
+/// A validity window in Unix seconds; an open end is unbounded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// Inclusive start.
+    pub(crate) start: Option<u64>,
+    /// Inclusive end.
+    pub(crate) end: Option<u64>,
+}
+
+impl Window {
+    /// Whether `time` (Unix seconds) falls inside the window.
+    pub(crate) fn contains(&self, time: u64) -> bool {
+        self.start.is_none_or(|s| s <= time) && self.end.is_none_or(|e| time <= e)
+    }
+}
+
+impl TrustedRoot {
+    /// Parses `trusted_root.json` text.
+    ///
+    /// # Errors
+    ///
+    /// Not JSON of that shape, a certificate or key that does not decode, a bad time; the message
+    /// says which entry (`certificateAuthorities[0].certChain.certificates[1]`).
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        let json: RootJson = serde_json::from_str(text).map_err(|e| {
+            format!("line {}, column {}: not a Sigstore trusted root ({e})", e.line(), e.column())
+        })?;
+        let mut authorities = Vec::new();
+        for (i, ca) in json.certificate_authorities.iter().enumerate() {
+            let mut chain = Vec::new();
+            for (j, c) in ca.cert_chain.certificates.iter().enumerate() {
+                let at = || format!("certificateAuthorities[{i}].certChain.certificates[{j}]");
+                let der = unb64(&c.raw_bytes).ok_or_else(|| format!("{}: rawBytes is not base64", at()))?;
+                let cert = Certificate::from_der(&der)
+                    .map_err(|e| format!("{}: not an X.509 certificate ({e})", at()))?;
+                chain.push(cert);
+            }
+            if chain.is_empty() {
+                return Err(format!("certificateAuthorities[{i}]: certChain has no certificates"));
+            }
+            let valid_for = ca
+                .valid_for
+                .as_ref()
+                .map(|w| w.parse(&format!("certificateAuthorities[{i}].validFor")))
+                .transpose()?
+                .unwrap_or_default();
+            authorities.push(Authority { chain, valid_for });
+        }
+        let mut logs = Vec::new();
+        for (i, log) in json.tlogs.iter().enumerate() {
+            let at = format!("tlogs[{i}]");
+            let der = unb64(&log.public_key.raw_bytes)
+                .ok_or_else(|| format!("{at}.publicKey.rawBytes is not base64"))?;
+            let key = VerifyKey::from_spki_der(&der).map_err(|e| format!("{at}.publicKey: {e}"))?;
+            let hash = sha2::Sha256::digest(&der);
+            // Rekor names its log by the key's hash; an explicit logId wins (they agree in
+            // Sigstore's roots).
+            let log_id = match &log.log_id {
+                Some(id) => unb64(&id.key_id).ok_or_else(|| format!("{at}.logId.keyId is not base64"))?,
+                None => hash.to_vec(),
+            };
+            let valid_for = log
+                .public_key
+                .valid_for
+                .as_ref()
+                .map(|w| w.parse(&format!("{at}.publicKey.validFor")))
+                .transpose()?
+                .unwrap_or_default();
+            logs.push(LogKey { log_id, key_hint: [hash[0], hash[1], hash[2], hash[3]], key, valid_for });
+        }
+        if authorities.is_empty() && logs.is_empty() {
+            return Err("no certificateAuthorities and no tlogs: nothing to verify against".into());
+        }
+        Ok(Self { authorities, logs })
+    }
+
+    /// The log whose ID (`logId.keyId`, Rekor's `logID`) is `log_id`.
+    pub(crate) fn log(&self, log_id: &[u8]) -> Option<&LogKey> {
+        self.logs.iter().find(|l| l.log_id == log_id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RootJson {
+    #[serde(default)]
+    tlogs: Vec<TlogJson>,
+    #[serde(default)]
+    certificate_authorities: Vec<AuthorityJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TlogJson {
+    public_key: PublicKeyJson,
+    #[serde(default)]
+    log_id: Option<LogIdJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicKeyJson {
+    raw_bytes: String,
+    #[serde(default)]
+    valid_for: Option<WindowJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogIdJson {
+    key_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorityJson {
+    cert_chain: ChainJson,
+    #[serde(default)]
+    valid_for: Option<WindowJson>,
+}
+
+#[derive(Deserialize)]
+struct ChainJson {
+    #[serde(default)]
+    certificates: Vec<RawJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawJson {
+    raw_bytes: String,
+}
+
+#[derive(Deserialize)]
+struct WindowJson {
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+}
+
+impl WindowJson {
+    fn parse(&self, at: &str) -> Result<Window, String> {
+        let one = |t: &Option<String>, field: &str| {
+            t.as_deref()
+                .map(|t| {
+                    rfc3339_seconds(t)
+                        .ok_or_else(|| format!("{at}.{field}: {t:?} is not an RFC 3339 UTC time"))
+                })
+                .transpose()
+        };
+        Ok(Window { start: one(&self.start, "start")?, end: one(&self.end, "end")? })
+    }
+}
+
+/// Unix seconds of an RFC 3339 UTC time (`2021-03-07T03:20:29Z`, fraction allowed and dropped), as
+/// protobuf-JSON writes timestamps. The calendar arithmetic is `der`'s.
+pub(crate) fn rfc3339_seconds(text: &str) -> Option<u64> {
+    let text = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00"))?;
+    let (date, time) = text.split_once(['T', 't'])?;
+    let time = time
+        .split_once('.')
+        .map_or(time, |(whole, frac)| if frac.bytes().all(|b| b.is_ascii_digit()) { whole } else { "" });
+    let mut d = date.split('-').map(str::parse::<u16>);
+    let mut t = time.split(':').map(str::parse::<u8>);
+    let (year, month, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (hour, minute, second) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    let month = u8::try_from(month).ok()?;
+    let day = u8::try_from(day).ok()?;
+    der::DateTime::new(year, month, day, hour, minute, second).ok().map(|dt| dt.unix_duration().as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339_seconds("2021-03-07T03:20:29.000Z"), Some(1_615_087_229));
+        assert_eq!(rfc3339_seconds("2021-03-07T03:20:29+00:00"), Some(1_615_087_229));
+        assert_eq!(rfc3339_seconds("2021-03-07T03:20:29"), None);
+        assert_eq!(rfc3339_seconds("2021-13-07T03:20:29Z"), None);
+        assert_eq!(rfc3339_seconds("2021-03-07T03:20:29.x0Z"), None);
+    }
+
+    #[test]
+    fn window() {
+        let w = Window { start: Some(10), end: Some(20) };
+        assert!(w.contains(10) && w.contains(20) && !w.contains(9) && !w.contains(21));
+        assert!(Window::default().contains(0));
+    }
+
+    #[test]
+    fn errors_name_the_entry() {
+        let err = TrustedRoot::parse(
+            r#"{"certificateAuthorities":[{"certChain":{"certificates":[{"rawBytes":"AAAA"}]}}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("certificateAuthorities[0].certChain.certificates[0]: not an X.509"),
+            "{err}"
+        );
+        let err = TrustedRoot::parse("{").unwrap_err();
+        assert!(err.starts_with("line 1, column 1"), "{err}");
+        let err = TrustedRoot::parse("{}").unwrap_err();
+        assert!(err.contains("nothing to verify against"), "{err}");
+    }
+}
