@@ -110,6 +110,48 @@ export interface ManifestInfo {
   artifactType?: string;
   /** Layer digests in order, recorded for cosign `.sig`/`.att`/`.sbom` tag-scheme attachments. */
   layers?: string[];
+  /**
+   * The signature and attestation layers of an attachment (`.sig`, `.att`, Sigstore-bundle
+   * referrer) with their bytes: what the trust gate verifies offline.
+   */
+  signedLayers?: SignedLayer[];
+}
+
+/** One layer of a signature or attestation manifest, with its bytes (`data`, standard base64). */
+export interface SignedLayer {
+  /** Simple signing, DSSE envelope or Sigstore bundle media type. */
+  mediaType: string;
+  /** The layer's digest: `data` must hash to it. */
+  digest: string;
+  /** Signature, certificate, chain, Rekor bundle and predicate type annotations. */
+  annotations?: Record<string, string>;
+  /** The layer's bytes, standard base64. */
+  data: string;
+}
+
+/**
+ * The trust gate's options (`cip plan`/`cip promote`'s `--require-signature`, `--verify-key`,
+ * ... in camelCase). Where the CLI takes a file, these take its text. Options that cannot be used
+ * (a key that does not parse, identity constraints without a trusted root) throw
+ * `ERR_INVALID_ARG_VALUE`.
+ */
+export interface TrustOptions {
+  /** A digest without a verified signature is blocked, `signature-missing` (`--require-signature`). */
+  requireSignature?: boolean;
+  /** PEM public key (ECDSA P-256/P-384, cosign's `cosign.pub`) signatures must verify with (`--verify-key`'s file text). */
+  verifyKey?: string | null;
+  /** Keyless: the signer's exact certificate identity (SAN) (`--certificate-identity`). */
+  certificateIdentity?: string | null;
+  /** Keyless: a regular expression the identity must match (`--certificate-identity-regexp`). */
+  certificateIdentityRegexp?: string | null;
+  /** Keyless: the exact OIDC issuer (`--certificate-oidc-issuer`). */
+  certificateOidcIssuer?: string | null;
+  /** Keyless: a regular expression the OIDC issuer must match (`--certificate-oidc-issuer-regexp`). */
+  certificateOidcIssuerRegexp?: string | null;
+  /** Keyless: the Sigstore `trusted_root.json` document's text (`--trusted-root`'s file text). */
+  trustedRoot?: string | null;
+  /** In-toto predicate types that must be attested (`--require-attestation`, repeatable). */
+  requireAttestation?: string | string[];
 }
 
 /**
@@ -121,8 +163,8 @@ export interface Inventory {
   repositories: Record<string, Record<string, ManifestInfo>>;
 }
 
-/** Options of `plan` (`cip plan`'s flags). */
-export interface PlanOptions {
+/** Options of `plan` (`cip plan`'s flags), the trust gate's included. */
+export interface PlanOptions extends TrustOptions {
   /** Any error blocks every action, not only the edges it concerns (`--strict`). */
   strict?: boolean;
   /** The manifests as of the last promotion: only what changed since then is planned (`--base`). */

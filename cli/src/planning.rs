@@ -105,12 +105,17 @@ fn parse_attachments(text: &str) -> Result<AttachmentFilter, String> {
 }
 
 impl AttachmentArgs {
-    /// The plan options with these attachments and `strict`.
-    pub(crate) fn plan_options(&self, strict: bool) -> cip_core::PlanOptions {
+    /// The plan options with these attachments, `strict` and the trust gate's options.
+    pub(crate) fn plan_options(
+        &self,
+        strict: bool,
+        trust: cip_core::trust::TrustOptions,
+    ) -> cip_core::PlanOptions {
         cip_core::PlanOptions {
             strict,
             attachments: self.attachments,
             attachment_types: self.attachment_type.clone(),
+            trust,
         }
     }
 }

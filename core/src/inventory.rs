@@ -35,6 +35,11 @@ pub struct ManifestInfo {
     /// `.sbom`), so the union rule can be planned offline.
     #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "valid::children")]
     pub layers: Vec<String>,
+    /// The signature and attestation layers of an attachment manifest (a `.sig`/`.att`
+    /// tag-scheme manifest, a Sigstore-bundle referrer) with their bytes and annotations, as the
+    /// reader fetched them: what the trust gate verifies offline ([`crate::trust::check`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signed_layers: Vec<crate::trust::SignedLayer>,
 }
 
 /// Digest -> manifest info for one repository.

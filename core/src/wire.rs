@@ -214,7 +214,11 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 }
 
 /// The `options` of `plan`/`planJson`/`planAsync` (`cip plan`'s flags): `{strict?, base?,
-/// attachments?, attachmentType?}`.
+/// attachments?, attachmentType?}` and the trust gate's `{requireSignature?, verifyKey?,
+/// certificateIdentity?, certificateIdentityRegexp?, certificateOidcIssuer?,
+/// certificateOidcIssuerRegexp?, trustedRoot?, requireAttestation?}`, flat as the flags are.
+/// Where the CLI takes a file (`--verify-key FILE`, `--trusted-root FILE`), JavaScript gives its
+/// text (the PEM key, the `trusted_root.json` document): the wasm package has no files.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlanArgs {
@@ -231,6 +235,61 @@ pub struct PlanArgs {
     /// A string or an array of strings.
     #[serde(default, deserialize_with = "one_or_many")]
     pub attachment_type: Vec<String>,
+    /// `--require-signature`: a digest without a verified signature is `signature-missing`.
+    #[serde(default)]
+    pub require_signature: bool,
+    /// `--verify-key`: the PEM public key's text.
+    #[serde(default)]
+    pub verify_key: Option<String>,
+    /// `--certificate-identity`.
+    #[serde(default)]
+    pub certificate_identity: Option<String>,
+    /// `--certificate-identity-regexp`.
+    #[serde(default)]
+    pub certificate_identity_regexp: Option<String>,
+    /// `--certificate-oidc-issuer`.
+    #[serde(default)]
+    pub certificate_oidc_issuer: Option<String>,
+    /// `--certificate-oidc-issuer-regexp`.
+    #[serde(default)]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// `--trusted-root`: the `trusted_root.json` document's text.
+    #[serde(default)]
+    pub trusted_root: Option<String>,
+    /// `--require-attestation PREDICATE_TYPE` (repeatable): a string or an array of strings.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub require_attestation: Vec<String>,
+}
+
+/// Trust options that cannot be used (a key or trusted root that does not parse, a bad regexp,
+/// identity constraints without a trusted root): the caller's error, named in JavaScript's words
+/// (`options.verifyKey: ...`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("options.{option}: {message}")]
+pub struct TrustArgError {
+    /// The option's JavaScript name (`verifyKey`).
+    pub option: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl From<crate::trust::TrustError> for TrustArgError {
+    fn from(e: crate::trust::TrustError) -> Self {
+        // `--verify-key` -> `verifyKey`.
+        let mut option = String::new();
+        let mut upper = false;
+        for c in e.option.trim_start_matches('-').chars() {
+            if c == '-' {
+                upper = true;
+            } else if upper {
+                option.push(c.to_ascii_uppercase());
+                upper = false;
+            } else {
+                option.push(c);
+            }
+        }
+        TrustArgError { option, message: e.message }
+    }
 }
 
 /// A string or an array of strings (a repeatable flag given once or several times); also the
@@ -249,16 +308,35 @@ pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
 }
 
 impl PlanArgs {
-    /// The core's plan options and the base input.
-    pub fn into_parts(self) -> (PlanOptions, Option<Input>) {
-        // A struct literal, not `..Default::default()`: a new core option fails to compile here
+    /// The core's plan options and the base input, the trust options checked
+    /// ([`crate::trust::Policy::new`]) so a bad key is the caller's error, not a plan of refusals.
+    ///
+    /// # Errors
+    ///
+    /// Trust options that cannot be used.
+    pub fn into_parts(self) -> Result<(PlanOptions, Option<Input>), TrustArgError> {
+        // Struct literals, not `..Default::default()`: a new core option fails to compile here
         // until it has its JavaScript name.
+        let trust = crate::trust::TrustOptions {
+            require_signature: self.require_signature,
+            verify_key: self.verify_key,
+            certificate_identity: self.certificate_identity,
+            certificate_identity_regexp: self.certificate_identity_regexp,
+            certificate_oidc_issuer: self.certificate_oidc_issuer,
+            certificate_oidc_issuer_regexp: self.certificate_oidc_issuer_regexp,
+            trusted_root: self.trusted_root,
+            require_attestation: self.require_attestation,
+        };
+        if trust != crate::trust::TrustOptions::default() {
+            crate::trust::Policy::new(&trust)?;
+        }
         let options = PlanOptions {
             strict: self.strict,
             attachments: self.attachments,
             attachment_types: self.attachment_type,
+            trust,
         };
-        (options, self.base.map(FilesArg::into_input))
+        Ok((options, self.base.map(FilesArg::into_input)))
     }
 }
 
@@ -398,13 +476,27 @@ mod tests {
     #[test]
     fn plan_args_use_the_cli_words() {
         let args: PlanArgs = serde_json::from_str(r#"{"strict": true, "base": {"a.yaml": ""}}"#).unwrap();
-        let (options, base) = args.into_parts();
+        let (options, base) = args.into_parts().unwrap();
         assert!(options.strict);
         assert_eq!(base.unwrap().files[0].path, "a.yaml");
         assert_eq!(serde_json::from_str::<PlanArgs>("{}").unwrap(), PlanArgs::default());
         assert_eq!(serde_json::from_str::<PlanArgs>(r#"{"base": null}"#).unwrap(), PlanArgs::default());
         let err = serde_json::from_str::<PlanArgs>(r#"{"sttrict": true}"#).unwrap_err().to_string();
         assert!(err.contains("unknown field `sttrict`"), "{err}");
+        let key = include_str!("../../tests/vectors/plan/trust-keyed-gate/key.pub");
+        let args = serde_json::json!({
+            "requireSignature": true,
+            "verifyKey": key,
+            "requireAttestation": "https://slsa.dev/provenance/v1",
+        });
+        let (options, _) = serde_json::from_value::<PlanArgs>(args).unwrap().into_parts().unwrap();
+        assert!(options.trust.require_signature);
+        assert_eq!(options.trust.verify_key.as_deref(), Some(key));
+        assert_eq!(options.trust.require_attestation, ["https://slsa.dev/provenance/v1"]);
+        let bad: PlanArgs = serde_json::from_str(r#"{"verifyKey": "not a key"}"#).unwrap();
+        let err = bad.into_parts().unwrap_err();
+        assert_eq!(err.option, "verifyKey");
+        assert!(err.to_string().starts_with("options.verifyKey: "), "{err}");
     }
 
     #[test]

@@ -31,9 +31,20 @@ fn schema_names_the_serialized_fields() {
         subject: Some(format!("sha256:{}", "b".repeat(64))),
         artifact_type: Some("application/spdx+json".into()),
         layers: vec![format!("sha256:{}", "c".repeat(64))],
+        signed_layers: vec![cip_core::trust::SignedLayer {
+            media_type: cip_core::trust::SIMPLE_SIGNING_MEDIA_TYPE.into(),
+            digest: format!("sha256:{}", "c".repeat(64)),
+            annotations: [("k".to_owned(), "v".to_owned())].into(),
+            data: "e30=".into(),
+        }],
     };
     let serialized = serde_json::to_value(&full).expect("serializes");
     assert_eq!(keys(&schema["$defs"]["manifest"]["properties"]), keys(&serialized));
+    assert_eq!(
+        keys(&schema["$defs"]["signedLayer"]["properties"]),
+        keys(&serialized["signedLayers"][0]),
+        "the schema's signedLayer names the fields SignedLayer serializes"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use cip_core::audit::{audit, audit_attachments};
 use cip_core::plan::AttachmentFilter;
 use cip_core::snapshot::{SnapshotOptions, snapshot, snapshot_manifests};
+use cip_core::trust::TrustOptions;
 use cip_core::{Input, Inventory, PlanOptions, SourceFile, ThinDir};
 use serde::Deserialize;
 
@@ -37,6 +38,48 @@ struct CaseOptions {
     /// `--attachment-type`, repeated (plan mode).
     #[serde(default)]
     attachment_type: Vec<String>,
+    /// The trust gate's options (plan mode), the CLI's words in camelCase; `verifyKey` and
+    /// `trustedRoot` name files of the case directory (the CLI's FILE arguments).
+    #[serde(default)]
+    require_signature: bool,
+    #[serde(default)]
+    verify_key: Option<String>,
+    #[serde(default)]
+    certificate_identity: Option<String>,
+    #[serde(default)]
+    certificate_identity_regexp: Option<String>,
+    #[serde(default)]
+    certificate_oidc_issuer: Option<String>,
+    #[serde(default)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    #[serde(default)]
+    trusted_root: Option<String>,
+    #[serde(default)]
+    require_attestation: Vec<String>,
+}
+
+impl CaseOptions {
+    /// The trust options, with the files of `case` read.
+    fn trust(&self, case: &Path) -> TrustOptions {
+        let read = |name: &Option<String>| {
+            name.as_ref().map(|n| fs::read_to_string(case.join(n)).expect("trust option file"))
+        };
+        let trust = TrustOptions {
+            require_signature: self.require_signature,
+            verify_key: read(&self.verify_key),
+            certificate_identity: self.certificate_identity.clone(),
+            certificate_identity_regexp: self.certificate_identity_regexp.clone(),
+            certificate_oidc_issuer: self.certificate_oidc_issuer.clone(),
+            certificate_oidc_issuer_regexp: self.certificate_oidc_issuer_regexp.clone(),
+            trusted_root: read(&self.trusted_root),
+            require_attestation: self.require_attestation.clone(),
+        };
+        if trust != TrustOptions::default() {
+            // Front ends compile the policy first: a vector's options must compile.
+            cip_core::trust::Policy::new(&trust).expect("the case's trust options");
+        }
+        trust
+    }
 }
 
 fn vectors_dir() -> PathBuf {
@@ -113,6 +156,7 @@ fn run_case(case: &Path) -> Vec<(&'static str, String)> {
                 strict: options.strict,
                 attachments: options.attachments,
                 attachment_types: options.attachment_type.clone(),
+                trust: options.trust(case),
             };
             let plan = cip_core::plan_input(input.clone(), base.clone(), &inventory, &plan_options);
             // The plan is complete: once it ran, planning again finds nothing to do (attachments

@@ -72,6 +72,31 @@ struct EngineOptions {
     /// Only referrers of these `artifactType`s travel; `--attachment-type` (a string or an array).
     #[serde(default, deserialize_with = "cip_core::wire::one_or_many")]
     attachment_type: Vec<String>,
+    /// The trust gate (`--require-signature`, ...): a digest without a verified signature is
+    /// blocked (`signature-missing`).
+    #[serde(default)]
+    require_signature: bool,
+    /// `--verify-key`: the PEM public key's text (not a path, as for `plan`).
+    #[serde(default)]
+    verify_key: Option<String>,
+    /// `--certificate-identity`.
+    #[serde(default)]
+    certificate_identity: Option<String>,
+    /// `--certificate-identity-regexp`.
+    #[serde(default)]
+    certificate_identity_regexp: Option<String>,
+    /// `--certificate-oidc-issuer`.
+    #[serde(default)]
+    certificate_oidc_issuer: Option<String>,
+    /// `--certificate-oidc-issuer-regexp`.
+    #[serde(default)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// `--trusted-root`: the `trusted_root.json` document's text.
+    #[serde(default)]
+    trusted_root: Option<String>,
+    /// `--require-attestation` (a string or an array).
+    #[serde(default, deserialize_with = "cip_core::wire::one_or_many")]
+    require_attestation: Vec<String>,
     /// Hosts (`HOST` or `HOST:PORT`) reached over plain HTTP or unverified TLS; `--insecure-registry`.
     #[serde(default, alias = "insecureRegistries")]
     insecure_registry: Vec<String>,
@@ -381,7 +406,28 @@ impl EngineOptions {
             attachments: self.attachments,
             attachment_types: self.attachment_type.clone(),
             base: None,
+            trust: self.trust()?,
         })
+    }
+
+    /// The trust gate's options, checked by compiling the policy (a bad key is the caller's
+    /// error, `ERR_INVALID_ARG_VALUE`, as for `plan`).
+    fn trust(&self) -> Result<cip_core::trust::TrustOptions, CipError> {
+        let trust = cip_core::trust::TrustOptions {
+            require_signature: self.require_signature,
+            verify_key: self.verify_key.clone(),
+            certificate_identity: self.certificate_identity.clone(),
+            certificate_identity_regexp: self.certificate_identity_regexp.clone(),
+            certificate_oidc_issuer: self.certificate_oidc_issuer.clone(),
+            certificate_oidc_issuer_regexp: self.certificate_oidc_issuer_regexp.clone(),
+            trusted_root: self.trusted_root.clone(),
+            require_attestation: self.require_attestation.clone(),
+        };
+        if trust != cip_core::trust::TrustOptions::default() {
+            cip_core::trust::Policy::new(&trust)
+                .map_err(|e| CipError::arg_value(cip_core::wire::TrustArgError::from(e).to_string()))?;
+        }
+        Ok(trust)
     }
 
     /// The registry options, in the CLI's words (the library reads `authEnv` variables).

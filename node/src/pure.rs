@@ -92,7 +92,9 @@ fn plan_work(
 ) -> Result<impl FnOnce() -> Plan + Send + 'static, CipError> {
     let input: Input = args::files(env, files)?;
     let inventory: Inventory = args::inventory(env, inventory)?;
-    let (options, base): (PlanOptions, Option<Input>) = args::plan_options(env, options)?.into_parts();
+    // Trust options that cannot be used (a key that does not parse) are the caller's error.
+    let (options, base): (PlanOptions, Option<Input>) =
+        args::plan_options(env, options)?.into_parts().map_err(|e| CipError::arg_value(e.to_string()))?;
     Ok(move || cip_core::plan_input(input, base, &inventory, &options))
 }
 

@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { cases } from '../../tests/js/vectors.mjs'
+import { cases, planOptions } from '../../tests/js/vectors.mjs'
 
 // CIP_NODE_ADDON may name a built addon (.node) or loader to test instead of this package.
 const cip = createRequire(import.meta.url)(process.env.CIP_NODE_ADDON || '../index.js')
@@ -28,14 +28,8 @@ describe('lint vectors', () => {
 /** One runner per `options.mode` of the planning vectors (see core/tests/plan_vectors.rs). */
 const MODES = {
   async plan(c) {
-    // The CLI's option words in camelCase (`--attachments`, `--attachment-type`).
-    const { attachments, attachmentType } = c.options
-    const options = {
-      strict: Boolean(c.options.strict),
-      ...(c.base ? { base: c.base } : {}),
-      ...(attachments ? { attachments } : {}),
-      ...(attachmentType ? { attachmentType } : {}),
-    }
+    // The CLI's option words in camelCase (`--attachments`, `--require-signature`, ...).
+    const options = planOptions(c)
     const inventory = c.inventory ?? EMPTY_INVENTORY
     assert.equal(cip.planJson(c.input, inventory, options), c.expectedJson, 'planJson differs')
     assert.equal(cliText(cip.plan(c.input, inventory, options)), c.expectedJson, 'plan() differs')

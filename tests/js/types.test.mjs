@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadFrontend, repoRoot } from "./frontends.mjs";
-import { cases } from "./vectors.mjs";
+import { cases, planOptions } from "./vectors.mjs";
 
 const frontend = loadFrontend();
 const here = path.join(repoRoot, "tests/js/types");
@@ -44,7 +44,7 @@ function outputs() {
     if (c.inventory) ts += typed(`inventory${n++}`, "Inventory", JSON.parse(c.inventory));
     const mode = c.options.mode ?? "plan";
     if (mode === "plan") {
-      const options = { strict: Boolean(c.options.strict), ...(c.base ? { base: c.base } : {}) };
+      const options = planOptions(c);
       ts += typed(`plan${n++}`, "Plan", frontend.plan(c.input, inventory, options));
     } else if (mode === "snapshot") {
       const { registry, minimal, snapshotTag } = c.options;

@@ -37,6 +37,36 @@ function readCase(dir, name) {
   };
 }
 
+/** The trust gate's options of a case, as `options.json` names them (the CLI's words in camelCase). */
+const TRUST_OPTIONS = [
+  "requireSignature",
+  "certificateIdentity",
+  "certificateIdentityRegexp",
+  "certificateOidcIssuer",
+  "certificateOidcIssuerRegexp",
+  "requireAttestation",
+];
+/** Trust options naming a file of the case directory (the CLI's FILE); JS passes the text. */
+const TRUST_FILES = ["verifyKey", "trustedRoot"];
+
+/**
+ * The `options` argument of `plan` for a plan-mode case: `strict`, `base`, the attachment
+ * options and the trust gate's options under the CLI's words in camelCase, with the text of
+ * `verifyKey` and `trustedRoot` (files of the case directory) in place of their names.
+ */
+export function planOptions(c) {
+  const o = c.options;
+  const options = {
+    strict: Boolean(o.strict),
+    ...(c.base ? { base: c.base } : {}),
+    ...(o.attachments ? { attachments: o.attachments } : {}),
+    ...(o.attachmentType ? { attachmentType: o.attachmentType } : {}),
+  };
+  for (const key of TRUST_OPTIONS) if (o[key] !== undefined) options[key] = o[key];
+  for (const key of TRUST_FILES) if (o[key] !== undefined) options[key] = readFileSync(path.join(c.dir, o[key]), "utf8");
+  return options;
+}
+
 /** `{path: text}` of `<case>/<sub>/`, read the way the CLI reads its PATH arguments. */
 function readInput(caseDir, sub) {
   const dir = path.join(caseDir, sub);

@@ -6,7 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadFrontend } from "./frontends.mjs";
-import { cases } from "./vectors.mjs";
+import { cases, planOptions } from "./vectors.mjs";
 
 const frontend = loadFrontend();
 const lintCases = cases("lint");
@@ -30,14 +30,8 @@ describe(`lint vectors through ${frontend.name}`, () => {
 /** One runner per `options.mode` of the planning vectors (see core/tests/plan_vectors.rs). */
 const MODES = {
   plan(c) {
-    // The CLI's option words in camelCase (`--attachments`, `--attachment-type`).
-    const { attachments, attachmentType } = c.options;
-    const options = {
-      strict: Boolean(c.options.strict),
-      ...(c.base ? { base: c.base } : {}),
-      ...(attachments ? { attachments } : {}),
-      ...(attachmentType ? { attachmentType } : {}),
-    };
+    // The CLI's option words in camelCase (`--attachments`, `--require-signature`, ...).
+    const options = planOptions(c);
     const inventory = c.inventory ?? EMPTY_INVENTORY;
     assert.equal(frontend.planJson(c.input, inventory, options), c.expectedJson, "planJson bytes differ");
     assert.equal(cliText(frontend.plan(c.input, inventory, options)), c.expectedJson, "plan() object differs");

@@ -78,7 +78,10 @@ fn plan_for(
     panic_hook();
     let input = decode::files(function, files)?;
     let inventory = decode::inventory(function, inventory)?;
-    let (options, base) = decode::plan_options(function, options)?.into_parts();
+    // Trust options that cannot be used (a key that does not parse) are the caller's error.
+    let (options, base) = decode::plan_options(function, options)?
+        .into_parts()
+        .map_err(|e| CipError::arg_value(format!("{function}(files, inventory, options): {e}")))?;
     Ok(cip_core::plan_input(input, base, &inventory, &options))
 }
 

@@ -15,6 +15,7 @@ mod report;
 pub(crate) mod run;
 mod schema;
 mod snapshot;
+pub(crate) mod trust_args;
 
 use std::process::ExitCode;
 

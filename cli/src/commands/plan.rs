@@ -30,6 +30,8 @@ pub(crate) struct PlanArgs {
     strict: bool,
     #[command(flatten)]
     attachments: planning::AttachmentArgs,
+    #[command(flatten)]
+    trust: super::trust_args::TrustArgs,
     /// Also write the plan as a plan file (format version, the plan, the manifests' sha256,
     /// every action's preconditions) for `cip apply FILE`.
     #[arg(long, value_name = "FILE")]
@@ -66,7 +68,7 @@ fn plan_file(set: &cip_core::ManifestSet, plan: cip_core::Plan) -> PlanFile {
 
 /// Runs `cip plan`.
 pub(crate) fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    let options = args.attachments.plan_options(args.strict);
+    let options = args.attachments.plan_options(args.strict, args.trust.options()?);
     let set = planning::load_paths(&args.paths);
     let inventory = args.inventory.as_deref().map(planning::read_plan_inventory);
     if args.format == PlanFormat::Json {

@@ -24,6 +24,9 @@ pub(crate) enum PromoteFormat {
 pub(crate) struct PromoteArgs {
     #[command(flatten)]
     pub attachments: crate::planning::AttachmentArgs,
+    /// Verify before promoting: --require-signature, --verify-key, the keyless identity flags.
+    #[command(flatten)]
+    pub trust: super::trust_args::TrustArgs,
     /// Execute the plan. Without it nothing is written (dry run).
     #[arg(long)]
     pub confirm: bool,
@@ -71,6 +74,7 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
         base: args.base.load(&args.paths)?,
         attachments: args.attachments.attachments,
         attachment_types: args.attachments.attachment_type.clone(),
+        trust: args.trust.options()?,
     })
 }
 

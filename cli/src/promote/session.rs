@@ -48,6 +48,9 @@ pub struct PromoteOptions {
     pub attachments: cip_core::plan::AttachmentFilter,
     /// `--attachment-type`: only referrers with one of these `artifactType`s follow.
     pub attachment_types: Vec<String>,
+    /// The trust gate (`--require-signature`, `--verify-key`, ...): source signatures and
+    /// attestations verified before promoting (see [`cip_core::plan::PlanOptions::trust`]).
+    pub trust: cip_core::trust::TrustOptions,
 }
 
 impl Default for PromoteOptions {
@@ -63,6 +66,7 @@ impl Default for PromoteOptions {
             base: None,
             attachments: cip_core::plan::AttachmentFilter::All,
             attachment_types: Vec::new(),
+            trust: cip_core::trust::TrustOptions::default(),
         }
     }
 }
@@ -193,6 +197,7 @@ pub async fn run_on(
         strict: options.strict,
         attachments: options.attachments,
         attachment_types: options.attachment_types.clone(),
+        trust: options.trust.clone(),
     };
     let read = connection.read_for_plan_with(&set, &crate::read::Discovery::of(&plan_options)).await;
     if let Some(error) = read.registry_wide_error() {

@@ -11,7 +11,8 @@
 //! Attachments (signatures, attestations, SBOMs, referrers; see `attachments`) are discovered
 //! in the same reads unless [`Discovery`] turns them off: then every source repository is read
 //! too (its listing and attachment tags, not its digests), since an attachment can change in the
-//! source while its image stays put.
+//! source while its image stays put. The signature attachments of digests promoted in this
+//! run are read with their signature layers' bytes (see `signed`), for the trust gate.
 //!
 //! How each repository is read (one listing, or one `HEAD` per needed tag) is
 //! `repository`'s business. A repository that fails is left out of the inventory and its
@@ -20,6 +21,7 @@
 mod attachments;
 mod prefix;
 mod repository;
+mod signed;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -73,12 +75,16 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// What planning with `options` needs read.
+    /// What planning with `options` needs read. The trust gate needs the signatures whatever
+    /// travels: with trust options, attachments are read even under `--attachments none`, and
+    /// a referrers API filtered by `--attachment-type` is asked for Sigstore bundles too.
     pub fn of(options: &PlanOptions) -> Self {
-        Discovery {
-            attachments: options.attachments != AttachmentFilter::None,
-            artifact_types: options.attachment_types.clone(),
+        let trust = options.trust != cip_core::trust::TrustOptions::default();
+        let mut artifact_types = options.attachment_types.clone();
+        if trust && !artifact_types.is_empty() {
+            artifact_types.push(cip_core::trust::BUNDLE_MEDIA_TYPE.to_owned());
         }
+        Discovery { attachments: options.attachments != AttachmentFilter::None || trust, artifact_types }
     }
 }
 
@@ -165,6 +171,8 @@ fn source_needs(
             needs.children_of.insert(digest.clone());
             if discovery.attachments {
                 needs.referrers_of.insert(digest.clone());
+                // Promoted in this run: the trust gate verifies its signatures.
+                needs.signed_of.insert(digest.clone());
             }
         }
         if discovery.attachments {

@@ -32,7 +32,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tracing::debug;
 
-use super::{ReadOutcome, attachments};
+use super::{ReadOutcome, attachments, signed};
 use crate::registry::media::{self, Kind};
 use crate::registry::stats::Stats;
 use crate::registry::{ErrorKind, Operation, RegistryError};
@@ -66,6 +66,10 @@ pub struct RepoNeeds {
     /// Media types of `if_attached` digests as a destination holding the same digest reported
     /// them (same digest, same bytes): such a digest is recorded without a `HEAD`.
     pub known_media_types: BTreeMap<String, String>,
+    /// Digests whose signature attachments (`.sig`, `.att`, Sigstore-bundle referrers) are read
+    /// with their signature layers' bytes, for the trust gate (see `signed`): digests promoted
+    /// in this run.
+    pub signed_of: BTreeSet<String>,
 }
 
 impl RepoNeeds {
@@ -79,6 +83,7 @@ impl RepoNeeds {
         self.referrers_of.extend(other.referrers_of.iter().cloned());
         self.if_attached.extend(other.if_attached.iter().cloned());
         self.known_media_types.extend(other.known_media_types.iter().map(|(d, m)| (d.clone(), m.clone())));
+        self.signed_of.extend(other.signed_of.iter().cloned());
         for t in &other.artifact_types {
             if !self.artifact_types.contains(t) {
                 self.artifact_types.push(t.clone());
@@ -339,6 +344,10 @@ async fn finish(
         }
         attachments::read_referrers_api(at, subjects, &needs.artifact_types, &mut repository, &mut notes)
             .await;
+    }
+    if !needs.signed_of.is_empty() {
+        let requests = signed::fill(at, &needs.signed_of, &mut repository, &mut notes).await?;
+        debug!(repository = %at.repo, requests, "signature layers read for the trust gate");
     }
     if needs.everything {
         let digests = attachments::cosign_digests(&repository);

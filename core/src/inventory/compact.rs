@@ -18,6 +18,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 
 use super::{Inventory, InventoryError, ManifestInfo};
 use crate::reference::is_valid_digest;
+use crate::trust::SignedLayer;
 
 /// "No value" for an id (an entry without a media type, a digest or tag no entry has).
 pub(crate) const NONE: u32 = u32::MAX;
@@ -72,6 +73,8 @@ struct Extra {
     /// Start of the layer digest ids in `lists`, and their number.
     layers: u32,
     count: u32,
+    /// Index of the entry's signed layers in `signed`, or [`NONE`].
+    signed: u32,
 }
 
 /// A repository: its full path and the range of its entries (sorted by digest id).
@@ -97,6 +100,9 @@ pub struct CompactInventory {
     lists: Vec<u32>,
     /// Attachment fields of the entries that have any.
     extras: Vec<Extra>,
+    /// Signed layers (with their bytes) of the attachment entries that recorded any: a side
+    /// table, as only signature and attestation manifests have them.
+    signed: Vec<Box<[SignedLayer]>>,
     /// Some entry is an attachment (has attachment fields or a cosign tag-scheme tag): the
     /// planner follows attachments only then.
     attachments: bool,
@@ -153,6 +159,13 @@ impl<'a> RepoView<'a> {
     pub fn layers(self, entry: &Entry) -> &'a [u32] {
         self.extra(entry)
             .map_or(&[], |x| &self.inventory.lists[x.layers as usize..(x.layers + x.count) as usize])
+    }
+
+    /// The entry's signed layers (signature and attestation manifests), with their bytes.
+    pub fn signed_layers(self, entry: &Entry) -> &'a [SignedLayer] {
+        self.extra(entry)
+            .filter(|x| x.signed != NONE)
+            .map_or(&[], |x| &self.inventory.signed[x.signed as usize])
     }
 }
 
@@ -232,8 +245,9 @@ struct Builder {
 }
 
 impl Builder {
-    /// Adds one entry of the repository being read (its entries are `entries[start..]`).
-    fn entry(&mut self, digest: &str, info: &ManifestInfo) {
+    /// Adds one entry of the repository being read (its entries are `entries[start..]`), with
+    /// its signed layers (taken out of `info` by the caller, so their bytes are not copied).
+    fn entry(&mut self, digest: &str, info: &ManifestInfo, signed: Vec<SignedLayer>) {
         let inv = &mut self.inventory;
         let digest = inv.digests.id(digest);
         let media_type = info.media_type.as_deref().map_or(NONE, |m| inv.names.id(m));
@@ -246,7 +260,8 @@ impl Builder {
             let id = inv.digests.id(child);
             inv.lists.push(id);
         }
-        let extra = if info.subject.is_none() && info.artifact_type.is_none() && info.layers.is_empty() {
+        let plain = info.subject.is_none() && info.artifact_type.is_none() && info.layers.is_empty();
+        let extra = if plain && signed.is_empty() {
             NONE
         } else {
             let layers = inv.lists.len() as u32;
@@ -259,6 +274,12 @@ impl Builder {
                 artifact_type: info.artifact_type.as_deref().map_or(NONE, |t| inv.names.id(t)),
                 layers,
                 count: info.layers.len() as u32,
+                signed: if signed.is_empty() {
+                    NONE
+                } else {
+                    inv.signed.push(signed.into_boxed_slice());
+                    (inv.signed.len() - 1) as u32
+                },
             });
             (inv.extras.len() - 1) as u32
         };
@@ -311,6 +332,7 @@ impl Builder {
         self.inventory.lists.shrink_to_fit();
         self.inventory.entries.shrink_to_fit();
         self.inventory.extras.shrink_to_fit();
+        self.inventory.signed.shrink_to_fit();
         self.inventory
     }
 }
@@ -321,7 +343,7 @@ impl From<&Inventory> for CompactInventory {
         for (path, repo) in &inventory.repositories {
             let start = builder.inventory.entries.len();
             for (digest, info) in repo {
-                builder.entry(digest, info);
+                builder.entry(digest, info, info.signed_layers.clone());
             }
             builder.repository(path.clone(), start);
         }
@@ -433,8 +455,9 @@ impl<'de> Visitor<'de> for Repository<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut digest = String::new();
         while map.next_key_seed(DigestKey(&mut digest))?.is_some() {
-            let info: ManifestInfo = map.next_value()?;
-            self.0.entry(&digest, &info);
+            let mut info: ManifestInfo = map.next_value()?;
+            let signed = std::mem::take(&mut info.signed_layers);
+            self.0.entry(&digest, &info, signed);
         }
         Ok(())
     }
@@ -496,6 +519,7 @@ mod tests {
                 assert_eq!(artifact, info.artifact_type.as_deref());
                 let layers: Vec<&str> = view.layers(entry).iter().map(|&l| compact.digest(l)).collect();
                 assert_eq!(layers, info.layers);
+                assert_eq!(view.signed_layers(entry), info.signed_layers.as_slice());
             }
         }
     }
@@ -506,7 +530,9 @@ mod tests {
         let text = format!(
             r#"{{"repositories": {{
                 "r.io/b": {{"{B}": {{"tags": ["1.0", "latest"]}}, "{A}": {{}}}},
-                "r.io/s": {{"{A}": {{"tags": ["sha256-{b_hex}.sig"], "layers": ["{B}", "{A}"]}},
+                "r.io/s": {{"{A}": {{"tags": ["sha256-{b_hex}.sig"], "layers": ["{B}", "{A}"],
+                                     "signedLayers": [{{"mediaType": "m", "digest": "{B}", "data": "e30=",
+                                                       "annotations": {{"k": "v"}}}}]}},
                             "{B}": {{"subject": "{A}", "artifactType": "application/spdx+json"}}}},
                 "r.io/a": {{"{A}": {{"mediaType": "application/vnd.oci.image.index.v1+json", "children": ["{B}"]}}}},
                 "r.io/empty": {{}}
@@ -554,6 +580,10 @@ mod tests {
             format!("{{\"repositories\": {{\"a\": {{\"{digest}\": {{\"subject\": \"latest\"}}}}}}}}"),
             format!("{{\"repositories\": {{\"a\": {{\"{digest}\": {{\"layers\": [\"sha256:ab\"]}}}}}}}}"),
             format!("{{\"repositories\": {{\"a\": {{\"{digest}\": {{\"artifactType\": 1}}}}}}}}"),
+            format!(
+                "{{\"repositories\": {{\"a\": {{\"{digest}\": {{\"signedLayers\": [{{\"x\": 1}}]}}}}}}}}"
+            ),
+            format!("{{\"repositories\": {{\"a\": {{\"{digest}\": {{\"signedLayers\": {{}}}}}}}}}}"),
             format!("{{\"repositories\": {{\"a\": {{\"{digest}\": 3}}}}}}"),
             "{\"repositories\": {}} trailing".to_owned(),
             "[{}, 1]".to_owned(),

@@ -1,6 +1,7 @@
 //! Decides each edge against the inventory and assembles the plan: already present, copy, tag, or
-//! blocked (`lost`, `tag-move`, `inventory-missing`, or a lint error), in the Go promoter's order
-//! of checks: present first, then the source, then the destination tag. The findings of those
+//! blocked (`lost`, a trust finding, `tag-move`, `inventory-missing`, or a lint error), in the Go
+//! promoter's order of checks: present first, then the source (there, then trusted: see
+//! `gate`), then the destination tag. The findings of those
 //! checks are [`crate::rules::edges`]'s.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +16,7 @@ use crate::rules::edges::Findings;
 
 use super::attach::{self, Placed};
 use super::edge::{Edge, Edges, NONE, runs};
+use super::gate::Gate;
 use super::{Action, ActionKind, AttachmentFilter, Blocked, Plan, PlanOptions, PlanSummary, STRICT_REASON};
 use crate::rules::attachment::Findings as AttachmentFindings;
 
@@ -99,6 +101,7 @@ pub(crate) fn classify<'a>(
 ) -> Plan {
     let mut view = View::new(edges, inventory);
     let mut findings = Findings::default();
+    let mut gate = Gate::new(inventory, &options.trust);
     let mut summary = PlanSummary::default();
     let mut per_registry = vec![PlanSummary::default(); edges.registries.len()];
     let mut actions = Vec::new();
@@ -120,7 +123,7 @@ pub(crate) fn classify<'a>(
         for dup in runs(run_edges, Edge::key) {
             let group_start = run_start + dup.start;
             let group = &run_edges[dup];
-            let fate = decide(group, edges, &mut view, &mut findings);
+            let fate = decide(group, edges, &mut view, &mut findings, &mut gate);
             if !follow {
                 // Nothing to follow.
             } else if let Fate::Blocked(codes) = &fate {
@@ -146,6 +149,22 @@ pub(crate) fn classify<'a>(
         emit(run, dst, digest, inventory, &mut actions, &mut blocked);
     }
     findings.report(set, out);
+    if follow && gate.refused_any() {
+        // A refused digest placed in one destination (already there) while refused for
+        // another: its attachments are held everywhere, no untrusted signature travels.
+        placed.retain(|&i| {
+            let e = &edges.list[i as usize];
+            let src = edges.repos[e.src as usize].as_str();
+            match gate.refused(src, view.digests[e.digest as usize]) {
+                Some(codes) => {
+                    held.push((Placed::of(e, edges), codes.to_vec()));
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    gate.report(set, out);
     let mut attachment_findings = AttachmentFindings::default();
     actions.extend(attach::plan(
         inventory,
@@ -176,6 +195,7 @@ fn decide<'a>(
     edges: &'a Edges<'a>,
     view: &mut View<'a>,
     findings: &mut Findings<'a>,
+    gate: &mut Gate<'a>,
 ) -> Fate<'a> {
     if group.iter().all(|e| e.reasons != 0) {
         let mut codes: Vec<Code> =
@@ -207,6 +227,10 @@ fn decide<'a>(
         findings.lost(group, edges.repos[e.src as usize].as_str());
         return Fate::Blocked(vec![Code::Lost]);
     };
+    // The trust gate: the source's signatures and attestations of a digest about to move.
+    if let Some(codes) = gate.check(group, edges.repos[e.src as usize].as_str(), digest) {
+        return Fate::Blocked(codes);
+    }
     let moved_from = tag.and_then(|t| view.tagged(e.dst, dst_repo, t)).filter(|d| *d != digest);
     if let Some(other) = moved_from {
         findings.moved(group, edges.repos[e.dst as usize].as_str(), view.inventory.digest(other));

@@ -14,6 +14,7 @@ mod blast;
 mod classify;
 pub(crate) mod delta;
 pub(crate) mod edge;
+mod gate;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -45,6 +46,19 @@ pub struct PlanOptions {
     /// (tag-scheme attachments are not filtered by it).
     #[serde(default, rename = "attachmentType", skip_serializing_if = "Vec::is_empty")]
     pub attachment_types: Vec<String>,
+    /// The trust gate's policy (`--require-signature`, `--verify-key`, ...; see
+    /// [`crate::trust`]): the source signatures and attestations of every digest with work to
+    /// do are verified, and a digest that fails is blocked (`signature-invalid`,
+    /// `signature-missing`, `attestation-invalid`, `attestation-missing`). With the default (no
+    /// option), a present signature that does not verify is still `signature-invalid`. Front
+    /// ends compile it first ([`crate::trust::Policy::new`]) so a bad key is the caller's
+    /// error; options that do not compile refuse every digest checked.
+    #[serde(default, skip_serializing_if = "is_default_trust")]
+    pub trust: crate::trust::TrustOptions,
+}
+
+fn is_default_trust(trust: &crate::trust::TrustOptions) -> bool {
+    *trust == crate::trust::TrustOptions::default()
 }
 
 /// `--attachments all|signatures|none`.
