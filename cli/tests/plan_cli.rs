@@ -57,6 +57,25 @@ fn commands(case: &Path) -> Vec<(Vec<String>, &'static str)> {
             for t in options.get("attachmentType").and_then(Value::as_array).into_iter().flatten() {
                 args.extend(["--attachment-type".to_owned(), t.as_str().expect("a type").to_owned()]);
             }
+            // The trust gate's flags; `verifyKey` and `trustedRoot` name files of the case.
+            if flag("requireSignature") {
+                args.push("--require-signature".into());
+            }
+            for (key, flag) in [
+                ("verifyKey", "--verify-key"),
+                ("certificateIdentity", "--certificate-identity"),
+                ("certificateIdentityRegexp", "--certificate-identity-regexp"),
+                ("certificateOidcIssuer", "--certificate-oidc-issuer"),
+                ("certificateOidcIssuerRegexp", "--certificate-oidc-issuer-regexp"),
+                ("trustedRoot", "--trusted-root"),
+            ] {
+                if let Some(value) = text(key) {
+                    args.extend([flag.to_owned(), value]);
+                }
+            }
+            for t in options.get("requireAttestation").and_then(Value::as_array).into_iter().flatten() {
+                args.extend(["--require-attestation".to_owned(), t.as_str().expect("a type").to_owned()]);
+            }
             for base in entries(case, "base") {
                 args.extend(["--base".to_owned(), base]);
             }
