@@ -390,9 +390,20 @@ pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, FormatError> {
             return Err(FormatError::invalid("PEM", format!("the {label} block has no {end_marker} line")));
         };
         let block = &rest[start..start + "-----BEGIN ".len() + end + end_marker.len()];
-        let (found, der) = spki::der::pem::decode_vec(block.as_bytes())
-            .map_err(|e| FormatError::invalid("PEM", format!("the {label} block does not decode ({e})")))?;
-        blocks.push((found.to_owned(), der));
+        // Strict RFC 7468 first, else what other clients write (sigstore-js puts all the base64
+        // on one line, and Rekor keeps it so): the text between the markers, whitespace removed.
+        let (found, der) = match spki::der::pem::decode_vec(block.as_bytes()) {
+            Ok((found, der)) => (found.to_owned(), der),
+            Err(e) => {
+                let body: String =
+                    after[label_end + "-----".len()..end].chars().filter(|c| !c.is_whitespace()).collect();
+                let der = super::encoding::unb64(&body).ok_or_else(|| {
+                    FormatError::invalid("PEM", format!("the {label} block does not decode ({e})"))
+                })?;
+                (label.to_owned(), der)
+            }
+        };
+        blocks.push((found, der));
         rest = &after[end + end_marker.len()..];
     }
     Ok(blocks)
