@@ -142,6 +142,12 @@ impl Connection {
         &self.stores
     }
 
+    /// The registry client behind the stores (signing calls Fulcio, Rekor and token
+    /// endpoints through its send loop).
+    pub(crate) fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
     /// The live counters, for a progress display running beside a read.
     pub fn counters(&self) -> &Arc<Stats> {
         self.client.stats()

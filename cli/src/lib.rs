@@ -10,12 +10,14 @@
 //! | [`store`] | the [`Store`] trait, over an HTTP registry host or an `oci:DIR` layout |
 //! | [`read`] | the one inventory reader (plan, audit, snapshot, promote) |
 //! | [`promote`] | the copy executor and its report; one promotion run |
+//! | [`sign`] | signing what a run promoted (key or keyless), promotion attestations |
 //! | [`connect`] | options to a client and the stores of a run (what front ends call) |
 
 pub mod connect;
 pub mod promote;
 pub mod read;
 pub mod registry;
+pub mod sign;
 pub mod store;
 
 pub use connect::{ConnectError, Connection, RegistryOptions};

@@ -406,6 +406,8 @@ impl EngineOptions {
             attachments: self.attachments,
             attachment_types: self.attachment_type.clone(),
             base: None,
+            // Signing is the CLI's (`cip promote --sign`); the addon does not sign.
+            sign: None,
             trust: self.trust()?,
         })
     }

@@ -14,6 +14,7 @@ mod promote;
 mod report;
 pub(crate) mod run;
 mod schema;
+pub(crate) mod sign_args;
 mod snapshot;
 pub(crate) mod trust_args;
 

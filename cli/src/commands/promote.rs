@@ -27,6 +27,9 @@ pub(crate) struct PromoteArgs {
     /// Verify before promoting: --require-signature, --verify-key, the keyless identity flags.
     #[command(flatten)]
     pub trust: super::trust_args::TrustArgs,
+    /// Sign after promoting: --sign with --sign-key or keyless.
+    #[command(flatten)]
+    pub signing: super::sign_args::SignArgs,
     /// Execute the plan. Without it nothing is written (dry run).
     #[arg(long)]
     pub confirm: bool,
@@ -63,6 +66,7 @@ pub(crate) struct PromoteArgs {
 
 /// The library options these arguments describe.
 fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
+    let trust = args.trust.options()?;
     Ok(PromoteOptions {
         confirm: args.confirm,
         strict: args.strict,
@@ -74,7 +78,8 @@ fn options(args: &PromoteArgs) -> anyhow::Result<PromoteOptions> {
         base: args.base.load(&args.paths)?,
         attachments: args.attachments.attachments,
         attachment_types: args.attachments.attachment_type.clone(),
-        trust: args.trust.options()?,
+        trust: trust.clone(),
+        sign: args.signing.options(trust.trusted_root)?,
     })
 }
 

@@ -8,11 +8,20 @@
 //! | `--snapshot R [--snapshot-tag T] [--minimal-snapshot] [--output O]` | `cip snapshot ... R` |
 //! | `--manifest-based-snapshot-of R` + manifests | `cip snapshot --from-manifests R ...` |
 //! | `--use-prow-manifest-diff`, `--manifest-diff-since=D` | `cip promote --base-rev REV ...` |
+//! | `--sign`, `--signer-account SA`, `--max-signature-ops N` | `cip promote --sign --signature-format legacy --signer-account SA --max-signature-ops N` |
+//! | `--certificate-identity[-regexp]`, `--certificate-oidc-issuer[-regexp]` | the same `cip promote` flags (staging signatures verified before promoting) |
+//!
+//! Signing follows the Go promoter's default (`--sign` on) when signing credentials are there: a
+//! `--signer-account`, an `--identity-token` or `--sign-key` (cip's own flags, accepted here
+//! too), or GitHub Actions' ambient ID token. Otherwise a confirmed promotion says once that
+//! images are promoted unsigned; an explicit `--sign` without credentials is an error. The
+//! format is the Go promoter's (cosign's legacy `.sig` tags) unless `--signature-format` says
+//! otherwise.
 //!
 //! Flags are parsed by hand rather than with clap because Go's `flag`/cobra syntax differs:
 //! single-dash long flags (`-manifest`), and booleans written `--confirm=false`. Flags of the Go
-//! promoter that cip does not implement (signing, vulnerability checks, service account
-//! switches) are refused with a message, never silently ignored.
+//! promoter that cip does not implement (vulnerability checks, service account switches) are
+//! refused with a message, never silently ignored.
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -43,13 +52,35 @@ const VALUE_FLAGS: &[&str] = &[
     "verbosity",
     "v",
     "threads",
+    "signer-account",
+    "certificate-identity",
+    "certificate-identity-regexp",
+    "certificate-oidc-issuer",
+    "certificate-oidc-issuer-regexp",
+    "max-signature-ops",
+    // cip's own signing and verification flags, accepted here too.
+    "identity-token",
+    "sign-key",
+    "trusted-root",
+    "fulcio-url",
+    "rekor-url",
+    "signing-identity",
+    "signature-format",
 ];
 /// Boolean flags cip implements (`dry-run` is checked against `--confirm`).
-const BOOL_FLAGS: &[&str] =
-    &["confirm", "parse-only", "minimal-snapshot", "strict", "dry-run", "use-prow-manifest-diff"];
+const BOOL_FLAGS: &[&str] = &[
+    "confirm",
+    "parse-only",
+    "minimal-snapshot",
+    "strict",
+    "dry-run",
+    "use-prow-manifest-diff",
+    "sign",
+    "attest-promotion",
+];
 /// Refused flags whose value can mean "off" (what cip does anyway): booleans set to false, and
 /// these value flags at their off value.
-const REFUSED_BOOLS: &[&str] = &["sign", "use-service-account", "json-log-summary", "audit"];
+const REFUSED_BOOLS: &[&str] = &["use-service-account", "json-log-summary", "audit"];
 /// Whether a flag's value means "off".
 type IsOff = fn(&str) -> bool;
 /// Refused value flags and whether a value is their "off" value.
@@ -57,13 +88,6 @@ const REFUSED_VALUES: &[(&str, IsOff)] = &[
     ("vuln-severity-threshold", |v| v.trim().parse::<i64>().is_ok_and(|n| n < 0)),
     ("key-files", str::is_empty),
     ("snapshot-service-account", str::is_empty),
-    ("certificate-identity-regexp", str::is_empty),
-    ("certificate-oidc-issuer-regexp", str::is_empty),
-    ("signer-account", |_| false),
-    ("certificate-identity", |_| false),
-    ("certificate-oidc-issuer", |_| false),
-    ("max-signature-ops", |_| false),
-    ("max-signature-copies", |_| false),
 ];
 /// Every Go promoter flag `cip run` knows, so a Go-style command line without a subcommand
 /// (`cip -manifest=m.yaml`) is recognised as one.
@@ -82,7 +106,7 @@ Go promoter flags (single or double dash; booleans as --flag or --flag=true|fals
   --manifest F                 promote (dry run) the manifest file F: `cip promote F`
   --thin-manifest-dir D        promote the thin manifest directory D: `cip promote D`;
                                with --manifest too, only --manifest is used (as in Go), with a warning
-  --confirm                    promote for real: `cip promote --confirm` (images are promoted unsigned)
+  --confirm                    promote for real: `cip promote --confirm` (signed when credentials are there)
   --dry-run[=true]             what cip does without --confirm (accepted); --dry-run=false needs --confirm
   --parse-only                 `cip lint`
   --strict                     `cip promote --strict`: any error blocks every action
@@ -92,14 +116,23 @@ Go promoter flags (single or double dash; booleans as --flag or --flag=true|fals
   --output yaml|csv            `cip snapshot --output` (any case); -output-format is the old spelling
   --manifest-based-snapshot-of R  `cip snapshot --from-manifests R`
   -verbosity N, -v N           log level: -verbosity 2 is -v, 3 is -vvv; -v N gives N times -v (up to 3)
-  --max-image-size, --log-level  accepted, no effect
-  --sign=false, --use-service-account=false, --json-log-summary=false, --audit=false,
-  --vuln-severity-threshold=-1 (any negative), --key-files=, --snapshot-service-account=,
-  --certificate-identity-regexp=, --certificate-oidc-issuer-regexp=
+  --max-image-size, --log-level, --max-signature-copies  accepted, no effect
+  --use-service-account=false, --json-log-summary=false, --audit=false,
+  --vuln-severity-threshold=-1 (any negative), --key-files=, --snapshot-service-account=
                                off: what cip does anyway (accepted)
-  --sign, --signer-account, --certificate-identity, --certificate-oidc-issuer,
-  --certificate-identity-regexp, --certificate-oidc-issuer-regexp, --max-signature-ops,
-  --max-signature-copies       refused: cip does not sign (sign with cosign after promotion)
+  --sign[=true|false]          sign after promoting (`cip promote --sign --signature-format legacy`);
+                               default: on when credentials are there (--signer-account,
+                               --identity-token, --sign-key, GitHub Actions' ID token), else
+                               images are promoted unsigned (said once); --sign without them fails
+  --signer-account SA          keyless signing as this Google service account (IAM generateIdToken)
+  --max-signature-ops N        `cip promote --max-signature-ops N` (digests signed in parallel)
+  --certificate-identity, --certificate-oidc-issuer, --certificate-identity-regexp,
+  --certificate-oidc-issuer-regexp
+                               staging signatures must verify for this identity (the same
+                               `cip promote` flags; need --trusted-root FILE); empty: unset
+  --identity-token, --sign-key, --trusted-root, --fulcio-url, --rekor-url, --signing-identity,
+  --signature-format, --attest-promotion
+                               cip's own `cip promote` flags, passed through
   --vuln-severity-threshold N  refused for N >= 0: cip does not scan for vulnerabilities
   --use-prow-manifest-diff      `cip promote --base-rev REV`: REV is $PULL_BASE_SHA when $JOB_TYPE is
                                presubmit or batch, HEAD^ when postsubmit (needs git)
@@ -115,18 +148,10 @@ Go promoter flags (single or double dash; booleans as --flag or --flag=true|fals
 A Go-style command line without a subcommand (`cip -verbosity=3 -manifest=m.yaml`) runs as `cip run ...`.";
 /// Flags accepted and reported as having no effect (they change nothing in the Go promoter either,
 /// or only its log verbosity).
-const NO_EFFECT: &[&str] = &["max-image-size", "log-level"];
+const NO_EFFECT: &[&str] = &["max-image-size", "log-level", "max-signature-copies"];
 
 /// Go promoter flags cip refuses, with why / what to do instead.
 const REFUSED: &[(&str, &str)] = &[
-    ("sign", "cip does not sign images; sign with cosign after promotion (--sign=false is accepted)"),
-    ("signer-account", "cip does not sign images"),
-    ("certificate-identity", "cip does not sign or verify signatures"),
-    ("certificate-identity-regexp", "cip does not sign or verify signatures"),
-    ("certificate-oidc-issuer", "cip does not sign or verify signatures"),
-    ("certificate-oidc-issuer-regexp", "cip does not sign or verify signatures"),
-    ("max-signature-ops", "cip does not sign images"),
-    ("max-signature-copies", "cip does not copy signatures"),
     ("vuln-severity-threshold", "cip does not scan for vulnerabilities"),
     ("json-log-summary", "use `cip promote --format json`"),
     ("use-service-account", "cip honours each registry's service-account field from the manifest"),
@@ -210,6 +235,8 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
     // Go lowercases the value (`YAML`, `CSV` were the documented spellings in 2019-2020).
     let output = output.map_or_else(|| "yaml".to_owned(), |o| o.to_ascii_lowercase());
     let verbose = verbosity(go)?;
+    // An explicit --sign without credentials fails whatever the mode.
+    signing(go)?;
     if flag("dry-run") && flag("confirm") {
         bail!("--dry-run and --confirm contradict each other: cip promotes only with --confirm");
     }
@@ -266,11 +293,75 @@ fn translate(go: &GoFlags) -> anyhow::Result<Vec<String>> {
             if let Some(rev) = manifest_diff_base(go, &paths)? {
                 argv.extend(["--base-rev".to_owned(), rev]);
             }
+            argv.extend(trust_flags(go));
+            if flag("confirm") && signing(go)? {
+                argv.extend(sign_flags(go));
+            }
             argv.extend(verbose);
         }
         argv.extend(paths);
     }
     Ok(argv)
+}
+
+/// Whether a promotion signs: `--sign=false` never; otherwise when signing credentials are there
+/// (the Go promoter signs by default). An explicit `--sign` without credentials is an error.
+fn signing(go: &GoFlags) -> anyhow::Result<bool> {
+    let given = |n: &str| go.values.get(n).is_some_and(|v| !v.trim().is_empty());
+    let credentials = given("signer-account")
+        || given("identity-token")
+        || given("sign-key")
+        || super::sign_args::ambient_credentials();
+    match go.bools.get("sign") {
+        Some(false) => Ok(false),
+        Some(true) if !credentials => bail!(
+            "--sign needs signing credentials: --signer-account EMAIL (Google IAM generateIdToken, as the Go \
+             promoter's jobs), --identity-token FILE, --sign-key FILE, or GitHub Actions' ID token \
+             (ACTIONS_ID_TOKEN_REQUEST_URL); --sign=false promotes unsigned"
+        ),
+        _ => Ok(credentials),
+    }
+}
+
+/// `cip promote`'s signing flags for a Go invocation: the Go promoter's format unless
+/// `--signature-format` says otherwise, and every signing value given.
+fn sign_flags(go: &GoFlags) -> Vec<String> {
+    let format = go.values.get("signature-format").map_or("legacy", String::as_str);
+    let mut out = vec!["--sign".to_owned(), "--signature-format".to_owned(), format.to_owned()];
+    for name in [
+        "sign-key",
+        "identity-token",
+        "signer-account",
+        "fulcio-url",
+        "rekor-url",
+        "signing-identity",
+        "max-signature-ops",
+    ] {
+        if let Some(v) = go.values.get(name).filter(|v| !v.trim().is_empty()) {
+            out.extend([format!("--{name}"), v.clone()]);
+        }
+    }
+    if go.bools.get("attest-promotion") == Some(&true) {
+        out.push("--attest-promotion".to_owned());
+    }
+    out
+}
+
+/// `cip promote`'s verification flags for a Go invocation (empty values are unset, as in Go).
+fn trust_flags(go: &GoFlags) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in [
+        "certificate-identity",
+        "certificate-identity-regexp",
+        "certificate-oidc-issuer",
+        "certificate-oidc-issuer-regexp",
+        "trusted-root",
+    ] {
+        if let Some(v) = go.values.get(name).filter(|v| !v.trim().is_empty()) {
+            out.extend([format!("--{name}"), v.clone()]);
+        }
+    }
+    out
 }
 
 /// The git revision `--use-prow-manifest-diff` or `--manifest-diff-since` diffs against (as the Go
@@ -337,11 +428,14 @@ fn warnings(go: &GoFlags) -> Vec<String> {
     let promoting = !go.values.contains_key("snapshot")
         && !go.values.contains_key("manifest-based-snapshot-of")
         && !flag("parse-only");
-    if promoting && flag("confirm") {
-        out.push(
-            "note: images are promoted unsigned (cip does not sign; sign with cosign after promotion)"
-                .to_owned(),
-        );
+    if promoting && flag("confirm") && !signing(go).unwrap_or(false) {
+        out.push(if go.bools.get("sign") == Some(&false) {
+            "note: images are promoted unsigned (--sign=false)".to_owned()
+        } else {
+            "note: images are promoted unsigned: no signing credentials (--signer-account, \
+             --identity-token, --sign-key, or GitHub Actions' ID token); --sign=false silences this"
+                .to_owned()
+        });
     }
     if !promoting && flag("strict") {
         out.push("note: --strict applies to promotions only (ignored here)".to_owned());
@@ -392,6 +486,41 @@ mod tests {
     }
 
     #[test]
+    fn signing_flags_map_onto_promote_when_credentials_are_there() {
+        assert_eq!(
+            cip(&["--manifest=m.yaml", "--confirm", "--signer-account=s@p.iam.gserviceaccount.com"]).unwrap(),
+            "cip promote --confirm --sign --signature-format legacy --signer-account \
+             s@p.iam.gserviceaccount.com m.yaml"
+        );
+        assert_eq!(
+            cip(&["--manifest=m.yaml", "--confirm", "--sign", "--sign-key=k.pem", "--max-signature-ops=50"])
+                .unwrap(),
+            "cip promote --confirm --sign --signature-format legacy --sign-key k.pem --max-signature-ops 50 m.yaml"
+        );
+        assert_eq!(
+            cip(&["--manifest=m.yaml", "--confirm", "--sign=false", "--signer-account=s@p"]).unwrap(),
+            "cip promote --confirm m.yaml",
+            "--sign=false wins"
+        );
+        assert_eq!(
+            cip(&["--manifest=m.yaml", "--signer-account=s@p"]).unwrap(),
+            "cip promote m.yaml",
+            "a dry run signs nothing"
+        );
+        assert_eq!(
+            cip(&[
+                "--manifest=m.yaml",
+                "--certificate-identity=a@b",
+                "--certificate-oidc-issuer=https://i",
+                "--certificate-identity-regexp="
+            ])
+            .unwrap(),
+            "cip promote --certificate-identity a@b --certificate-oidc-issuer https://i m.yaml"
+        );
+        assert_eq!(cip(&["--manifest=m.yaml", "--max-signature-copies=50"]).unwrap(), "cip promote m.yaml");
+    }
+
+    #[test]
     fn snapshot_flags_map_onto_snapshot() {
         assert_eq!(
             cip(&["--snapshot", "gcr.io/foo", "--minimal-snapshot", "--output=csv"]).unwrap(),
@@ -406,9 +535,13 @@ mod tests {
 
     #[test]
     fn unimplemented_flags_are_refused() {
-        for refused in ["--sign", "--vuln-severity-threshold=2", "--certificate-identity=x"] {
+        for refused in ["--vuln-severity-threshold=2", "--use-service-account"] {
             let err = cip(&["--manifest=m.yaml", refused]).unwrap_err().to_string();
             assert!(err.contains("does not implement"), "{refused}: {err}");
+        }
+        if !crate::commands::sign_args::ambient_credentials() {
+            let err = cip(&["--manifest=m.yaml", "--sign"]).unwrap_err().to_string();
+            assert!(err.contains("--sign needs signing credentials"), "{err}");
         }
         assert!(cip(&["--bogus"]).unwrap_err().to_string().contains("unknown flag"));
         assert!(cip(&["--confirm"]).is_err(), "no manifest");

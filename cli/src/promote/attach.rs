@@ -76,7 +76,7 @@ pub(super) fn waves(actions: &[Action]) -> Vec<Vec<usize>> {
 /// The union of a source and a destination tag-scheme manifest: the source manifest with its
 /// layers followed by the destination's layers it lacks; `None` when the destination already
 /// has every source layer.
-pub(super) fn union(source: &[u8], destination: &[u8]) -> Result<Option<Vec<u8>>, String> {
+pub(crate) fn union(source: &[u8], destination: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let mut doc: Value = serde_json::from_slice(source).map_err(|e| format!("source manifest: {e}"))?;
     let theirs: Value =
         serde_json::from_slice(destination).map_err(|e| format!("destination manifest: {e}"))?;
@@ -182,7 +182,8 @@ impl Executor<'_> {
         dst.store.put_manifest(&dst.repo, tag, &write).await
     }
 
-    /// Adds the referrer `raw` of `subject` to the destination's referrers tag-schema index.
+    /// Adds the referrer `raw` of `subject` to the destination's referrers tag-schema index,
+    /// one writer per (destination, subject) at a time.
     async fn add_to_referrers_index(
         &self,
         dst: &Location,
@@ -191,21 +192,33 @@ impl Executor<'_> {
     ) -> Result<(), RegistryError> {
         let lock = self.index_locks.of((dst.key.clone(), dst.repo.clone(), subject.to_owned()));
         let _held = lock.lock().await;
-        let tag = schema_tag(subject);
-        let existing = match dst.store.get_manifest(&dst.repo, &tag).await {
-            Ok(m) => Some(m),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => return Err(e),
-        };
-        let descriptor = descriptor_of(&raw.bytes, &raw.digest, &raw.media_type);
-        let merged = merge_into_index(existing.as_ref().map(|m| &m.bytes[..]), &descriptor)
-            .map_err(|m| invalid(dst, Operation::ListReferrers, format!("{tag}: {m}")))?;
-        let Some(bytes) = merged else { return Ok(()) };
-        let index =
-            RawManifest { digest: sha256_digest(&bytes), bytes: bytes.into(), media_type: OCI_INDEX.into() };
-        dst.store.put_manifest(&dst.repo, &index.digest, &index).await?;
-        dst.store.put_manifest(&dst.repo, &tag, &index).await
+        add_to_referrers_index(dst, subject, raw).await
     }
+}
+
+/// Adds the referrer `raw` of `subject` to the referrers tag-schema index `sha256-<hex>` of
+/// `dst`: read, add the descriptor (never removing one), write back by digest then tag. The
+/// caller makes sure nobody else writes that index meanwhile (the executor's per-subject
+/// locks; signing writes each subject from one task).
+pub(crate) async fn add_to_referrers_index(
+    dst: &Location,
+    subject: &str,
+    raw: &RawManifest,
+) -> Result<(), RegistryError> {
+    let tag = schema_tag(subject);
+    let existing = match dst.store.get_manifest(&dst.repo, &tag).await {
+        Ok(m) => Some(m),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
+    let descriptor = descriptor_of(&raw.bytes, &raw.digest, &raw.media_type);
+    let merged = merge_into_index(existing.as_ref().map(|m| &m.bytes[..]), &descriptor)
+        .map_err(|m| invalid(dst, Operation::ListReferrers, format!("{tag}: {m}")))?;
+    let Some(bytes) = merged else { return Ok(()) };
+    let index =
+        RawManifest { digest: sha256_digest(&bytes), bytes: bytes.into(), media_type: OCI_INDEX.into() };
+    dst.store.put_manifest(&dst.repo, &index.digest, &index).await?;
+    dst.store.put_manifest(&dst.repo, &tag, &index).await
 }
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ use tokio::sync::{OnceCell, Semaphore};
 // state (written manifests, blobs) they share.
 #[path = "attach.rs"]
 mod attach;
+// Signing (crate::sign) writes `.sig` unions and referrers-index entries the same way.
+pub(crate) use attach::{add_to_referrers_index, union};
 
 use super::fanout::{Fanout, open_source};
 use super::precondition;

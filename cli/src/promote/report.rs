@@ -165,6 +165,10 @@ pub struct Report {
     /// and the lowest (adaptive rates fall on `429`), throttling answers. Layouts are not here.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hosts: BTreeMap<String, HostReport>,
+    /// What signing after the promotion did (`--sign`): per digest and destination, signatures
+    /// and attestations written, skipped (already there) or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing: Option<crate::sign::SignReport>,
 }
 
 impl Report {
@@ -186,12 +190,14 @@ impl Report {
             s.blobs_present += a.blobs_present;
             s.bytes += a.bytes;
         }
-        Report { actions, summary: s, hosts: BTreeMap::new() }
+        Report { actions, summary: s, hosts: BTreeMap::new(), signing: None }
     }
 
-    /// True when any action failed or was refused.
+    /// True when any action failed or was refused, or any signature could not be written.
     pub fn has_failures(&self) -> bool {
-        self.summary.failed > 0 || self.summary.refused > 0
+        self.summary.failed > 0
+            || self.summary.refused > 0
+            || self.signing.as_ref().is_some_and(crate::sign::SignReport::has_failures)
     }
 
     /// Failures (one line each, with cause) and the summary table.
@@ -222,6 +228,9 @@ impl Report {
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in rows {
             let _ = writeln!(out, "  {k:<width$}  {v:>10}");
+        }
+        if let Some(signing) = &self.signing {
+            out.push_str(&signing.to_human());
         }
         // A host's rate is worth a line where it is limited at all or slowed us down.
         for (host, h) in &self.hosts {

@@ -51,6 +51,10 @@ pub struct PromoteOptions {
     /// The trust gate (`--require-signature`, `--verify-key`, ...): source signatures and
     /// attestations verified before promoting (see [`cip_core::plan::PlanOptions::trust`]).
     pub trust: cip_core::trust::TrustOptions,
+    /// Sign what was promoted (`--sign`): after the copies, every digest the manifests place in
+    /// a destination (and not blocked or failed there) is signed once per identity and the
+    /// signature written to each destination ([`crate::sign`]). `None`: nothing is signed.
+    pub sign: Option<crate::sign::SignOptions>,
 }
 
 impl Default for PromoteOptions {
@@ -67,6 +71,7 @@ impl Default for PromoteOptions {
             attachments: cip_core::plan::AttachmentFilter::All,
             attachment_types: Vec::new(),
             trust: cip_core::trust::TrustOptions::default(),
+            sign: None,
         }
     }
 }
@@ -80,6 +85,8 @@ pub enum Phase {
     Planning,
     /// Executing the plan (only with `confirm` and something to do).
     Promoting,
+    /// Signing what was promoted (only with `confirm` and signing asked for).
+    Signing,
     /// Finished.
     Done,
 }
@@ -91,6 +98,7 @@ impl Phase {
             Phase::Reading => "reading",
             Phase::Planning => "planning",
             Phase::Promoting => "promoting",
+            Phase::Signing => "signing",
             Phase::Done => "done",
         }
     }
@@ -206,14 +214,28 @@ pub async fn run_on(
     observer.phase(Phase::Planning);
     let plan = cip_core::plan::plan_delta(&set, options.base.as_ref(), &read.inventory, &plan_options);
     observer.plan(&plan);
-    let report = if options.confirm && !plan.actions.is_empty() {
+    let mut report = if options.confirm && !plan.actions.is_empty() {
         observer.phase(Phase::Promoting);
-        let mut report = execute(&plan, connection.stores(), options, observer).await;
-        report.hosts = connection.hosts();
-        Some(report)
+        Some(execute(&plan, connection.stores(), options, observer).await)
     } else {
         None
     };
+    // Signing comes after every copy and tag: it never delays or blocks them, and a failure is
+    // reported without undoing anything. Targets come from the manifests, so a re-run completes
+    // what an earlier run's signing left out even when nothing is left to copy.
+    if let (true, Some(sign)) = (options.confirm, &options.sign) {
+        observer.phase(Phase::Signing);
+        let targets =
+            crate::sign::targets::targets(&set, &plan, report.as_ref(), sign.signing_identity.as_deref());
+        let started = Instant::now();
+        let signing = crate::sign::run(connection.client(), connection.stores(), targets, sign).await;
+        let report = report.get_or_insert_with(|| Report::new(Vec::new(), 0));
+        report.summary.millis += started.elapsed().as_millis() as u64;
+        report.signing = Some(signing);
+    }
+    if let Some(report) = report.as_mut() {
+        report.hosts = connection.hosts();
+    }
     observer.phase(Phase::Done);
     Ok(PromoteOutcome { set, plan, report, read_errors: read.errors, read_notes: read.notes })
 }

@@ -51,6 +51,12 @@ impl Credentials {
         }
     }
 
+    /// The Google token source (signing asks it for the caller's own token to call IAM
+    /// `generateIdToken` with; see `crate::sign::token`).
+    pub(crate) fn google(&self) -> &gcp::GoogleAuth {
+        &self.google
+    }
+
     /// The service account declared for the registry containing `full_repository`
     /// (longest matching registry name).
     pub(crate) fn service_account_for(&self, full_repository: &str) -> Option<&str> {
