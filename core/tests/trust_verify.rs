@@ -278,6 +278,31 @@ fn keyless_attestation_verifies() {
 }
 
 #[test]
+fn keyless_attestation_logged_as_an_intoto_entry_verifies() {
+    let options = TrustOptions {
+        require_signature: false,
+        require_attestation: vec![PROVENANCE.into()],
+        ..keyless(IDENTITY, ISSUER)
+    };
+    assert_eq!(run(Some(&options), &[(Attestation, "att_keyless_intoto.json")]), vec![]);
+    let wrong =
+        TrustOptions { certificate_oidc_issuer: Some("https://issuer.example.org".into()), ..options };
+    let problems = run(Some(&wrong), &[(Attestation, "att_keyless_intoto.json")]);
+    only(&problems, Code::AttestationInvalid, &["does not match --certificate-oidc-issuer"]);
+}
+
+#[test]
+fn dsse_bundle_of_cosign_sign_predicate_is_a_signature() {
+    assert_eq!(run(Some(&keyed(true)), &[(Bundle, "bundle_dsse_sign_keyed.json")]), vec![]);
+    let options = TrustOptions { verify_key: Some(fixture("wrong.pub")), ..keyed(true) };
+    only(
+        &run(Some(&options), &[(Bundle, "bundle_dsse_sign_keyed.json")]),
+        Code::SignatureInvalid,
+        &["--verify-key"],
+    );
+}
+
+#[test]
 fn bundle_with_message_signature_and_inclusion_proof_verifies() {
     assert_eq!(run(Some(&keyless(IDENTITY, ISSUER)), &[(Bundle, "bundle_keyless.json")]), vec![]);
     assert_eq!(run(None, &[(Bundle, "bundle_keyless.json")]), vec![]);

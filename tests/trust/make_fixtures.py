@@ -282,6 +282,28 @@ def dsse_entry(envelope_json, payload, signature, verifier_pem):
     ).encode()
 
 
+def intoto_entry(envelope_json, payload, signature, verifier_pem):
+    # Rekor intoto v0.0.2 as cosign v2 logs attestations: the envelope's signature is stored
+    # base64-encoded twice, the verifier as base64 PEM.
+    return json.dumps(
+        {
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {
+                "content": {
+                    "envelope": {
+                        "payloadType": PAYLOAD_TYPE,
+                        "signatures": [{"publicKey": b64(verifier_pem.encode()), "sig": b64(b64(signature).encode())}],
+                    },
+                    "hash": {"algorithm": "sha256", "value": hashlib.sha256(envelope_json).hexdigest()},
+                    "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+                }
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
 def layer(media_type, data, annotations):
     out = {"mediaType": media_type, "digest": "sha256:" + hashlib.sha256(data).hexdigest()}
     if annotations:
@@ -435,6 +457,20 @@ def main():
         "dev.sigstore.cosign/bundle": json.dumps(rekor_bundle, separators=(",", ":")),
     })])
 
+    # The same attestation logged as cosign v2 does (an intoto v0.0.2 entry).
+    body = intoto_entry(env_leaf, stmt, sig_leaf, cert_pem(leaf))
+    index = log.add(body)
+    rekor_bundle = {
+        "SignedEntryTimestamp": b64(log.set(b64(body), INTEGRATED_TIME, index)),
+        "Payload": {"body": b64(body), "integratedTime": INTEGRATED_TIME, "logIndex": index, "logID": log.log_id.hex()},
+    }
+    write("att_keyless_intoto.json", [layer("application/vnd.dsse.envelope.v1+json", env_leaf, {
+        "predicateType": PROVENANCE,
+        "dev.sigstore.cosign/certificate": cert_pem(leaf),
+        "dev.sigstore.cosign/chain": chain,
+        "dev.sigstore.cosign/bundle": json.dumps(rekor_bundle, separators=(",", ":")),
+    })])
+
     # --- Sigstore bundle v0.3 referrers ----------------------------------------------------
     # messageSignature over the image manifest: its digest is the image digest.
     digest_bytes = bytes.fromhex(IMAGE_DIGEST.split(":", 1)[1])
@@ -480,6 +516,18 @@ def main():
     write("bundle_keyless.json", message_bundle(leaf_key, leaf))
     write("bundle_keyless_bad_proof.json", message_bundle(leaf_key, leaf, corrupt_proof=True))
     write("bundle_keyed.json", message_bundle(signer, None, keyed=True))
+
+    # cosign v3's image signature: a DSSE bundle over a statement of predicate type
+    # https://sigstore.dev/cosign/sign/v1 about the image, here key-signed without a log entry.
+    sign_stmt = statement(IMAGE_DIGEST, "https://sigstore.dev/cosign/sign/v1")
+    env_sign, _ = envelope(signer, sign_stmt)
+    bundle = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": ""}},
+        "dsseEnvelope": json.loads(env_sign),
+    }
+    write("bundle_dsse_sign_keyed.json", [layer("application/vnd.dev.sigstore.bundle.v0.3+json",
+                                                json.dumps(bundle, separators=(",", ":")).encode(), {})])
 
     # A DSSE bundle carrying a provenance attestation (cosign v3 `attest`).
     env_leaf, sig_leaf = envelope(leaf_key, stmt)

@@ -2,7 +2,7 @@
 //! the signed entry timestamp (inclusion promise: the log's ECDSA signature over the canonical
 //! JSON `{"body","integratedTime","logID","logIndex"}`), the RFC 6962 inclusion proof and its
 //! signed checkpoint when a bundle carries one, and that the entry's body is about this very
-//! signature, key and payload (a `hashedrekord` or `dsse` entry).
+//! signature, key and payload (a `hashedrekord`, `dsse` or `intoto` entry).
 //!
 //! The promise is required: it is what makes `integratedTime` trustworthy, and keyless
 //! certificates are checked at that time (core has no clock). An inclusion proof alone would
@@ -162,7 +162,7 @@ fn body_records(body: &[u8], signed: &Recorded<'_>) -> Result<(), String> {
         ),
         EntryBody::Other(kind, version) => {
             return Err(format!(
-                "log entry is a {kind} {version} entry; cip checks hashedrekord 0.0.1 and dsse 0.0.1"
+                "log entry is a {kind} {version} entry; cip checks hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2"
             ));
         }
     };
