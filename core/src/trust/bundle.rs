@@ -1,5 +1,6 @@
 //! Sigstore bundles (`dev.sigstore.bundle.v1.Bundle`) in their protobuf-JSON form: camelCase
-//! names, bytes as base64, int64 as strings (numbers are read too). v0.3 is what cip writes and
+//! names, bytes as base64, int64 as strings (numbers are read too), zero and empty fields left
+//! out and read as defaults (proto3). v0.3 is what cip writes and
 //! what cosign v3 stores as an OCI 1.1 referrer; v0.1/v0.2 parse as well (the verifier decides).
 
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::dsse::Envelope;
 use super::encoding::{base64_bytes, base64_list, int64};
 use super::{BUNDLE_MEDIA_TYPE, FormatError};
+
+/// Protobuf JSON leaves out zero scalars (a log's first entry has no `logIndex`).
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
 
 /// A Sigstore bundle: verification material and exactly one of a message signature or a DSSE
 /// envelope.
@@ -77,14 +83,14 @@ pub struct PublicKeyIdentifier {
 #[serde(rename_all = "camelCase")]
 pub struct TlogEntry {
     /// The entry's index in the log.
-    #[serde(with = "int64")]
+    #[serde(with = "int64", default, skip_serializing_if = "is_zero")]
     pub log_index: i64,
     /// Which log: the SHA-256 of its public key's DER.
     pub log_id: LogId,
     /// The entry's kind and version (`hashedrekord` `0.0.1`, `dsse` `0.0.1`).
     pub kind_version: KindVersion,
     /// When the log integrated the entry, Unix seconds.
-    #[serde(with = "int64")]
+    #[serde(with = "int64", default, skip_serializing_if = "is_zero")]
     pub integrated_time: i64,
     /// The log's signed entry timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,16 +135,16 @@ pub struct InclusionPromise {
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
     /// The entry's index in the (sharded) tree.
-    #[serde(with = "int64")]
+    #[serde(with = "int64", default, skip_serializing_if = "is_zero")]
     pub log_index: i64,
     /// The tree's root hash.
     #[serde(with = "base64_bytes")]
     pub root_hash: Vec<u8>,
     /// The tree's size.
-    #[serde(with = "int64")]
+    #[serde(with = "int64", default, skip_serializing_if = "is_zero")]
     pub tree_size: i64,
     /// The proof's hashes, leaf to root.
-    #[serde(with = "base64_list")]
+    #[serde(with = "base64_list", default, skip_serializing_if = "Vec::is_empty")]
     pub hashes: Vec<Vec<u8>>,
     /// The signed checkpoint (note) of that tree.
     pub checkpoint: Checkpoint,
@@ -193,6 +199,21 @@ pub struct HashOutput {
 
 /// Protobuf's name for SHA-256 in `HashOutput.algorithm`.
 pub const SHA2_256: &str = "SHA2_256";
+
+impl MessageSignature {
+    /// A signature over `message`, recording the message's SHA-256 (what a verifier compares
+    /// with the artifact).
+    pub fn sha256(message: &[u8], signature: &[u8]) -> Self {
+        use sha2::Digest as _;
+        Self {
+            message_digest: Some(HashOutput {
+                algorithm: SHA2_256.to_owned(),
+                digest: sha2::Sha256::digest(message).to_vec(),
+            }),
+            signature: signature.to_vec(),
+        }
+    }
+}
 
 impl Bundle {
     /// Reads a bundle from its JSON bytes.
@@ -366,6 +387,35 @@ mod tests {
         assert!(Bundle::from_json(other.as_bytes()).is_err());
         let bad_int = V03.replace(r#""logIndex": "25579""#, r#""logIndex": "x""#);
         assert!(Bundle::from_json(bad_int.as_bytes()).is_err());
+    }
+
+    /// Bundles sigstore-js wrote against the keyless lab (tests/sigstore/make-fixtures.mjs): an
+    /// independent producer's protobuf JSON reads and writes back to the same JSON value.
+    #[test]
+    fn sigstore_js_bundles_round_trip() {
+        for (name, text) in [
+            ("message v0.2", include_str!("../../../tests/sigstore/fixtures/message/bundle.json")),
+            ("message v0.3", include_str!("../../../tests/sigstore/fixtures/message/bundle-v0.3.json")),
+            ("dsse v0.3", include_str!("../../../tests/sigstore/fixtures/dsse/bundle.json")),
+            ("legacy v0.2", include_str!("../../../tests/sigstore/fixtures/legacy/bundle.json")),
+        ] {
+            let bundle = Bundle::from_json(text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(bundle.leaf_certificate().is_some_and(|c| c.len() > 500), "{name}");
+            let original: serde_json::Value = serde_json::from_str(text).unwrap();
+            let written: serde_json::Value = serde_json::from_slice(&bundle.to_json()).unwrap();
+            assert_eq!(written, original, "{name}");
+        }
+    }
+
+    #[test]
+    fn message_signature_records_the_sha256() {
+        let m = MessageSignature::sha256(b"abc", &[1]);
+        let digest = m.message_digest.unwrap();
+        assert_eq!(digest.algorithm, SHA2_256);
+        assert_eq!(
+            crate::trust::encoding::hex(&digest.digest),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

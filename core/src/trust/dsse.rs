@@ -27,8 +27,9 @@ pub struct Envelope {
 /// One signature of an [`Envelope`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
-    /// An optional hint naming the key; not authenticated. cosign writes `""`.
-    #[serde(default)]
+    /// An optional hint naming the key; not authenticated. Left out when empty, as protobuf
+    /// JSON (a bundle's `dsseEnvelope`) does; cosign's `.att` layers write `""`, read alike.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub keyid: String,
     /// The ASN.1 DER ECDSA signature.
     #[serde(with = "base64_bytes")]
@@ -88,12 +89,18 @@ mod tests {
     }
 
     #[test]
-    fn json_round_trip_as_cosign_writes_it() {
+    fn json_round_trip() {
+        // cosign's `.att` layer writes `"keyid":""`; protobuf JSON leaves it out.
         let json = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"","sig":"AQI="}]}"#;
         let envelope = Envelope::from_json(json).unwrap();
         assert_eq!(envelope.payload, b"{}");
         assert_eq!(envelope.signatures[0].sig, vec![1, 2]);
-        assert_eq!(envelope.to_json(), json.to_vec());
+        assert_eq!(
+            envelope.to_json(),
+            br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AQI="}]}"#.to_vec()
+        );
+        let with_id = Envelope::new(IN_TOTO_PAYLOAD_TYPE, b"{}", &[1, 2], "k1");
+        assert!(String::from_utf8(with_id.to_json()).unwrap().contains(r#"{"keyid":"k1","sig":"AQI="}"#));
         assert_eq!(envelope, Envelope::new(IN_TOTO_PAYLOAD_TYPE, b"{}", &[1, 2], ""));
         assert!(Envelope::from_json(br#"{"payloadType":"x","payload":"*"}"#).is_err());
     }

@@ -139,6 +139,13 @@ impl VerifyKey {
         encode_pem("PUBLIC KEY", &self.to_spki_der())
     }
 
+    /// A Sigstore bundle's `publicKey.hint` for this key: base64 SHA-256 of its DER SPKI (what
+    /// sigstore-go and cosign write; verifiers use it only to pick a key).
+    pub fn hint(&self) -> String {
+        use sha2::Digest as _;
+        super::encoding::b64(&sha2::Sha256::digest(self.to_spki_der()))
+    }
+
     /// The curve's name (`P-256`, `P-384`).
     pub fn curve(&self) -> &'static str {
         match self {
@@ -436,6 +443,10 @@ mod tests {
         assert!(parsed.verify(b"payload", sig.as_bytes()));
         assert!(!parsed.verify(b"payloaD", sig.as_bytes()));
         assert!(!parsed.verify(b"payload", &sig.as_bytes()[1..]));
+        assert_eq!(
+            unb64(&parsed.hint()).unwrap(),
+            <sha2::Sha256 as sha2::Digest>::digest(parsed.to_spki_der()).to_vec()
+        );
         let digest = <sha2::Sha256 as sha2::Digest>::digest(b"payload");
         assert!(parsed.verify_prehash(&digest, sig.as_bytes()));
         assert!(!parsed.verify_prehash(&[0u8; 32], sig.as_bytes()));

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::Digest as _;
 
+use super::bundle::Bundle;
 use super::encoding::{b64, unb64};
+use super::payload::Statement;
 use super::{
     BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, FormatError, SIGNATURE_ANNOTATION,
     SIMPLE_SIGNING_MEDIA_TYPE, SignedLayer,
@@ -185,6 +187,25 @@ fn sig_config(layers: &[SignedLayer]) -> Vec<u8> {
     serde_json::to_vec(&config).unwrap_or_default()
 }
 
+/// The annotations cosign v3 puts on a bundle referrer: [`BUNDLE_CONTENT_ANNOTATION`]
+/// (`dsse-envelope` or `message-signature`), [`BUNDLE_PREDICATE_TYPE_ANNOTATION`] (the in-toto
+/// predicate type of a DSSE bundle) and, when given, [`CREATED_ANNOTATION`] (RFC 3339; core has
+/// no clock). Registries return these in referrers listings, so a reader can pick a bundle
+/// without fetching it.
+pub fn bundle_referrer_annotations(bundle: &Bundle, created: Option<&str>) -> BTreeMap<String, String> {
+    let mut annotations = BTreeMap::new();
+    let content = if bundle.dsse_envelope.is_some() { "dsse-envelope" } else { "message-signature" };
+    annotations.insert(BUNDLE_CONTENT_ANNOTATION.to_owned(), content.to_owned());
+    let statement = bundle.dsse_envelope.as_ref().and_then(|e| Statement::from_json(&e.payload).ok());
+    if let Some(statement) = statement {
+        annotations.insert(BUNDLE_PREDICATE_TYPE_ANNOTATION.to_owned(), statement.predicate_type);
+    }
+    if let Some(created) = created {
+        annotations.insert(CREATED_ANNOTATION.to_owned(), created.to_owned());
+    }
+    annotations
+}
+
 /// An OCI 1.1 referrer of `subject`: one layer (`layer_media_type`, `layer` bytes), the empty
 /// config (`application/vnd.oci.empty.v1+json`, content `{}`), `artifact_type` and
 /// `annotations`. Returns the manifest bytes and the config bytes (`{}`), both to be pushed.
@@ -267,6 +288,24 @@ mod tests {
         assert!(text.starts_with(r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":"#), "{text}");
     }
 
+    /// Build, then read back as a verifier does: the layer's bytes are the payload naming the
+    /// digest, and its annotation is a signature of them by the key.
+    #[test]
+    fn key_signed_layer_reads_back() {
+        use crate::trust::{SigningKey, VerifyKey, parse_simple_signing};
+        let key = SigningKey::from_bytes(&[5u8; 32]).unwrap();
+        let payload = simple_signing_payload("reg.example/app", DIGEST);
+        let layer = signature_layer(&payload, &key.sign(&payload), None);
+        let data = unb64(&layer.data).unwrap();
+        assert_eq!(sha256_digest(&data), layer.digest);
+        assert_eq!(parse_simple_signing(&data).unwrap().docker_manifest_digest, DIGEST);
+        let signature = unb64(&layer.annotations[SIGNATURE_ANNOTATION]).unwrap();
+        let public = VerifyKey::from_pem(&key.public_key_pem()).unwrap();
+        assert!(public.verify(&data, &signature));
+        let other = simple_signing_payload("reg.example/app", "sha256:00");
+        assert!(!public.verify(&other, &signature));
+    }
+
     #[test]
     fn signature_manifest_refuses_layers_that_do_not_hold_together() {
         let mut layer = signature_layer(b"x", &[1], None);
@@ -274,6 +313,23 @@ mod tests {
         assert!(signature_manifest(&[layer.clone()]).unwrap_err().to_string().contains("does not hash"));
         layer.data = "*".into();
         assert!(signature_manifest(&[layer]).is_err());
+    }
+
+    #[test]
+    fn bundle_annotations_name_content_and_predicate() {
+        use crate::trust::bundle::{Content, MessageSignature};
+        use crate::trust::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+        let statement = crate::trust::payload::cosign_sign_statement("r", DIGEST);
+        let envelope = Envelope::new(IN_TOTO_PAYLOAD_TYPE, &statement, &[1], "");
+        let dsse = Bundle::with_key("", vec![], Content::Dsse(envelope));
+        let annotations = bundle_referrer_annotations(&dsse, Some("2026-01-02T03:04:05Z"));
+        assert_eq!(annotations[BUNDLE_CONTENT_ANNOTATION], "dsse-envelope");
+        assert_eq!(annotations[BUNDLE_PREDICATE_TYPE_ANNOTATION], crate::trust::COSIGN_SIGN_PREDICATE_TYPE);
+        assert_eq!(annotations[CREATED_ANNOTATION], "2026-01-02T03:04:05Z");
+        let message = Bundle::with_key("", vec![], Content::Message(MessageSignature::sha256(b"m", &[1])));
+        let annotations = bundle_referrer_annotations(&message, None);
+        assert_eq!(annotations.len(), 1);
+        assert_eq!(annotations[BUNDLE_CONTENT_ANNOTATION], "message-signature");
     }
 
     #[test]

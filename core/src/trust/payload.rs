@@ -155,6 +155,24 @@ impl Statement {
     }
 }
 
+/// The in-toto statement a cosign v3 image signature signs (inside DSSE, in a Sigstore bundle
+/// referrer): subject = the digest, predicate type [`COSIGN_SIGN_PREDICATE_TYPE`], empty
+/// predicate. cosign names no subject; cip names the signed identity (`name`), which verifiers
+/// ignore and cip uses to find its own signature.
+pub fn cosign_sign_statement(name: &str, digest: &str) -> Vec<u8> {
+    let (algorithm, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
+    Statement {
+        statement_type: IN_TOTO_STATEMENT_V1.to_owned(),
+        subject: vec![Subject {
+            name: name.to_owned(),
+            digest: BTreeMap::from([(algorithm.to_owned(), hex.to_owned())]),
+        }],
+        predicate_type: COSIGN_SIGN_PREDICATE_TYPE.to_owned(),
+        predicate: serde_json::Value::Object(serde_json::Map::new()),
+    }
+    .to_json()
+}
+
 /// What cip's promotion attestation records ([`PROMOTION_PREDICATE_TYPE`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Promotion<'a> {
@@ -227,6 +245,15 @@ mod tests {
         let err = parse_simple_signing(other.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("critical.type"), "{err}");
         assert!(parse_simple_signing(b"{}").is_err());
+    }
+
+    #[test]
+    fn cosign_sign_statement_is_about_the_digest() {
+        let statement = Statement::from_json(&cosign_sign_statement("reg.example/app", DIGEST)).unwrap();
+        assert_eq!(statement.predicate_type, COSIGN_SIGN_PREDICATE_TYPE);
+        assert!(statement.is_about(DIGEST));
+        assert_eq!(statement.subject[0].name, "reg.example/app");
+        assert_eq!(statement.predicate, serde_json::json!({}));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Rekor v1 (the transparency log): the entry bodies cip proposes (`hashedrekord` v0.0.1,
-//! `dsse` v0.0.1) and reads back, the log's entry response, the signed entry timestamp's exact
+//! `dsse` v0.0.1) and reads back (those, and cosign v2's `intoto` v0.0.2), the log's entry response, the signed entry timestamp's exact
 //! message, and the two places an entry is kept: a Sigstore bundle's `tlogEntries` and cosign's
 //! `dev.sigstore.cosign/bundle` annotation.
 
@@ -234,7 +234,8 @@ pub enum EntryBody {
         /// The verifier: PEM public key or certificate, as bytes.
         verifier_pem: Vec<u8>,
     },
-    /// `dsse` v0.0.1: a DSSE envelope's hashes and signatures.
+    /// `dsse` v0.0.1, or `intoto` v0.0.2 (what cosign v2 logs for attestations; the same
+    /// facts): a DSSE envelope's hashes and signatures.
     Dsse {
         /// Hex SHA-256 of the envelope JSON as submitted.
         envelope_hash_hex: String,
@@ -299,6 +300,31 @@ struct DsseSignature {
     verifier: String,
 }
 
+#[derive(Deserialize)]
+struct IntotoSpec {
+    content: IntotoContent,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IntotoContent {
+    hash: Hash,
+    payload_hash: Hash,
+    envelope: IntotoEnvelope,
+}
+
+#[derive(Deserialize)]
+struct IntotoEnvelope {
+    signatures: Vec<IntotoSignature>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IntotoSignature {
+    sig: String,
+    public_key: String,
+}
+
 /// Reads a canonicalized entry body (bytes, base64-decoded).
 ///
 /// # Errors
@@ -335,6 +361,33 @@ pub fn parse_entry_body(body: &[u8]) -> Result<EntryBody, FormatError> {
             Ok(EntryBody::Dsse {
                 envelope_hash_hex: entry.spec.envelope_hash.value.to_ascii_lowercase(),
                 payload_hash_hex: entry.spec.payload_hash.value.to_ascii_lowercase(),
+                signatures,
+            })
+        }
+        ("intoto", "0.0.2") => {
+            let entry: Proposed<IntotoSpec> = serde_json::from_slice(body).map_err(invalid)?;
+            let content = entry.spec.content;
+            let signatures = content
+                .envelope
+                .signatures
+                .iter()
+                .map(|s| {
+                    // intoto v0.0.2 stores the envelope's base64 signature base64-encoded again;
+                    // a DER signature starts with 0x30, its base64 text with `M`.
+                    let once = decode("signatures.sig", &s.sig)?;
+                    let sig = match once.first() {
+                        Some(0x30) => once,
+                        _ => std::str::from_utf8(&once)
+                            .ok()
+                            .and_then(unb64)
+                            .ok_or_else(|| FormatError::invalid(WHAT, "signatures.sig is not base64"))?,
+                    };
+                    Ok((sig, decode("signatures.publicKey", &s.public_key)?))
+                })
+                .collect::<Result<_, FormatError>>()?;
+            Ok(EntryBody::Dsse {
+                envelope_hash_hex: content.hash.value.to_ascii_lowercase(),
+                payload_hash_hex: content.payload_hash.value.to_ascii_lowercase(),
                 signatures,
             })
         }
@@ -451,9 +504,22 @@ mod tests {
                 signatures: vec![(vec![1], vec![2])],
             }
         );
+        // intoto v0.0.2 as Rekor stores cosign v2 attestations: the signature base64 twice.
+        let intoto = format!(
+            r#"{{"apiVersion":"0.0.2","kind":"intoto","spec":{{"content":{{"envelope":{{"payloadType":"application/vnd.in-toto+json","signatures":[{{"publicKey":"Ag==","sig":"{}"}}]}},"hash":{{"algorithm":"sha256","value":"CC"}},"payloadHash":{{"algorithm":"sha256","value":"DD"}}}}}}}}"#,
+            b64(b64(&[0x30, 0x01]).as_bytes())
+        );
         assert_eq!(
-            parse_entry_body(br#"{"apiVersion":"0.0.2","kind":"intoto","spec":{}}"#).unwrap(),
-            EntryBody::Other("intoto".into(), "0.0.2".into())
+            parse_entry_body(intoto.as_bytes()).unwrap(),
+            EntryBody::Dsse {
+                envelope_hash_hex: "cc".into(),
+                payload_hash_hex: "dd".into(),
+                signatures: vec![(vec![0x30, 0x01], vec![2])],
+            }
+        );
+        assert_eq!(
+            parse_entry_body(br#"{"apiVersion":"0.0.5","kind":"rekord","spec":{}}"#).unwrap(),
+            EntryBody::Other("rekord".into(), "0.0.5".into())
         );
         assert!(parse_entry_body(b"[]").is_err());
         let no_set = answer("e30=").replace(r#""signedEntryTimestamp":"MEUCIQ==","#, "");
@@ -461,6 +527,93 @@ mod tests {
         assert!(entries[0].1.to_cosign_bundle().is_err());
         // `{}` has no kind: it is no entry body.
         assert!(entries[0].1.to_tlog_entry().is_err());
+    }
+
+    /// The keyless lab's Rekor key (tests/sigstore/fixtures/trusted_root.json), and its log id.
+    fn lab_log() -> (crate::trust::VerifyKey, Vec<u8>) {
+        let root: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/sigstore/fixtures/trusted_root.json")).unwrap();
+        let tlog = &root["tlogs"][0];
+        let der = unb64(tlog["publicKey"]["rawBytes"].as_str().unwrap()).unwrap();
+        let log_id = unb64(tlog["logId"]["keyId"].as_str().unwrap()).unwrap();
+        (crate::trust::VerifyKey::from_spki_der(&der).unwrap(), log_id)
+    }
+
+    /// Entries sigstore-js logged in the lab's Rekor (@sigstore/mock): each signed entry timestamp
+    /// verifies over [`set_message`] with the log's key, and each body reads as the signature it
+    /// records.
+    #[test]
+    fn sigstore_js_entries_verify_and_their_bodies_read() {
+        use crate::trust::bundle::Bundle;
+        use sha2::Digest as _;
+        let (log_key, log_id) = lab_log();
+        let fixtures = [
+            include_str!("../../../tests/sigstore/fixtures/message/bundle.json"),
+            include_str!("../../../tests/sigstore/fixtures/message/bundle-v0.3.json"),
+            include_str!("../../../tests/sigstore/fixtures/dsse/bundle.json"),
+            include_str!("../../../tests/sigstore/fixtures/legacy/bundle.json"),
+        ];
+        for text in fixtures {
+            let bundle = Bundle::from_json(text.as_bytes()).unwrap();
+            let entry = &bundle.verification_material.tlog_entries[0];
+            assert_eq!(entry.log_id.key_id, log_id);
+            let message = set_message(
+                &b64(&entry.canonicalized_body),
+                entry.integrated_time,
+                &crate::trust::encoding::hex(&entry.log_id.key_id),
+                entry.log_index,
+            );
+            let set = &entry.inclusion_promise.as_ref().unwrap().signed_entry_timestamp;
+            assert!(log_key.verify(&message, set));
+            let mut tampered = message.clone();
+            tampered[10] ^= 1;
+            assert!(!log_key.verify(&tampered, set));
+            match (
+                parse_entry_body(&entry.canonicalized_body).unwrap(),
+                &bundle.message_signature,
+                &bundle.dsse_envelope,
+            ) {
+                (EntryBody::HashedRekord { algorithm, hash_hex, signature, verifier_pem }, Some(m), None) => {
+                    assert_eq!(algorithm, "sha256");
+                    assert_eq!(unhex(&hash_hex).unwrap(), m.message_digest.as_ref().unwrap().digest);
+                    assert_eq!(signature, m.signature);
+                    assert!(
+                        String::from_utf8(verifier_pem).unwrap().starts_with("-----BEGIN CERTIFICATE-----")
+                    );
+                }
+                (EntryBody::Dsse { payload_hash_hex, signatures, .. }, None, Some(envelope)) => {
+                    assert_eq!(
+                        unhex(&payload_hash_hex).unwrap(),
+                        sha2::Sha256::digest(&envelope.payload).to_vec()
+                    );
+                    assert_eq!(signatures[0].0, envelope.signatures[0].sig);
+                }
+                other => panic!("unexpected entry/content pairing: {other:?}"),
+            }
+        }
+    }
+
+    /// cosign's bundle annotation on the lab's legacy keyless layer (built from sigstore-js's
+    /// entry): its SET verifies, and its body names the layer's payload and signature.
+    #[test]
+    fn legacy_layer_bundle_annotation_verifies() {
+        let (log_key, _) = lab_log();
+        let layer: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/sigstore/fixtures/legacy/layer.json")).unwrap();
+        let annotations = &layer["annotations"];
+        let cosign =
+            CosignBundle::from_json(annotations[crate::trust::BUNDLE_ANNOTATION].as_str().unwrap()).unwrap();
+        let set = unb64(&cosign.signed_entry_timestamp).unwrap();
+        assert!(log_key.verify(&cosign.set_message(), &set));
+        let body = parse_entry_body(&unb64(&cosign.payload.body).unwrap()).unwrap();
+        let EntryBody::HashedRekord { hash_hex, signature, .. } = body else { panic!("{body:?}") };
+        assert_eq!(format!("sha256:{hash_hex}"), layer["digest"].as_str().unwrap());
+        let annotated = unb64(annotations[crate::trust::SIGNATURE_ANNOTATION].as_str().unwrap()).unwrap();
+        assert_eq!(signature, annotated);
+        // Written back, the annotation is the same JSON.
+        let original: serde_json::Value =
+            serde_json::from_str(annotations[crate::trust::BUNDLE_ANNOTATION].as_str().unwrap()).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&cosign.to_json()).unwrap(), original);
     }
 
     #[test]
