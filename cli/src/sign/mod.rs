@@ -22,7 +22,6 @@
 //! `resign`. Every request goes through the registry client's one send loop (registry writes
 //! through the stores; Fulcio, Rekor and token endpoints through [`RegistryClient::send`]).
 
-pub(crate) mod pending;
 pub(crate) mod report;
 pub(crate) mod signer;
 pub(crate) mod sigstore;

@@ -37,7 +37,7 @@ pub(crate) struct Signer {
 }
 
 enum Mode {
-    Key { key: trust::key::SigningKey, public_pem: String },
+    Key { key: trust::SigningKey, public_pem: String },
     Keyless(Keyless),
 }
 
@@ -53,7 +53,7 @@ struct Keyless {
 /// An ephemeral key and its Fulcio certificate chain.
 #[derive(Clone)]
 struct Certified {
-    key: std::sync::Arc<trust::key::SigningKey>,
+    key: std::sync::Arc<trust::SigningKey>,
     /// PEM certificates, leaf first.
     chain: Vec<String>,
     obtained: Instant,
@@ -92,9 +92,8 @@ impl Signer {
     pub(crate) async fn open(client: &RegistryClient, options: &SignOptions) -> Result<Signer, SignError> {
         match &options.signer {
             SignerSource::Key { pem, password } => {
-                let key =
-                    trust::key::SigningKey::from_pem(pem.expose(), password.as_ref().map(Secret::expose))
-                        .map_err(|e| SignError::Key(e.to_string()))?;
+                let key = trust::SigningKey::from_pem(pem.expose(), password.as_ref().map(Secret::expose))
+                    .map_err(|e| SignError::Key(e.to_string()))?;
                 let public_pem = key.public_key_pem();
                 let policy = Policy::new(&TrustOptions {
                     require_signature: true,
@@ -106,7 +105,7 @@ impl Signer {
             }
             SignerSource::Keyless { token, fulcio_url, rekor_url } => {
                 let first = token.fetch(client).await.map_err(SignError::Token)?;
-                let claims = super::pending::token_claims(first.expose())
+                let claims = trust::fulcio::token_claims(first.expose())
                     .map_err(|e| SignError::Token(format!("{}: {e}", token.describe())))?;
                 let policy = match &options.trusted_root {
                     Some(root) => Some(
@@ -167,7 +166,7 @@ impl Signer {
         let keyless = match (&signature.certified, &signature.entry) {
             (Some(c), Some(entry)) => {
                 let bundle = entry.to_cosign_bundle().map_err(|e| format!("Rekor answer: {e}"))?;
-                Some(super::pending::Keyless {
+                Some(trust::manifest::Keyless {
                     certificate: c.leaf_pem().to_owned(),
                     chain: c.chain_pem(),
                     bundle: bundle.to_json(),
@@ -175,18 +174,18 @@ impl Signer {
             }
             _ => None,
         };
-        Ok(super::pending::signature_layer(payload, &signature.der, keyless.as_ref()))
+        Ok(trust::manifest::signature_layer(payload, &signature.der, keyless.as_ref()))
     }
 
     /// A Sigstore bundle of the image signature for `identity` and `digest`: a DSSE envelope
-    /// around an in-toto statement of predicate type [`super::pending::COSIGN_SIGN_PREDICATE_TYPE`]
+    /// around an in-toto statement of predicate type [`trust::COSIGN_SIGN_PREDICATE_TYPE`]
     /// whose subject is the digest named `identity` (what cosign v3 stores as a referrer).
     pub(crate) async fn image_bundle(
         &self,
         client: &RegistryClient,
         identity: &str,
         digest: &str,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Bundle, String> {
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
         let statement = Statement {
             statement_type: trust::payload::IN_TOTO_STATEMENT_V1.to_owned(),
@@ -194,7 +193,7 @@ impl Signer {
                 name: identity.to_owned(),
                 digest: [("sha256".to_owned(), hex.to_owned())].into(),
             }],
-            predicate_type: super::pending::COSIGN_SIGN_PREDICATE_TYPE.to_owned(),
+            predicate_type: trust::COSIGN_SIGN_PREDICATE_TYPE.to_owned(),
             predicate: serde_json::json!({}),
         };
         self.dsse_bundle(client, &statement.to_json()).await
@@ -205,7 +204,7 @@ impl Signer {
         &self,
         client: &RegistryClient,
         statement: &[u8],
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Bundle, String> {
         let payload_type = trust::dsse::IN_TOTO_PAYLOAD_TYPE;
         let pae = trust::pae(payload_type, statement);
         let unsigned = Envelope::new(payload_type, statement, &[], "");
@@ -218,7 +217,7 @@ impl Signer {
             }
             _ => Bundle::with_key("", Vec::new(), Content::Dsse(envelope)),
         };
-        Ok(bundle.to_json())
+        Ok(bundle)
     }
 
     /// Signs `message`; keyless, logs the signature in Rekor as `logged` describes.
@@ -279,16 +278,16 @@ impl Keyless {
             None => self.source.fetch(client).await?,
         };
         let key = ephemeral_key();
-        let claims = super::pending::token_claims(token.expose()).map_err(|e| e.to_string())?;
+        let claims = trust::fulcio::token_claims(token.expose()).map_err(|e| e.to_string())?;
         // Proof of possession: the key signs the token's subject (Fulcio checks it).
         let proof = key.sign(claims.proof_subject().as_bytes());
-        let request = super::pending::signing_cert_request(token.expose(), &key.public_key_pem(), &proof);
+        let request = trust::fulcio::signing_cert_request(token.expose(), &key.public_key_pem(), &proof);
         let url = format!("{}/api/v2/signingCert", self.fulcio_url);
         let answer = call(client, "Fulcio signingCert", Method::POST, &url, None, Some(request)).await?;
         if !answer.status.is_success() {
             return Err(format!("Fulcio {url}: HTTP {} ({})", answer.status.as_u16(), answer.excerpt()));
         }
-        let chain = super::pending::parse_signing_cert_response(&answer.body)
+        let chain = trust::fulcio::parse_signing_cert_response(&answer.body)
             .map_err(|e| format!("Fulcio {url}: {e}"))?;
         let certified = Certified { key: std::sync::Arc::new(key), chain, obtained: Instant::now() };
         *held = Some(certified.clone());
@@ -318,10 +317,10 @@ impl Keyless {
 
 /// A fresh P-256 key from the engine's random number generator (rejection-sampled: a random
 /// 32-byte string is a valid scalar with overwhelming probability).
-fn ephemeral_key() -> trust::key::SigningKey {
+fn ephemeral_key() -> trust::SigningKey {
     loop {
         let bytes: [u8; 32] = rand::random();
-        if let Ok(key) = trust::key::SigningKey::from_bytes(&bytes) {
+        if let Ok(key) = trust::SigningKey::from_bytes(&bytes) {
             return key;
         }
     }

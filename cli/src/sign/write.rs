@@ -36,7 +36,7 @@ use crate::store::{BlobStream, Location, RawManifest, RegistryError, Stores};
 
 /// The referrer annotation naming a bundle's predicate type (what the Go promoter and cosign
 /// write).
-pub(crate) const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
+use trust::manifest::BUNDLE_PREDICATE_TYPE_ANNOTATION as PREDICATE_TYPE_ANNOTATION;
 /// The referrer annotation naming a promotion attestation's source reference.
 pub(crate) const SOURCE_ANNOTATION: &str = "dev.cip.promotion.source";
 /// The referrer annotation naming a promotion attestation's destination reference.
@@ -261,7 +261,7 @@ impl<'a> Writer<'a> {
         match self.options.format {
             SignatureFormat::Legacy => {
                 let layer = self.signer.legacy_layer(self.client, &payload).await?;
-                let (manifest, config) = super::pending::signature_manifest(std::slice::from_ref(&layer))
+                let (manifest, config) = trust::manifest::signature_manifest(std::slice::from_ref(&layer))
                     .map_err(|e| e.to_string())?;
                 let payload = Bytes::from(payload);
                 Ok(Made::Tagged {
@@ -275,11 +275,7 @@ impl<'a> Writer<'a> {
             }
             SignatureFormat::Bundle => {
                 let bundle = self.signer.image_bundle(self.client, &target.identity, &target.digest).await?;
-                let annotations = BTreeMap::from([(
-                    PREDICATE_TYPE_ANNOTATION.to_owned(),
-                    super::pending::COSIGN_SIGN_PREDICATE_TYPE.to_owned(),
-                )]);
-                self.referrer(first, &target.digest, bundle, annotations).await
+                self.referrer(first, &target.digest, &bundle, BTreeMap::new()).await
             }
         }
     }
@@ -298,33 +294,37 @@ impl<'a> Writer<'a> {
         });
         let bundle = self.signer.dsse_bundle(self.client, &statement).await?;
         let annotations = BTreeMap::from([
-            (PREDICATE_TYPE_ANNOTATION.to_owned(), trust::PROMOTION_PREDICATE_TYPE.to_owned()),
             (SOURCE_ANNOTATION.to_owned(), src.to_owned()),
             (DESTINATION_ANNOTATION.to_owned(), target.identity.clone()),
         ]);
-        self.referrer(first, &target.digest, bundle, annotations).await
+        self.referrer(first, &target.digest, &bundle, annotations).await
     }
 
-    /// A referrer of `digest` holding `bundle`, its subject descriptor read from `first`.
+    /// A referrer of `digest` holding `bundle` with cosign v3's annotations (content, predicate
+    /// type) and `extra` ones, its subject descriptor read from `first`. No creation time: a
+    /// key-based referrer is then byte-identical across runs.
     async fn referrer(
         &self,
         first: &Location,
         digest: &str,
-        bundle: Vec<u8>,
-        annotations: BTreeMap<String, String>,
+        bundle: &trust::Bundle,
+        extra: BTreeMap<String, String>,
     ) -> Result<Made, String> {
+        let mut annotations = trust::manifest::bundle_referrer_annotations(bundle, None);
+        annotations.extend(extra);
+        let bundle = bundle.to_json();
         let head = first
             .store
             .head_manifest(&first.repo, digest)
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("{digest} is not in {}/{}", first.store.name(), first.repo))?;
-        let subject = super::pending::Descriptor {
+        let subject = trust::manifest::Descriptor {
             media_type: head.media_type.clone(),
             digest: digest.to_owned(),
             size: head.size,
         };
-        let (manifest, config) = super::pending::referrer_manifest(
+        let (manifest, config) = trust::manifest::referrer_manifest(
             BUNDLE_MEDIA_TYPE,
             BUNDLE_MEDIA_TYPE,
             &bundle,
