@@ -306,6 +306,88 @@ mod tests {
         assert!(!public.verify(&other, &signature));
     }
 
+    /// Build with the signing side, check with the gate (`trust::check`): cip's own key-signed
+    /// `.sig` layer and DSSE bundles pass a policy of that key; a tampered payload, another key
+    /// or another digest do not.
+    #[test]
+    fn built_signatures_pass_the_gate() {
+        use crate::rules::Code;
+        use crate::trust::bundle::{Bundle, Content};
+        use crate::trust::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+        use crate::trust::payload::{Promotion, cosign_sign_statement, promotion_statement};
+        use crate::trust::{
+            BUNDLE_MEDIA_TYPE, Evidence, EvidenceKind, PROMOTION_PREDICATE_TYPE, Policy, SigningKey,
+            TrustOptions, check, pae,
+        };
+        let key = SigningKey::from_bytes(&[5u8; 32]).unwrap();
+        let other = SigningKey::from_bytes(&[6u8; 32]).unwrap();
+        let policy = |k: &SigningKey| {
+            Policy::new(&TrustOptions {
+                require_signature: true,
+                verify_key: Some(k.public_key_pem()),
+                require_attestation: vec![PROMOTION_PREDICATE_TYPE.to_owned()],
+                ..TrustOptions::default()
+            })
+            .unwrap()
+        };
+        let codes = |policy: &Policy, digest: &str, kind: EvidenceKind, layers: &[SignedLayer]| {
+            let evidence = Evidence { digest, attachments: vec![(kind, layers)] };
+            check(Some(policy), &evidence).into_iter().map(|p| p.code).collect::<Vec<_>>()
+        };
+        let bundle_layer = |statement: &[u8], signer: &SigningKey| {
+            let signature = signer.sign(&pae(IN_TOTO_PAYLOAD_TYPE, statement));
+            let envelope = Envelope::new(IN_TOTO_PAYLOAD_TYPE, statement, &signature, "");
+            let bundle =
+                Bundle::with_key(&signer.verify_key().hint(), vec![], Content::Dsse(envelope)).to_json();
+            SignedLayer {
+                media_type: BUNDLE_MEDIA_TYPE.to_owned(),
+                digest: sha256_digest(&bundle),
+                annotations: BTreeMap::new(),
+                data: b64(&bundle),
+            }
+        };
+        let payload = simple_signing_payload("reg.example/app", DIGEST);
+        let legacy = signature_layer(&payload, &key.sign(&payload), None);
+        let image = bundle_layer(&cosign_sign_statement("reg.example/app", DIGEST), &key);
+        let promotion = bundle_layer(
+            &promotion_statement(&Promotion {
+                subject_name: "reg.example/app",
+                source: "stage.example/app@sha256:ab",
+                destination: "reg.example/app@sha256:ab",
+                digest: DIGEST,
+                time: "2026-01-02T03:04:05Z",
+                version: "0.1.0",
+            }),
+            &key,
+        );
+        let ours = policy(&key);
+        let all = [legacy.clone(), image.clone(), promotion.clone()];
+        let evidence = Evidence {
+            digest: DIGEST,
+            attachments: vec![(EvidenceKind::Signature, &all[..1]), (EvidenceKind::Bundle, &all[1..])],
+        };
+        assert_eq!(check(Some(&ours), &evidence), vec![]);
+        // Either signature form alone satisfies --require-signature.
+        for (kind, layer) in [(EvidenceKind::Signature, &legacy), (EvidenceKind::Bundle, &image)] {
+            let found = codes(&ours, DIGEST, kind, std::slice::from_ref(layer));
+            assert_eq!(found, vec![Code::AttestationMissing], "{kind:?}");
+        }
+        // Another key's policy: present but not satisfying.
+        let found = codes(&policy(&other), DIGEST, EvidenceKind::Signature, std::slice::from_ref(&legacy));
+        assert!(found.contains(&Code::SignatureInvalid), "{found:?}");
+        // Another digest: the payload names DIGEST, so the layer is broken for it.
+        let elsewhere = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        let found = codes(&ours, elsewhere, EvidenceKind::Signature, std::slice::from_ref(&legacy));
+        assert!(found.contains(&Code::SignatureInvalid), "{found:?}");
+        // A tampered payload (digest and data consistent, signature not over them).
+        let tampered_payload = simple_signing_payload("reg.example/evil", DIGEST);
+        let mut tampered = legacy.clone();
+        tampered.data = b64(&tampered_payload);
+        tampered.digest = sha256_digest(&tampered_payload);
+        let found = codes(&ours, DIGEST, EvidenceKind::Signature, std::slice::from_ref(&tampered));
+        assert!(found.contains(&Code::SignatureInvalid), "{found:?}");
+    }
+
     #[test]
     fn signature_manifest_refuses_layers_that_do_not_hold_together() {
         let mut layer = signature_layer(b"x", &[1], None);
