@@ -12,9 +12,12 @@ use super::encoding::{unb64, unhex};
 use super::payload::{COSIGN_SIGN_PREDICATE_TYPE, Statement, parse_simple_signing};
 use super::rekor::CosignBundle;
 use super::{
-    BUNDLE_ANNOTATION, BUNDLE_MEDIA_TYPE, CERTIFICATE_ANNOTATION, DSSE_MEDIA_TYPE, EvidenceKind,
-    PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, SignedLayer,
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, DSSE_MEDIA_TYPE, EvidenceKind, PREDICATE_TYPE_ANNOTATION,
+    SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, SignedLayer,
 };
+
+/// What every Sigstore bundle media type starts with ([`super::BUNDLE_MEDIA_TYPE`] is v0.3's).
+const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 
 /// Whether a claim is a signature or an attestation of a predicate type.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,9 +154,8 @@ fn legacy_attestation(layer: &SignedLayer, data: &[u8], digest: &str) -> Result<
 }
 
 fn bundle(layer: &SignedLayer, data: &[u8], digest: &str) -> Result<Claim, Failed> {
-    if layer.media_type != BUNDLE_MEDIA_TYPE
-        && !layer.media_type.starts_with("application/vnd.dev.sigstore.bundle")
-    {
+    // Any bundle version: v0.1/v0.2 read the same (what they carry decides the rest).
+    if !layer.media_type.starts_with(BUNDLE_MEDIA_PREFIX) {
         return Err((None, format!("media type {} is not a Sigstore bundle's", layer.media_type)));
     }
     let bundle = Bundle::from_json(data).map_err(|e| (None, e.to_string()))?;
