@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::FormatError;
 use super::encoding::{b64, unb64};
 
+/// GitHub Actions' OIDC issuer: Fulcio names the workflow (`job_workflow_ref`), not `sub`.
+pub const GITHUB_ACTIONS_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
 /// The claims cip reads from an identity token (without verifying it: Fulcio does).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claims {
@@ -17,19 +20,23 @@ pub struct Claims {
     pub subject: String,
     /// `email`, when the token has one (Google service accounts, email issuers).
     pub email: Option<String>,
+    /// The SAN Fulcio will write (see [`Claims::identity`]).
+    identity: String,
 }
 
 impl Claims {
-    /// The identity a certificate for this token names: the email when there is one, else the
-    /// subject (Fulcio's rule for the SAN of email-carrying tokens).
+    /// The identity (SAN) Fulcio's certificate for this token names, by Fulcio's issuer rules:
+    /// GitHub Actions → `https://github.com/<job_workflow_ref>`; a Kubernetes service account token
+    /// → `https://kubernetes.io/namespaces/<ns>/serviceaccounts/<name>`; a token with an email
+    /// (Google service accounts) → the email; otherwise `sub`.
     pub fn identity(&self) -> &str {
-        self.email.as_deref().unwrap_or(&self.subject)
+        &self.identity
     }
 
     /// What the key signs as proof of possession: the email when there is one, else `sub`
-    /// (what Sigstore clients sign and Fulcio checks).
+    /// (cosign's rule, and the principal name Fulcio checks the challenge against).
     pub fn proof_subject(&self) -> &str {
-        self.identity()
+        self.email.as_deref().unwrap_or(&self.subject)
     }
 }
 
@@ -46,6 +53,18 @@ pub fn token_claims(token: &str) -> Result<Claims, FormatError> {
         iss: Option<String>,
         sub: Option<String>,
         email: Option<String>,
+        job_workflow_ref: Option<String>,
+        #[serde(rename = "kubernetes.io")]
+        kubernetes: Option<Kubernetes>,
+    }
+    #[derive(Deserialize)]
+    struct Kubernetes {
+        namespace: String,
+        serviceaccount: Named,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
     }
     let parts: Vec<&str> = token.trim().split('.').collect();
     let [_, payload, _] = parts.as_slice() else {
@@ -59,7 +78,17 @@ pub fn token_claims(token: &str) -> Result<Claims, FormatError> {
         .map_err(|_| FormatError::invalid(WHAT, "its payload is not a JSON object of claims"))?;
     let issuer = raw.iss.ok_or_else(|| FormatError::invalid(WHAT, "it has no iss claim"))?;
     let subject = raw.sub.ok_or_else(|| FormatError::invalid(WHAT, "it has no sub claim"))?;
-    Ok(Claims { issuer, subject, email: raw.email.filter(|e| !e.is_empty()) })
+    let email = raw.email.filter(|e| !e.is_empty());
+    let identity = match (&raw.job_workflow_ref, &raw.kubernetes, &email) {
+        (Some(workflow), _, _) if issuer == GITHUB_ACTIONS_ISSUER => format!("https://github.com/{workflow}"),
+        (_, Some(k), None) => format!(
+            "https://kubernetes.io/namespaces/{}/serviceaccounts/{}",
+            k.namespace, k.serviceaccount.name
+        ),
+        (_, _, Some(email)) => email.clone(),
+        _ => subject.clone(),
+    };
+    Ok(Claims { issuer, subject, email, identity })
 }
 
 /// The `signingCert` request body: the token, the PEM public key (ECDSA) and the proof of
@@ -178,11 +207,27 @@ mod tests {
         assert_eq!(sa.proof_subject(), "signer@p.iam.gserviceaccount.com");
         let gha = token_claims(&format!(
             "{}\n",
-            jwt(r#"{"iss":"https://token.actions.githubusercontent.com","sub":"repo:o/r:ref:refs/heads/main"}"#)
+            jwt(
+                r#"{"iss":"https://token.actions.githubusercontent.com","sub":"repo:o/r:ref:refs/heads/main","job_workflow_ref":"o/r/.github/workflows/promote.yml@refs/heads/main"}"#
+            )
         ))
         .unwrap();
-        assert_eq!(gha.identity(), "repo:o/r:ref:refs/heads/main");
+        assert_eq!(gha.identity(), "https://github.com/o/r/.github/workflows/promote.yml@refs/heads/main");
+        assert_eq!(gha.proof_subject(), "repo:o/r:ref:refs/heads/main");
         assert_eq!(gha.email, None);
+        let k8s = token_claims(&jwt(
+            r#"{"iss":"https://container.googleapis.com/v1/projects/p/locations/l/clusters/c","sub":"system:serviceaccount:ns:sa","kubernetes.io":{"namespace":"ns","serviceaccount":{"name":"sa","uid":"u"}}}"#,
+        ))
+        .unwrap();
+        assert_eq!(k8s.identity(), "https://kubernetes.io/namespaces/ns/serviceaccounts/sa");
+        assert_eq!(k8s.proof_subject(), "system:serviceaccount:ns:sa");
+        // Any other issuer (the keyless lab's): `sub`.
+        let plain =
+            token_claims(&jwt(r#"{"iss":"https://issuer.test","sub":"https://signer.test/x"}"#)).unwrap();
+        assert_eq!(
+            (plain.identity(), plain.proof_subject()),
+            ("https://signer.test/x", "https://signer.test/x")
+        );
     }
 
     #[test]
