@@ -9,7 +9,10 @@
 //!   signing per digest, every bundle verified by `tests/trust/verify_bundle.py` (Python, DSSE PAE
 //!   over the exact payload bytes, subject digest, identity); a re-run writes nothing;
 //! - cosign's encrypted key with its password from the environment; a wrong password is a clear
-//!   usage error; neither the password nor the key appears in any output at `-vvv`.
+//!   usage error; neither the password nor the key appears in any output at `-vvv`;
+//! - keyless with the keyless lab (`tests/sigstore`): `cip run` signs by default with GitHub
+//!   Actions' ambient token, `cip promote --signer-account` through Google IAM `generateIdToken`
+//!   (loopback OAuth and IAM endpoints); no token or key in any output at `-vvv`.
 //!
 //! Keys come from an independent producer: Python `cryptography` (PKCS#8) and the committed
 //! cosign-format fixture under `tests/trust/keys/`.
@@ -20,8 +23,8 @@ use std::time::Duration;
 
 use cip_core::trust::{self, EvidenceKind, Policy, SignedLayer, TrustOptions};
 use cip_testkit::{
-    Digest, MediaKind, Pushed, Registry, Signer, cip_binary, cosign_tag, docker_config, random_layer,
-    run_bounded,
+    Digest, MediaKind, Pushed, Registry, Signer, SigstoreLab, cip_binary, cosign_tag, docker_config,
+    random_layer, run_bounded,
 };
 use serde_json::Value;
 
@@ -360,4 +363,147 @@ async fn cosign_encrypted_key_with_password_from_env_and_no_secret_in_output() {
         let verified = verify_cosign(registry, "prod/app0", lab.images[0].digest.as_str(), &public, 1).await;
         assert!(verified.is_ok(), "{verified:?}");
     }
+}
+
+/// The layers of `repo`'s `.sig` of `digest` that verify under the keyless policy of `lab`.
+async fn keyless_verified(registry: &Registry, repo: &str, digest: &str, lab: &SigstoreLab) -> usize {
+    let root = std::fs::read_to_string(lab.trusted_root()).unwrap();
+    let policy = Policy::new(&TrustOptions {
+        require_signature: true,
+        certificate_identity: Some(lab.identity.clone()),
+        certificate_oidc_issuer: Some(lab.issuer.clone()),
+        trusted_root: Some(root),
+        ..TrustOptions::default()
+    })
+    .unwrap();
+    let layers = sig_layers(registry, repo, digest).await;
+    layers.iter().filter(|l| problems(&policy, digest, std::slice::from_ref(l)) == 0).count()
+}
+
+/// A Google service-account key whose token endpoint is `token_uri` (RSA, made by rcgen).
+fn service_account_key(token_uri: &str) -> String {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+    serde_json::json!({
+        "type": "service_account",
+        "project_id": "cip-test",
+        "private_key_id": "test",
+        "private_key": key.serialize_pem(),
+        "client_email": "promoter@cip-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": token_uri,
+    })
+    .to_string()
+}
+
+/// Keyless signing against the keyless lab (mock Fulcio and Rekor on loopback) with the two
+/// token sources a CI job has: `cip run` (the Go promoter's command line) signs by default when
+/// GitHub Actions' ambient token is there, in the Go promoter's legacy format; `cip promote
+/// --signer-account` gets the token from Google IAM `generateIdToken` (a service-account key
+/// whose OAuth and IAM endpoints are a loopback server). Both at the most verbose level: no token,
+/// request token or key appears in any output. The signatures verify under the lab's trusted root
+/// with the lab's identity and issuer (cip's verifier; sigstore-js checks keyless signatures in
+/// `sign_keyless.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keyless_by_default_in_cip_run_and_with_a_google_signer_account_without_leaking_secrets() {
+    use wiremock::matchers::{body_json, header, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let lab = lab(1).await;
+    let sigstore = SigstoreLab::start().await.expect("the keyless lab (npm ci in tests/sigstore)");
+    let server = MockServer::start().await;
+    const REQUEST_SECRET: &str = "gh-request-secret-5d1e";
+    const SOURCE_SECRET: &str = "google-source-secret-77a0";
+    Mock::given(method("GET"))
+        .and(path("/gh"))
+        .and(query_param("audience", "sigstore"))
+        .and(header("authorization", format!("Bearer {REQUEST_SECRET}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": sigstore.token})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"access_token": SOURCE_SECRET, "expires_in": 3600, "token_type": "Bearer"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/projects/-/serviceAccounts/signer@cip-test.iam.gserviceaccount.com:generateIdToken"))
+        .and(header("authorization", format!("Bearer {SOURCE_SECRET}").as_str()))
+        .and(body_json(serde_json::json!({"audience": "sigstore", "includeEmail": true})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": sigstore.token})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let root = sigstore.trusted_root().display().to_string();
+    let bin = cip_binary().expect("build the cip binary first (cargo build -p cip)");
+    let config = docker_config(lab.dir.path(), &[]).unwrap();
+    let manifest = lab.manifest.display().to_string();
+
+    // cip run: signing is on because the ambient token is there; legacy format, as in Go.
+    let mut run = Command::new(&bin);
+    run.args(["run", "-verbosity=3", "--confirm"])
+        .arg(format!("--manifest={manifest}"))
+        .args(["--fulcio-url", &sigstore.fulcio_url, "--rekor-url", &sigstore.rekor_url])
+        .args(["--certificate-identity", &sigstore.identity, "--certificate-oidc-issuer", &sigstore.issuer])
+        .args(["--trusted-root", &root])
+        .env("DOCKER_CONFIG", &config)
+        .env("NO_COLOR", "1")
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", format!("{base}/gh?api-version=2.0"))
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_SECRET);
+    let out = run_bounded(run, Duration::from_secs(120)).await.unwrap();
+    let all_run = text(&out);
+    assert!(out.status.success(), "{all_run}");
+    assert!(all_run.contains("signatures (legacy): 2 written"), "{all_run}");
+    assert!(!all_run.contains("unsigned"), "{all_run}");
+    let digest = lab.images[0].digest.as_str();
+    for registry in [&lab.one, &lab.two] {
+        assert_eq!(
+            keyless_verified(registry, "prod/app0", digest, &sigstore).await,
+            1,
+            "{}",
+            registry.host()
+        );
+    }
+
+    // cip promote --signer-account: Google IAM generateIdToken; the bundle format this time.
+    let key_file = lab.dir.path().join("sa.json");
+    let key_text = service_account_key(&format!("{base}/oauth2/token"));
+    std::fs::write(&key_file, &key_text).unwrap();
+    let key = key_file.display().to_string();
+    let args = [
+        "--sign",
+        "--signer-account",
+        "signer@cip-test.iam.gserviceaccount.com",
+        "--iam-url",
+        &base,
+        "--google-credentials",
+        &key,
+        "--fulcio-url",
+        &sigstore.fulcio_url,
+        "--rekor-url",
+        &sigstore.rekor_url,
+        "--signature-format",
+        "bundle",
+        "-vvv",
+    ];
+    let out = lab.promote(&args, &[]).await;
+    let all_promote = text(&out);
+    let signed = signing(&out);
+    assert_eq!(signed["summary"]["written"], 2, "{signed:#}");
+    let stats = sigstore.stats().await.unwrap();
+    assert_eq!(stats.signing_certs, 2, "one certificate per run, reused across digests and mirrors");
+
+    let everything = format!("{all_run}{all_promote}");
+    for secret in [REQUEST_SECRET, SOURCE_SECRET, sigstore.token.as_str()] {
+        assert!(!everything.contains(secret), "a token leaked: {secret}");
+    }
+    let private_key: String =
+        serde_json::from_str::<Value>(&key_text).unwrap()["private_key"].as_str().unwrap().to_owned();
+    for line in private_key.lines().filter(|l| l.len() > 20 && !l.starts_with("-----")) {
+        assert!(!everything.contains(line), "key material leaked");
+    }
+    server.verify().await;
 }

@@ -37,7 +37,7 @@ pub(crate) struct Signer {
 }
 
 enum Mode {
-    Key { key: trust::SigningKey, public_pem: String },
+    Key(trust::SigningKey),
     Keyless(Keyless),
 }
 
@@ -97,11 +97,11 @@ impl Signer {
                 let public_pem = key.public_key_pem();
                 let policy = Policy::new(&TrustOptions {
                     require_signature: true,
-                    verify_key: Some(public_pem.clone()),
+                    verify_key: Some(public_pem),
                     ..TrustOptions::default()
                 })
                 .map_err(|e| SignError::Key(e.to_string()))?;
-                Ok(Signer { mode: Mode::Key { key, public_pem }, policy: Some(policy) })
+                Ok(Signer { mode: Mode::Key(key), policy: Some(policy) })
             }
             SignerSource::Keyless { token, fulcio_url, rekor_url } => {
                 let first = token.fetch(client).await.map_err(SignError::Token)?;
@@ -138,10 +138,15 @@ impl Signer {
         let evidence = trust::Evidence { digest, attachments: vec![(kind, layers)] };
         match &self.policy {
             Some(policy) => trust::check(Some(policy), &evidence).is_empty(),
-            // Keyless without a trusted root: self-consistent, and carrying a certificate.
+            // Keyless without a trusted root: carrying a certificate (so the signature is checked
+            // against it), and self-consistent.
             None => {
-                let certified = layer.annotations.contains_key(trust::CERTIFICATE_ANNOTATION)
-                    || kind == EvidenceKind::Bundle;
+                let certified = match kind {
+                    EvidenceKind::Bundle => trust::encoding::unb64(&layer.data)
+                        .and_then(|bytes| Bundle::from_json(&bytes).ok())
+                        .is_some_and(|b| b.leaf_certificate().is_some()),
+                    _ => layer.annotations.contains_key(trust::CERTIFICATE_ANNOTATION),
+                };
                 certified && trust::check(None, &evidence).is_empty()
             }
         }
@@ -228,10 +233,7 @@ impl Signer {
         logged: Logged<'_>,
     ) -> Result<Signature, String> {
         match &self.mode {
-            Mode::Key { key, public_pem } => {
-                let _ = public_pem;
-                Ok(Signature { der: key.sign(message), certified: None, entry: None })
-            }
+            Mode::Key(key) => Ok(Signature { der: key.sign(message), certified: None, entry: None }),
             Mode::Keyless(keyless) => {
                 let certified = keyless.certified(client).await?;
                 let der = certified.key.sign(message);

@@ -112,7 +112,7 @@ impl<'a> Writer<'a> {
             let mut errors = Vec::new();
             if *sign {
                 let written = match &signature {
-                    Some(Ok(made)) => self.write(at, target, made).await.map_err(|e| e.to_string()),
+                    Some(Ok(made)) => self.write(at, made).await.map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e.clone()),
                     None => Ok(()),
                 };
@@ -123,7 +123,7 @@ impl<'a> Writer<'a> {
             }
             if *attest_here {
                 let written = match &attestation {
-                    Some(Ok(made)) => self.write(at, target, made).await.map_err(|e| e.to_string()),
+                    Some(Ok(made)) => self.write(at, made).await.map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e.clone()),
                     None => Ok(()),
                 };
@@ -341,7 +341,7 @@ impl<'a> Writer<'a> {
 
     /// Writes what was made to one destination: blobs, then the manifest (and the referrers
     /// index where the registry keeps none).
-    async fn write(&self, at: &Location, target: &Target, made: &Made) -> Result<(), RegistryError> {
+    async fn write(&self, at: &Location, made: &Made) -> Result<(), RegistryError> {
         let (Made::Tagged { blobs, .. } | Made::Referrer { blobs, .. }) = made;
         for (digest, bytes) in blobs {
             put_blob(at, digest, bytes).await?;
@@ -375,7 +375,6 @@ impl<'a> Writer<'a> {
                 if !at.store.maintains_referrers() {
                     add_to_referrers_index(at, subject, manifest).await?;
                 }
-                let _ = target;
                 Ok(())
             }
         }
