@@ -85,6 +85,11 @@ test("unusable arguments throw Errors with cip-node's codes, the function and th
   assert.throws(() => esm.snapshot("{\"repositories\": {}}", "gcr.io/x", { snapshot_tag: "v1" }), value(/unknown field `snapshot_tag`/));
   assert.throws(() => esm.snapshot("{\"repositories\": {}}", ""), value(/^snapshot\(inventory, registry\): expected a registry name/));
   assert.throws(() => esm.sarif(7), value(/^sarif\(diagnostics\): expected the diagnostics lint\(\) returns/));
+  // Trust options the policy cannot use are the caller's error, named in JavaScript's words.
+  const empty = "{\"repositories\": {}}";
+  assert.throws(() => esm.plan("", empty, { requireSignature: true, verifyKey: "not a key" }), value(/^plan\(files, inventory, options\): options\.verifyKey: /));
+  assert.throws(() => esm.plan("", empty, { certificateIdentity: "a@example.com" }), value(/^plan\(files, inventory, options\): options\./));
+  assert.throws(() => esm.plan("", empty, { requireAttestation: 3 }), value(/a string or an array of strings/));
 });
 
 test("a wrongly shaped inventory object is a serde message, not a JS engine error", () => {
