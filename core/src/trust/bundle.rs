@@ -407,6 +407,34 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Damaged documents are errors, never panics: any byte of a real bundle (and of the
+        /// entry body, payload and statement inside it) replaced, or the text cut short.
+        #[test]
+        fn damaged_documents_never_panic(at in 0usize..20_000, byte in proptest::prelude::any::<u8>()) {
+            let original = include_str!("../../../tests/sigstore/fixtures/dsse/bundle.json").as_bytes();
+            let at = at % original.len();
+            let mut damaged = original.to_vec();
+            damaged[at] = byte;
+            for bytes in [&damaged[..], &original[..at]] {
+                if let Ok(bundle) = Bundle::from_json(bytes) {
+                    for entry in &bundle.verification_material.tlog_entries {
+                        let _ = crate::trust::rekor::parse_entry_body(&entry.canonicalized_body);
+                    }
+                    if let Some(envelope) = &bundle.dsse_envelope {
+                        let _ = crate::trust::Statement::from_json(&envelope.payload);
+                    }
+                }
+                let _ = crate::trust::rekor::parse_entry_body(bytes);
+                let _ = crate::trust::parse_simple_signing(bytes);
+                let _ = crate::trust::rekor::parse_log_entries(bytes);
+                let _ = crate::trust::fulcio::parse_signing_cert_response(bytes);
+                let _ = crate::trust::Envelope::from_json(bytes);
+                let _ = crate::trust::fulcio::token_claims(&String::from_utf8_lossy(bytes));
+            }
+        }
+    }
+
     #[test]
     fn message_signature_records_the_sha256() {
         let m = MessageSignature::sha256(b"abc", &[1]);

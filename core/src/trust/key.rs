@@ -158,9 +158,10 @@ impl VerifyKey {
 /// PEM labels of cosign's encrypted private key (current, then older cosign releases').
 const COSIGN_KEY_LABELS: [&str; 2] = ["ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY"];
 
-/// The largest scrypt work an encrypted key file may ask for (memory `128 * N * r` bytes): cosign
-/// uses N = 32768, r = 8 (32 MiB); a file asking for much more is refused rather than obeyed.
-const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+/// The largest scrypt work an encrypted key file may ask for (memory `128 * N * r` bytes, times
+/// `p` passes): cosign uses N = 32768, r = 8, p = 1 (32 MiB, once); a file asking for far more
+/// is refused rather than obeyed.
+const MAX_SCRYPT_WORK: u64 = 256 * 1024 * 1024;
 
 /// An ECDSA P-256 private key cip signs with. Its bytes are wiped when dropped and never shown
 /// (`Debug` prints the public key only).
@@ -351,10 +352,11 @@ fn decrypt_cosign_key(json: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>,
     if !n.is_power_of_two() || n < 2 {
         return Err(FormatError::invalid(WHAT, format!("scrypt N = {n} is not a power of two")));
     }
-    if 128u64.saturating_mul(n).saturating_mul(u64::from(r)) > MAX_SCRYPT_MEMORY {
+    let work = 128u64.saturating_mul(n).saturating_mul(u64::from(r)).saturating_mul(u64::from(p));
+    if work > MAX_SCRYPT_WORK {
         return Err(FormatError::invalid(
             WHAT,
-            format!("scrypt parameters N = {n}, r = {r} ask for more than 256 MiB"),
+            format!("scrypt parameters N = {n}, r = {r}, p = {p} ask for more than 256 MiB of work"),
         ));
     }
     let log_n = u8::try_from(n.trailing_zeros()).unwrap_or(u8::MAX);
@@ -544,14 +546,17 @@ mod tests {
 
     #[test]
     fn encrypted_key_json_is_checked() {
-        let doc = |n: u64, kdf: &str| {
+        let doc_p = |n: u64, p: u32, kdf: &str| {
             let json = format!(
-                r#"{{"kdf":{{"name":"{kdf}","params":{{"N":{n},"r":8,"p":1}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AAAA"}}"#
+                r#"{{"kdf":{{"name":"{kdf}","params":{{"N":{n},"r":8,"p":{p}}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AAAA"}}"#
             );
             encode_pem("ENCRYPTED SIGSTORE PRIVATE KEY", json.as_bytes())
         };
+        let doc = |n: u64, kdf: &str| doc_p(n, 1, kdf);
         let err = SigningKey::from_pem(&doc(1 << 30, "scrypt"), Some("")).unwrap_err();
         assert!(err.to_string().contains("256 MiB"), "{err}");
+        let err = SigningKey::from_pem(&doc_p(32768, 64, "scrypt"), Some("")).unwrap_err();
+        assert!(err.to_string().contains("p = 64"), "{err}");
         let err = SigningKey::from_pem(&doc(1000, "scrypt"), Some("")).unwrap_err();
         assert!(err.to_string().contains("power of two"), "{err}");
         let err = SigningKey::from_pem(&doc(1024, "pbkdf2"), Some("")).unwrap_err();
@@ -560,6 +565,22 @@ mod tests {
             SigningKey::from_pem(&doc(1024, "scrypt"), Some("")).unwrap_err(),
             FormatError::WrongPassword
         );
+    }
+
+    proptest::proptest! {
+        /// Damaged key files are errors, never panics: any byte of a real PEM replaced.
+        #[test]
+        fn damaged_pem_never_panics(at in 0usize..700, byte in proptest::prelude::any::<u8>(), which in 0usize..4) {
+            let original = [PKCS8, SEC1, PUBLIC, P384_KEY][which];
+            let mut bytes = original.as_bytes().to_vec();
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = pem_blocks(&text);
+            let _ = VerifyKey::from_pem(&text);
+            let _ = SigningKey::from_pem(&text, Some(PASSWORD));
+            let _ = SigningKey::from_pem(&text[..at.min(text.len())], None);
+        }
     }
 
     #[test]
