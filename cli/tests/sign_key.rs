@@ -507,3 +507,59 @@ async fn keyless_by_default_in_cip_run_and_with_a_google_signer_account_without_
     }
     server.verify().await;
 }
+
+/// A signing failure (the transparency log cannot be reached) is reported with exit 1 after the
+/// images and their tags are in place, and never undoes them; the next run copies nothing and
+/// signs what was missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_signing_failure_leaves_the_tags_and_a_rerun_completes_the_signatures() {
+    let lab = lab(2).await;
+    let sigstore = SigstoreLab::start().await.expect("the keyless lab (npm ci in tests/sigstore)");
+    let token = sigstore.token_file().unwrap().display().to_string();
+    // Nothing listens on port 9 of loopback (discard): Rekor is unreachable.
+    let args = |rekor: &str| {
+        [
+            "--sign",
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &sigstore.fulcio_url,
+            "--rekor-url",
+            rekor,
+            "--signature-format",
+            "legacy",
+        ]
+        .map(str::to_owned)
+    };
+    let broken = args("http://127.0.0.1:9");
+    let broken: Vec<&str> = broken.iter().map(String::as_str).collect();
+    let out = lab.promote(&broken, &[]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &doc["report"];
+    assert_eq!(report["summary"]["failed"], 0, "the copies succeeded: {report:#}");
+    assert_eq!(report["signing"]["summary"]["failed"], 4, "{:#}", report["signing"]);
+    let error = report["signing"]["digests"][0]["destinations"][0]["error"].as_str().unwrap();
+    assert!(error.contains("Rekor"), "{error}");
+    for registry in [&lab.one, &lab.two] {
+        for (i, image) in lab.images.iter().enumerate() {
+            let tagged = registry.client().get_manifest(&format!("prod/app{i}"), "v1").await.unwrap();
+            assert_eq!(tagged.expect("tag in place").bytes, image.bytes, "the tag stays");
+        }
+    }
+
+    let fixed = args(&sigstore.rekor_url);
+    let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
+    let out = lab.promote(&fixed, &[]).await;
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(doc["report"]["actions"].as_array().is_none_or(Vec::is_empty), "nothing left to copy");
+    assert_eq!(doc["report"]["signing"]["summary"]["written"], 4, "{:#}", doc["report"]["signing"]);
+    for registry in [&lab.one, &lab.two] {
+        for (i, image) in lab.images.iter().enumerate() {
+            let n =
+                keyless_verified(registry, &format!("prod/app{i}"), image.digest.as_str(), &sigstore).await;
+            assert_eq!(n, 1, "{} prod/app{i}", registry.host());
+        }
+    }
+}
