@@ -369,6 +369,17 @@ fn policy_errors_name_the_option_and_what_to_do() {
     let e = err(bad_root);
     assert_eq!(e.option, "--trusted-root");
     assert!(e.message.contains("line 1, column"), "{e}");
+    let broken_chain = TrustOptions {
+        trusted_root: Some(fixture("trusted_root_broken_chain.json")),
+        ..keyless(IDENTITY, ISSUER)
+    };
+    let e = err(broken_chain);
+    assert_eq!(e.option, "--trusted-root");
+    assert!(
+        e.message
+            .starts_with("certificateAuthorities[0].certChain: certificate 0 is not signed by certificate 1"),
+        "{e}"
+    );
     assert!(Policy::new(&TrustOptions::default()).is_ok());
 }
 

@@ -385,6 +385,12 @@ def main():
         "timestampAuthorities": [],
     }
     write("trusted_root.json", trusted_root)
+    # A root whose CA chain does not hold: the intermediate under the rogue root.
+    broken_root = json.loads(json.dumps(trusted_root))
+    broken_root["certificateAuthorities"][0]["certChain"]["certificates"][1]["rawBytes"] = b64(
+        rogue_root.public_bytes(serialization.Encoding.DER)
+    )
+    write("trusted_root_broken_chain.json", broken_root)
 
     # --- legacy `.sig` layers --------------------------------------------------------------
     payload = simple_signing(IMAGE_DIGEST)

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sha2::Digest as _;
 use x509_cert::Certificate;
 
+use super::cert::check_authority_chain;
 use super::encoding::unb64;
 use super::key::VerifyKey;
 
@@ -80,9 +81,8 @@ impl TrustedRoot {
                     .map_err(|e| format!("{}: not an X.509 certificate ({e})", at()))?;
                 chain.push(cert);
             }
-            if chain.is_empty() {
-                return Err(format!("certificateAuthorities[{i}]: certChain has no certificates"));
-            }
+            check_authority_chain(&chain)
+                .map_err(|e| format!("certificateAuthorities[{i}].certChain: {e}"))?;
             let valid_for = ca
                 .valid_for
                 .as_ref()
