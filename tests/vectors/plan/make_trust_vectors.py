@@ -219,27 +219,25 @@ def attestation_case():
     )
 
 
-def keyless_case():
-    """One digest (the fixtures' image) in five source repositories with different evidence."""
+def fixture_repositories(images, label):
+    """One digest (the fixtures' image) in a source repository per image, each holding the
+    evidence of one fixture file (a `.sig` tag or a Sigstore bundle referrer)."""
     with open(os.path.join(FIXTURES, "image_digest.txt")) as f:
         digest = f.read().strip()
-    fixture = lambda name: json.load(open(os.path.join(FIXTURES, name)))  # noqa: E731
-    images = {
-        "legacy": ("sig", "sig_keyless.json"),
-        "bundle": ("referrer", "bundle_keyless.json"),
-        "rogue": ("sig", "sig_keyless_rogue.json"),
-        "expired": ("sig", "sig_keyless_expired.json"),
-        "unsigned": (None, None),
-    }
+
+    def fixture(name):
+        with open(os.path.join(FIXTURES, name)) as f:
+            return json.load(f)
+
     repositories = {}
     for name, (kind, file_name) in images.items():
         src = {digest: {"tags": ["1.0"], "mediaType": IMAGE_MEDIA_TYPE}}
         if kind == "sig":
-            att, info = attachment(digest, "sig", fixture(file_name), f"keyless {name} .sig")
+            att, info = attachment(digest, "sig", fixture(file_name), f"{label} {name} .sig")
             src[att] = info
         elif kind == "referrer":
             layers = fixture(file_name)
-            src[label_digest(f"keyless {name} referrer")] = {
+            src[label_digest(f"{label} {name} referrer")] = {
                 "mediaType": IMAGE_MEDIA_TYPE,
                 "subject": digest,
                 "artifactType": BUNDLE,
@@ -248,6 +246,19 @@ def keyless_case():
         repositories[f"{SRC}/{name}"] = src
         repositories[f"{DST}/{name}"] = {}
     text = manifest([(name, [(digest, "1.0")]) for name in images])
+    return text, repositories
+
+
+def keyless_case():
+    """Keyless legacy and bundle signatures against the fixtures' trusted root."""
+    images = {
+        "legacy": ("sig", "sig_keyless.json"),
+        "bundle": ("referrer", "bundle_keyless.json"),
+        "rogue": ("sig", "sig_keyless_rogue.json"),
+        "expired": ("sig", "sig_keyless_expired.json"),
+        "unsigned": (None, None),
+    }
+    text, repositories = fixture_repositories(images, "keyless")
     write_case(
         "trust-keyless",
         text,
@@ -261,7 +272,26 @@ def keyless_case():
     )
 
 
+def fixture_keyed_case():
+    """The fixtures' keyed evidence: a legacy `.sig` and a bundle with a public-key hint pass
+    with signer.pub; a tampered payload and a payload naming another digest do not."""
+    images = {
+        "legacy": ("sig", "sig_keyed.json"),
+        "bundle": ("referrer", "bundle_keyed.json"),
+        "tampered": ("sig", "sig_keyed_tampered.json"),
+        "wrong-digest": ("sig", "sig_keyed_wrong_digest.json"),
+    }
+    text, repositories = fixture_repositories(images, "keyed")
+    write_case(
+        "trust-keyed-fixtures",
+        text,
+        repositories,
+        {"requireSignature": True, "verifyKey": "../../../trust/fixtures/signer.pub"},
+    )
+
+
 if __name__ == "__main__":
     keyed_cases()
     attestation_case()
     keyless_case()
+    fixture_keyed_case()
