@@ -137,6 +137,17 @@ fn keyless_signature_verifies() {
 }
 
 #[test]
+fn trusted_root_chain_order_does_not_matter() {
+    let options = TrustOptions {
+        trusted_root: Some(fixture("trusted_root_root_first.json")),
+        ..keyless(IDENTITY, ISSUER)
+    };
+    assert_eq!(run(Some(&options), &[(Signature, "sig_keyless.json")]), vec![]);
+    let problems = run(Some(&options), &[(Signature, "sig_keyless_rogue.json")]);
+    only(&problems, Code::SignatureInvalid, &["does not chain"]);
+}
+
+#[test]
 fn identity_regexps_are_unanchored_like_cosign() {
     let options = TrustOptions {
         certificate_identity: None,
@@ -377,7 +388,7 @@ fn policy_errors_name_the_option_and_what_to_do() {
     assert_eq!(e.option, "--trusted-root");
     assert!(
         e.message
-            .starts_with("certificateAuthorities[0].certChain: certificate 0 is not signed by certificate 1"),
+            .starts_with("certificateAuthorities[0].certChain: 1 certificate(s) are not signed by the chain"),
         "{e}"
     );
     assert!(Policy::new(&TrustOptions::default()).is_ok());

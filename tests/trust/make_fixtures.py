@@ -391,6 +391,10 @@ def main():
         rogue_root.public_bytes(serialization.Encoding.DER)
     )
     write("trusted_root_broken_chain.json", broken_root)
+    # The same CA listed root first (older Sigstore roots did; the spec imposes no order).
+    root_first = json.loads(json.dumps(trusted_root))
+    root_first["certificateAuthorities"][0]["certChain"]["certificates"].reverse()
+    write("trusted_root_root_first.json", root_first)
 
     # --- legacy `.sig` layers --------------------------------------------------------------
     payload = simple_signing(IMAGE_DIGEST)

@@ -140,7 +140,7 @@ impl Leaf {
 
 /// Whether `leaf` is signed by `chain[0]` and every certificate of the chain was valid at
 /// `time`. The chain's own signatures were checked once, when the trusted root was read
-/// ([`check_authority_chain`]).
+/// ([`order_authority_chain`]).
 fn chain_holds(leaf: &Certificate, chain: &[Certificate], time: u64) -> Result<(), String> {
     match chain.first() {
         Some(issuer) if signed_by(leaf, issuer) => {}
@@ -155,23 +155,32 @@ fn chain_holds(leaf: &Certificate, chain: &[Certificate], time: u64) -> Result<(
     Ok(())
 }
 
-/// Checks a trusted root authority's chain: each certificate signed by the next, the last by
-/// itself. Done once per policy: these signatures do not depend on the evidence.
+/// Orders a trusted root authority's certificates from the issuing one to the self-signed
+/// root, checking each is signed by the next. Sigstore's trusted roots have listed them in both
+/// orders (the protobuf spec imposes none). Done once per policy: these signatures do not depend
+/// on the evidence.
 ///
 /// # Errors
 ///
-/// Which certificate is not signed by which.
-pub(crate) fn check_authority_chain(chain: &[Certificate]) -> Result<(), String> {
-    for (i, pair) in chain.windows(2).enumerate() {
-        if !signed_by(&pair[0], &pair[1]) {
-            return Err(format!("certificate {i} is not signed by certificate {}", i + 1));
-        }
+/// No self-signed root, more than one, or certificates that do not form one chain from it.
+pub(crate) fn order_authority_chain(chain: Vec<Certificate>) -> Result<Vec<Certificate>, String> {
+    let (mut roots, mut rest): (Vec<Certificate>, Vec<Certificate>) =
+        chain.into_iter().partition(|c| signed_by(c, c));
+    let Some(root) = roots.pop() else {
+        return Err("no self-signed root certificate".into());
+    };
+    if !roots.is_empty() {
+        return Err("more than one self-signed root certificate in one chain".into());
     }
-    match chain.last() {
-        Some(last) if signed_by(last, last) => Ok(()),
-        Some(_) => Err("the last certificate is not self-signed (a root)".into()),
-        None => Err("no certificates".into()),
+    let mut ordered = vec![root];
+    while let Some(next) = ordered.last().and_then(|top| rest.iter().position(|c| signed_by(c, top))) {
+        ordered.push(rest.swap_remove(next));
     }
+    if !rest.is_empty() {
+        return Err(format!("{} certificate(s) are not signed by the chain from its root", rest.len()));
+    }
+    ordered.reverse();
+    Ok(ordered)
 }
 
 /// Whether `issuer`'s key signed `cert` (ECDSA with SHA-256/384/512 over the TBS DER) and names

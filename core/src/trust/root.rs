@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sha2::Digest as _;
 use x509_cert::Certificate;
 
-use super::cert::check_authority_chain;
+use super::cert::order_authority_chain;
 use super::encoding::unb64;
 use super::key::VerifyKey;
 
@@ -25,7 +25,8 @@ pub(crate) struct TrustedRoot {
 /// One certificate authority (Fulcio).
 #[derive(Clone, Debug)]
 pub(crate) struct Authority {
-    /// `certChain.certificates`: the issuing (intermediate) certificate first, the root last.
+    /// `certChain.certificates`, ordered: the issuing (intermediate) certificate first, the root
+    /// last.
     pub(crate) chain: Vec<Certificate>,
     /// When this authority issued certificates.
     pub(crate) valid_for: Window,
@@ -81,7 +82,7 @@ impl TrustedRoot {
                     .map_err(|e| format!("{}: not an X.509 certificate ({e})", at()))?;
                 chain.push(cert);
             }
-            check_authority_chain(&chain)
+            let chain = order_authority_chain(chain)
                 .map_err(|e| format!("certificateAuthorities[{i}].certChain: {e}"))?;
             let valid_for = ca
                 .valid_for
