@@ -56,6 +56,8 @@ pub(crate) struct Writer<'a> {
 struct Held {
     signed: bool,
     attested: bool,
+    /// The `.sig` manifest as read (legacy): the one the new layer is merged into.
+    sig: Option<RawManifest>,
 }
 
 impl<'a> Writer<'a> {
@@ -72,8 +74,8 @@ impl<'a> Writer<'a> {
     pub(crate) async fn sign_target(&self, target: &Target) -> SignedDigest {
         let attest = self.options.attest_promotion;
         let mut rows: Vec<SignedDestination> = Vec::new();
-        // (destination, its location, needs the signature, needs the attestation)
-        let mut pending: Vec<(&Destination, Location, bool, bool)> = Vec::new();
+        // (destination, its location, needs the signature, needs the attestation, its `.sig`)
+        let mut pending: Vec<(&Destination, Location, bool, bool, Option<RawManifest>)> = Vec::new();
         for d in &target.destinations {
             let located = self.stores.locate(&d.dst);
             let held = match &located {
@@ -95,7 +97,7 @@ impl<'a> Writer<'a> {
                         error: None,
                     });
                     if sign || attest_here {
-                        pending.push((d, at, sign, attest_here));
+                        pending.push((d, at, sign, attest_here, held.sig));
                     }
                 }
                 (_, Err(e)) | (Err(e), _) => rows.push(failed(&d.dst, attest, e.to_string())),
@@ -107,12 +109,12 @@ impl<'a> Writer<'a> {
             if needs_signature { Some(self.signature(target, &pending[0].1).await) } else { None };
         let attestation =
             if needs_attestation { Some(self.attestation(target, &pending[0].1).await) } else { None };
-        for (d, at, sign, attest_here) in &pending {
+        for (d, at, sign, attest_here, sig) in &pending {
             let row = rows.iter_mut().find(|r| r.dst == d.dst).expect("row of a pending destination");
             let mut errors = Vec::new();
             if *sign {
                 let written = match &signature {
-                    Some(Ok(made)) => self.write(at, made).await.map_err(|e| e.to_string()),
+                    Some(Ok(made)) => self.write(at, made, sig.as_ref()).await.map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e.clone()),
                     None => Ok(()),
                 };
@@ -123,7 +125,7 @@ impl<'a> Writer<'a> {
             }
             if *attest_here {
                 let written = match &attestation {
-                    Some(Ok(made)) => self.write(at, made).await.map_err(|e| e.to_string()),
+                    Some(Ok(made)) => self.write(at, made, None).await.map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e.clone()),
                     None => Ok(()),
                 };
@@ -147,9 +149,9 @@ impl<'a> Writer<'a> {
         } else {
             Vec::new()
         };
-        let signed = match self.options.format {
+        let (signed, sig) = match self.options.format {
             SignatureFormat::Legacy => self.holds_legacy(at, target).await?,
-            SignatureFormat::Bundle => self.holds_bundle(at, target, &referrers).await?,
+            SignatureFormat::Bundle => (self.holds_bundle(at, target, &referrers).await?, None),
         };
         let attested = attest
             && referrers.iter().any(|r| {
@@ -159,16 +161,20 @@ impl<'a> Writer<'a> {
                     && text(SOURCE_ANNOTATION) == Some(d.src.as_str())
                     && text(DESTINATION_ANNOTATION) == Some(target.identity.as_str())
             });
-        Ok(Held { signed, attested })
+        Ok(Held { signed, attested, sig })
     }
 
     /// Whether the `.sig` of the digest in `at` has a layer with this run's payload whose
-    /// signature is valid under this run's policy.
-    async fn holds_legacy(&self, at: &Location, target: &Target) -> Result<bool, RegistryError> {
+    /// signature is valid under this run's policy; and the `.sig` as read.
+    async fn holds_legacy(
+        &self,
+        at: &Location,
+        target: &Target,
+    ) -> Result<(bool, Option<RawManifest>), RegistryError> {
         let tag = format!("{}.sig", schema_tag(&target.digest));
         let manifest = match at.store.get_manifest(&at.repo, &tag).await {
             Ok(m) => m,
-            Err(e) if e.is_not_found() => return Ok(false),
+            Err(e) if e.is_not_found() => return Ok((false, None)),
             Err(e) => return Err(e),
         };
         let payload = trust::simple_signing_payload(&target.identity, &target.digest);
@@ -187,10 +193,10 @@ impl<'a> Writer<'a> {
                 data: trust::encoding::b64(&payload),
             };
             if self.signer.accepts(&target.digest, EvidenceKind::Signature, &signed) {
-                return Ok(true);
+                return Ok((true, Some(manifest)));
             }
         }
-        Ok(false)
+        Ok((false, Some(manifest)))
     }
 
     /// Whether a bundle referrer of the digest in `at` is a valid signature of this run's
@@ -268,8 +274,8 @@ impl<'a> Writer<'a> {
                     tag: format!("{}.sig", schema_tag(&target.digest)),
                     manifest: raw(manifest, crate::registry::media::OCI_MANIFEST),
                     blobs: vec![
-                        (layer.digest.clone(), payload),
-                        (sha256_digest(&config), Bytes::from(config)),
+                        (layer.digest.clone(), payload, false),
+                        (sha256_digest(&config), Bytes::from(config), false),
                     ],
                 })
             }
@@ -335,24 +341,28 @@ impl<'a> Writer<'a> {
         Ok(Made::Referrer {
             subject: digest.to_owned(),
             manifest: raw(manifest, crate::registry::media::OCI_MANIFEST),
-            blobs: vec![(sha256_digest(&bundle), bundle), (sha256_digest(&config), Bytes::from(config))],
+            blobs: vec![
+                (sha256_digest(&bundle), bundle, false),
+                (sha256_digest(&config), Bytes::from(config), true),
+            ],
         })
     }
 
-    /// Writes what was made to one destination: blobs, then the manifest (and the referrers
-    /// index where the registry keeps none).
-    async fn write(&self, at: &Location, made: &Made) -> Result<(), RegistryError> {
+    /// Writes what was made to one destination: blobs, then the manifest (a `.sig` merged with
+    /// `current`, what the tag held when read; a referrer added to the referrers index where the
+    /// registry keeps none).
+    async fn write(
+        &self,
+        at: &Location,
+        made: &Made,
+        current: Option<&RawManifest>,
+    ) -> Result<(), RegistryError> {
         let (Made::Tagged { blobs, .. } | Made::Referrer { blobs, .. }) = made;
-        for (digest, bytes) in blobs {
-            put_blob(at, digest, bytes).await?;
+        for (digest, bytes, shared) in blobs {
+            put_blob(at, digest, bytes, *shared).await?;
         }
         match made {
             Made::Tagged { tag, manifest, .. } => {
-                let current = match at.store.get_manifest(&at.repo, tag).await {
-                    Ok(m) => Some(m),
-                    Err(e) if e.is_not_found() => None,
-                    Err(e) => return Err(e),
-                };
                 let write = match current {
                     None => manifest.clone(),
                     Some(theirs) => match union(&manifest.bytes, &theirs.bytes) {
@@ -381,12 +391,16 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// A blob to write: digest, bytes, and whether other signatures share it (the empty config of
+/// referrers), so that it is worth asking for before uploading.
+type Blob = (String, Bytes, bool);
+
 /// A signature or attestation ready to write: its blobs and manifest.
 enum Made {
     /// A tag-scheme manifest (`.sig`), merged with what the tag holds.
-    Tagged { tag: String, manifest: RawManifest, blobs: Vec<(String, Bytes)> },
+    Tagged { tag: String, manifest: RawManifest, blobs: Vec<Blob> },
     /// A referrer of `subject`, pushed by digest.
-    Referrer { subject: String, manifest: RawManifest, blobs: Vec<(String, Bytes)> },
+    Referrer { subject: String, manifest: RawManifest, blobs: Vec<Blob> },
 }
 
 fn raw(bytes: Vec<u8>, media_type: &str) -> RawManifest {
@@ -410,9 +424,10 @@ fn annotations_of(layer: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Uploads a small blob unless the repository has it.
-async fn put_blob(at: &Location, digest: &str, bytes: &Bytes) -> Result<(), RegistryError> {
-    if at.store.blob_exists(&at.repo, digest).await? {
+/// Uploads a small blob. Only a `shared` one is looked for first: a new signature's own blobs
+/// are absent, and asking would cost a request for nothing.
+async fn put_blob(at: &Location, digest: &str, bytes: &Bytes, shared: bool) -> Result<(), RegistryError> {
+    if shared && at.store.blob_exists(&at.repo, digest).await? {
         return Ok(());
     }
     let chunk = bytes.clone();
