@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sha2::Digest as _;
 use x509_cert::Certificate;
 
+use super::FormatError;
 use super::cert::order_authority_chain;
 use super::encoding::unb64;
 use super::key::VerifyKey;
@@ -97,7 +98,13 @@ impl TrustedRoot {
             let at = format!("tlogs[{i}]");
             let der = unb64(&log.public_key.raw_bytes)
                 .ok_or_else(|| format!("{at}.publicKey.rawBytes is not base64"))?;
-            let key = VerifyKey::from_spki_der(&der).map_err(|e| format!("{at}.publicKey: {e}"))?;
+            let key = match VerifyKey::from_spki_der(&der) {
+                Ok(key) => key,
+                // Sigstore's roots also list Rekor v2 logs (Ed25519 keys): entries of those logs
+                // are not verifiable by cip and find no log here; the root itself is fine.
+                Err(FormatError::UnsupportedKey(_)) => continue,
+                Err(e) => return Err(format!("{at}.publicKey: {e}")),
+            };
             let hash = sha2::Sha256::digest(&der);
             // Rekor names its log by the key's hash; an explicit logId wins (they agree in
             // Sigstore's roots).
@@ -238,6 +245,23 @@ mod tests {
         let w = Window { start: Some(10), end: Some(20) };
         assert!(w.contains(10) && w.contains(20) && !w.contains(9) && !w.contains(21));
         assert!(Window::default().contains(0));
+    }
+
+    #[test]
+    fn logs_with_keys_cip_cannot_verify_are_skipped() {
+        // Sigstore's roots list Rekor v2 logs with Ed25519 keys (RFC 8410's example key here).
+        let mut root: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/trust/fixtures/trusted_root.json")).unwrap();
+        let mut ed25519 = root["tlogs"][0].clone();
+        ed25519["publicKey"]["rawBytes"] =
+            "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=".into();
+        ed25519["logId"]["keyId"] = "AAAA".into();
+        root["tlogs"].as_array_mut().unwrap().insert(0, ed25519);
+        let parsed = TrustedRoot::parse(&root.to_string()).unwrap();
+        assert_eq!(parsed.logs.len(), 1);
+        assert!(parsed.log(&[0, 0, 0]).is_none());
+        assert_eq!(parsed.authorities.len(), 1);
+        assert_eq!(parsed.authorities[0].chain.len(), 2);
     }
 
     #[test]
