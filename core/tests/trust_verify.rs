@@ -134,6 +134,9 @@ fn keyless_signature_verifies() {
         "https://token.actions.githubusercontent.com",
     );
     assert_eq!(run(Some(&uri), &[(Signature, "sig_keyless_uri.json")]), vec![]);
+    assert_eq!(run(Some(&keyless("alice", ISSUER)), &[(Signature, "sig_keyless_username.json")]), vec![]);
+    let problems = run(Some(&keyless("bob", ISSUER)), &[(Signature, "sig_keyless_username.json")]);
+    only(&problems, Code::SignatureInvalid, &["certificate identity \"alice\" does not match"]);
 }
 
 #[test]

@@ -110,6 +110,9 @@ def der_utf8(text):
 def leaf_cert(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end, code_signing=True):
     if san.startswith("https://"):
         alt = x509.UniformResourceIdentifier(san)
+    elif "@" not in san:
+        # Fulcio's username identity: otherName 1.3.6.1.4.1.57264.1.7 holding a UTF8String.
+        alt = x509.OtherName(ObjectIdentifier("1.3.6.1.4.1.57264.1.7"), der_utf8(san))
     else:
         alt = x509.RFC822Name(san)
     builder = (
@@ -340,6 +343,7 @@ def main():
     leaf = leaf_cert(leaf_key, inter, inter_key, 2001, IDENTITY, ISSUER, LEAF_START, LEAF_END)
     uri_leaf = leaf_cert(leaf_key, inter, inter_key, 2002, URI_IDENTITY, URI_ISSUER, LEAF_START, LEAF_END)
     rogue_leaf = leaf_cert(leaf_key, rogue_inter, rogue_inter_key, 2001, IDENTITY, ISSUER, LEAF_START, LEAF_END)
+    username_leaf = leaf_cert(leaf_key, inter, inter_key, 2004, "alice", ISSUER, LEAF_START, LEAF_END)
     server_leaf = leaf_cert(leaf_key, inter, inter_key, 2003, IDENTITY, ISSUER, LEAF_START, LEAF_END, code_signing=False)
 
     log = Log("cip fixture transparency log", "cip-test-log - 1")
@@ -432,6 +436,7 @@ def main():
 
     write("sig_keyless.json", keyless_sig(leaf, chain, INTEGRATED_TIME))
     write("sig_keyless_uri.json", keyless_sig(uri_leaf, chain, INTEGRATED_TIME))
+    write("sig_keyless_username.json", keyless_sig(username_leaf, chain, INTEGRATED_TIME))
     write("sig_keyless_rogue.json", keyless_sig(rogue_leaf, rogue_chain, INTEGRATED_TIME))
     write("sig_keyless_bad_set.json", keyless_sig(leaf, chain, INTEGRATED_TIME, set_signer=wrong_log_key))
     write("sig_keyless_expired.json", keyless_sig(leaf, chain, LATE_TIME))

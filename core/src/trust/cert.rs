@@ -1,7 +1,7 @@
-//! Keyless signing certificates (Fulcio's): the leaf's key, identity (SAN: email or URI), OIDC
-//! issuer (Fulcio extension `1.3.6.1.4.1.57264.1.8`, a DER UTF8String, or the legacy
-//! `1.3.6.1.4.1.57264.1.1`, raw bytes) and code-signing EKU, and whether it chains to a
-//! certificate authority of the trusted root at a given time.
+//! Keyless signing certificates (Fulcio's): the leaf's key, identity (SAN: email, URI or Fulcio's
+//! username otherName), OIDC issuer (Fulcio extension `1.3.6.1.4.1.57264.1.8`, a DER
+//! UTF8String, or the legacy `1.3.6.1.4.1.57264.1.1`, raw bytes) and code-signing EKU, and
+//! whether it chains to a certificate authority of the trusted root at a given time.
 //!
 //! Core has no clock: the time a short-lived certificate is checked at is the one the
 //! transparency log vouches for (a verified entry's `integratedTime`), as cosign does; the caller
@@ -24,6 +24,8 @@ const ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.100
 const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+/// Fulcio's SAN otherName type for username identities.
+const FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 /// Fulcio's OIDC issuer extension (DER UTF8String).
 const OIDC_ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
 /// Fulcio's first OIDC issuer extension (the bytes of the issuer URL, not DER).
@@ -35,7 +37,7 @@ pub(crate) struct Leaf {
     cert: Certificate,
     /// The certified key: the signature must verify with it.
     pub(crate) key: VerifyKey,
-    /// The SAN values (emails and URIs), the identities `--certificate-identity` matches.
+    /// The SAN values (emails, URIs, usernames), the identities `--certificate-identity` matches.
     pub(crate) identities: Vec<String>,
     /// The OIDC issuer, from the v2 extension or else the legacy one.
     pub(crate) issuer: Option<String>,
@@ -68,6 +70,12 @@ impl Leaf {
                     match name {
                         GeneralName::Rfc822Name(s) => identities.push(s.to_string()),
                         GeneralName::UniformResourceIdentifier(s) => identities.push(s.to_string()),
+                        // Fulcio's username identities: an otherName holding a UTF8String.
+                        GeneralName::OtherName(other) if other.type_id == FULCIO_USERNAME => {
+                            if let Ok(s) = other.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
+                                identities.push(s.as_str().to_owned());
+                            }
+                        }
                         _ => {}
                     }
                 }
