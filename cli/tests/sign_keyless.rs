@@ -498,8 +498,8 @@ async fn keyless_bundles_and_promotion_attestations_verify_with_sigstore_js() {
 }
 
 /// What keyless signing costs in the lab (README "Supply chain"): N digests promoted to M mirrors
-/// unsigned first, then the same run with `--sign` (copies present: only signing work), in both
-/// formats. Prints Fulcio and Rekor calls, registry requests and wall time of the signing run. Run
+/// unsigned first, then the same run with `--sign` (copies present: only signing work): legacy
+/// per mirror identity, legacy and bundle under one `--signing-identity`. Prints Fulcio and Rekor calls, registry requests and wall time of the signing run. Run
 /// with `cargo test -p cip --test sign_keyless -- --ignored --nocapture` (set `CIP_BIN` to a
 /// release build for release figures).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -507,10 +507,12 @@ async fn keyless_bundles_and_promotion_attestations_verify_with_sigstore_js() {
 #[allow(clippy::print_stdout)] // a measurement prints its figures
 async fn measure_keyless_signing() {
     const DIGESTS: usize = 20;
-    println!("| format | digests | mirrors | signings | Fulcio | Rekor | registry requests | wall s |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| format | --signing-identity | digests | mirrors | signings | Fulcio | Rekor | registry requests | wall s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     for mirrors in [1, 5] {
-        for format in ["legacy", "bundle"] {
+        for (format, canonical) in [("legacy", false), ("legacy", true), ("bundle", true)] {
             let lab = SigstoreLab::start().await.unwrap();
             let source = Registry::start().await.unwrap();
             let mut dests = Vec::new();
@@ -542,7 +544,7 @@ async fn measure_keyless_signing() {
                 vec!["promote", "--confirm", "--format", "json", "--sign", "--signature-format", format];
             args.extend(["--identity-token", token.to_str().unwrap()]);
             args.extend(["--fulcio-url", &lab.fulcio_url, "--rekor-url", &lab.rekor_url]);
-            if format == "bundle" {
+            if canonical {
                 args.extend(["--signing-identity", "registry.example.io/prod"]);
             }
             args.push(manifest);
@@ -554,7 +556,8 @@ async fn measure_keyless_signing() {
             assert_eq!(signed["summary"]["written"], DIGESTS * mirrors, "{signed:#}");
             let stats = lab.stats().await.unwrap();
             println!(
-                "| {format} | {DIGESTS} | {mirrors} | {} | {} | {} | {} | {wall:.2} |",
+                "| {format} | {} | {DIGESTS} | {mirrors} | {} | {} | {} | {} | {wall:.2} |",
+                if canonical { "yes" } else { "no" },
                 signed["summary"]["signings"],
                 stats.signing_certs,
                 stats.log_entries,
