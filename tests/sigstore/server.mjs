@@ -60,11 +60,11 @@ function mintToken(oidcKey, sub, iss) {
   return `${input}.${b64url(sig)}`;
 }
 
-// The trusted root for this lab: the CA (its self-signed root is the whole chain: the mock issues
+// The trusted root for this lab (`url` serves both Fulcio and Rekor): the CA (its self-signed root is the whole chain: the mock issues
 // leaves directly from it), the Rekor key and log id, the CT log key and log id. Validity starts a
 // minute before the keys were made (certificates and timestamps have one-second resolution) and
 // has no end.
-function trustedRootJSON({ ca, caStart, rekorUrl, tlogKey, ctlogKey, start }) {
+function trustedRootJSON({ ca, url, tlogKey, ctlogKey, start }) {
   const spki = (keyPair) => keyPair.publicKey.export({ format: 'der', type: 'spki' });
   const logId = (keyPair) => crypto.createHash('sha256').update(spki(keyPair)).digest();
   const log = (baseUrl, keyPair) => ({
@@ -83,17 +83,17 @@ function trustedRootJSON({ ca, caStart, rekorUrl, tlogKey, ctlogKey, start }) {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
     // The checkpoint signer's name is the Rekor host:port, which sigstore-js matches against this
     // base URL: it must be the URL the lab really serves Rekor on.
-    tlogs: [log(rekorUrl, tlogKey)],
+    tlogs: [log(url, tlogKey)],
     certificateAuthorities: [
       {
         subject: { commonName: 'sigstore', organization: 'sigstore.mock' },
-        uri: rekorUrl, // the same server serves Fulcio
+        uri: url,
         certChain: { certificates: [{ rawBytes: Buffer.from(ca.rootCertificate) }] },
-        validFor: { start: caStart },
+        validFor: { start },
         operator: 'cip.lab.test',
       },
     ],
-    ctlogs: [log(rekorUrl, ctlogKey)],
+    ctlogs: [log(url, ctlogKey)],
     timestampAuthorities: [],
   });
 }
@@ -155,7 +155,7 @@ export async function startLab({ identity = DEFAULT_IDENTITY, issuer = DEFAULT_I
   // Rekor's checkpoint origin is the host of this URL, hence created after listen.
   const tlog = await initializeTLog(url, tlogKey);
   for (const h of [fulcioHandler(ca), rekorHandler(tlog)]) routes.set(h.path, h.fn);
-  const trustedRoot = trustedRootJSON({ ca, caStart: start, rekorUrl: url, tlogKey, ctlogKey, start });
+  const trustedRoot = trustedRootJSON({ ca, url, tlogKey, ctlogKey, start });
 
   const listeners = [];
   server.on('request', (req, res) => {
