@@ -151,6 +151,19 @@ fn trusted_root_chain_order_does_not_matter() {
 }
 
 #[test]
+fn with_ct_logs_in_the_root_a_keyless_certificate_needs_a_valid_embedded_sct() {
+    let options =
+        TrustOptions { trusted_root: Some(fixture("trusted_root_ct.json")), ..keyless(IDENTITY, ISSUER) };
+    assert_eq!(run(Some(&options), &[(Signature, "sig_keyless_sct.json")]), vec![]);
+    let problems = run(Some(&options), &[(Signature, "sig_keyless_bad_sct.json")]);
+    only(&problems, Code::SignatureInvalid, &["no embedded SCT verifies with a CT log of --trusted-root"]);
+    let problems = run(Some(&options), &[(Signature, "sig_keyless.json")]);
+    only(&problems, Code::SignatureInvalid, &["certificate has no embedded SCT"]);
+    // Without CT logs in the root there is nothing to check an SCT against.
+    assert_eq!(run(Some(&keyless(IDENTITY, ISSUER)), &[(Signature, "sig_keyless_bad_sct.json")]), vec![]);
+}
+
+#[test]
 fn identity_regexps_are_unanchored_like_cosign() {
     let options = TrustOptions {
         certificate_identity: None,

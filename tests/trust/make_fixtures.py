@@ -107,7 +107,7 @@ def der_utf8(text):
     return bytes([0x0C, len(raw)]) + raw
 
 
-def leaf_cert(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end, code_signing=True):
+def leaf_cert(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end, code_signing=True, extra=None):
     if san.startswith("https://"):
         alt = x509.UniformResourceIdentifier(san)
     elif "@" not in san:
@@ -133,7 +133,36 @@ def leaf_cert(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end
         .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.57264.1.1"), issuer.encode()), critical=False)
         .add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), der_utf8(issuer)), critical=False)
     )
+    if extra is not None:
+        builder = builder.add_extension(extra, critical=False)
     return builder.sign(issuer_key, hashes.SHA384(), ecdsa_deterministic=True)
+
+
+def der_octet_string(data):
+    n = len(data)
+    if n < 128:
+        return bytes([0x04, n]) + data
+    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x04, 0x80 | len(length)]) + length + data
+
+
+def with_sct(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end, ct_key, timestamp_ms):
+    """A leaf with an embedded SCT (RFC 6962) from `ct_key` over its precertificate: the TBS
+    without the SCT extension, bound to the issuer's key hash, as Fulcio's CT log signs it."""
+    pre = leaf_cert(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end)
+    issuer_key_hash = hashlib.sha256(spki_der(issuer_cert.public_key())).digest()
+    tbs = pre.tbs_certificate_bytes
+    signed = (
+        b"\x00\x00" + timestamp_ms.to_bytes(8, "big") + b"\x00\x01" + issuer_key_hash
+        + len(tbs).to_bytes(3, "big") + tbs + b"\x00\x00"
+    )
+    signature = sign(ct_key, signed)
+    log_id = hashlib.sha256(spki_der(ct_key.public_key())).digest()
+    sct = b"\x00" + log_id + timestamp_ms.to_bytes(8, "big") + b"\x00\x00" + b"\x04\x03" + len(signature).to_bytes(2, "big") + signature
+    entry = len(sct).to_bytes(2, "big") + sct
+    sct_list = len(entry).to_bytes(2, "big") + entry
+    extension = x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), der_octet_string(sct_list))
+    return leaf_cert(leaf_key, issuer_cert, issuer_key, serial, san, issuer, start, end, extra=extension)
 
 
 def sign(private_key, message):
@@ -559,6 +588,26 @@ def main():
     write("bundle_att_keyless.json", [layer("application/vnd.dev.sigstore.bundle.v0.3+json",
                                             json.dumps(bundle, separators=(",", ":")).encode(), {})])
 
+
+    # --- certificate transparency (last, so the log indexes above stay as they were) -------
+    ct_key = key("cip fixture ct log", "P-256")
+    wrong_ct_key = key("cip fixture wrong ct log", "P-256")
+    root_ct = json.loads(json.dumps(trusted_root))
+    ct_spki = spki_der(ct_key.public_key())
+    root_ct["ctlogs"] = [
+        {
+            "baseUrl": "https://ctfe.cip-test.invalid",
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {"rawBytes": b64(ct_spki), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2020-01-01T00:00:00Z"}},
+            "logId": {"keyId": b64(hashlib.sha256(ct_spki).digest())},
+        }
+    ]
+    write("trusted_root_ct.json", root_ct)
+    sct_ms = int(LEAF_START.timestamp()) * 1000
+    sct_leaf = with_sct(leaf_key, inter, inter_key, 2005, IDENTITY, ISSUER, LEAF_START, LEAF_END, ct_key, sct_ms)
+    bad_sct_leaf = with_sct(leaf_key, inter, inter_key, 2006, IDENTITY, ISSUER, LEAF_START, LEAF_END, wrong_ct_key, sct_ms)
+    write("sig_keyless_sct.json", keyless_sig(sct_leaf, chain, INTEGRATED_TIME))
+    write("sig_keyless_bad_sct.json", keyless_sig(bad_sct_leaf, chain, INTEGRATED_TIME))
 
 if __name__ == "__main__":
     main()

@@ -41,6 +41,7 @@ mod cert;
 mod claim;
 mod policy;
 mod root;
+mod sct;
 mod tlog;
 mod verify;
 

@@ -1,8 +1,9 @@
 //! The Sigstore trusted root (`trusted_root.json`, `--trusted-root`): the certificate authorities
-//! keyless certificates must chain to and the transparency log keys that sign Rekor's entry
-//! timestamps and checkpoints, each with its validity window. Protobuf-JSON (camelCase, bytes as
+//! keyless certificates must chain to, the transparency log keys that sign Rekor's entry
+//! timestamps and checkpoints, and the certificate transparency logs whose SCTs Fulcio embeds,
+//! each with its validity window. Protobuf-JSON (camelCase, bytes as
 //! standard base64, times as RFC 3339); only what offline verification needs is read, unknown
-//! fields (ctlogs, timestampAuthorities, ...) are ignored.
+//! fields (timestampAuthorities, ...) are ignored.
 
 use der::Decode as _;
 use serde::Deserialize;
@@ -21,6 +22,9 @@ pub(crate) struct TrustedRoot {
     pub(crate) authorities: Vec<Authority>,
     /// Transparency logs (Rekor), found by log ID.
     pub(crate) logs: Vec<LogKey>,
+    /// Certificate transparency logs: when there are some, keyless certificates must embed an
+    /// SCT by one of them.
+    pub(crate) ct_logs: Vec<LogKey>,
 }
 
 /// One certificate authority (Fulcio).
@@ -93,38 +97,12 @@ impl TrustedRoot {
                 .unwrap_or_default();
             authorities.push(Authority { chain, valid_for });
         }
-        let mut logs = Vec::new();
-        for (i, log) in json.tlogs.iter().enumerate() {
-            let at = format!("tlogs[{i}]");
-            let der = unb64(&log.public_key.raw_bytes)
-                .ok_or_else(|| format!("{at}.publicKey.rawBytes is not base64"))?;
-            let key = match VerifyKey::from_spki_der(&der) {
-                Ok(key) => key,
-                // Sigstore's roots also list Rekor v2 logs (Ed25519 keys): entries of those logs
-                // are not verifiable by cip and find no log here; the root itself is fine.
-                Err(FormatError::UnsupportedKey(_)) => continue,
-                Err(e) => return Err(format!("{at}.publicKey: {e}")),
-            };
-            let hash = sha2::Sha256::digest(&der);
-            // Rekor names its log by the key's hash; an explicit logId wins (they agree in
-            // Sigstore's roots).
-            let log_id = match &log.log_id {
-                Some(id) => unb64(&id.key_id).ok_or_else(|| format!("{at}.logId.keyId is not base64"))?,
-                None => hash.to_vec(),
-            };
-            let valid_for = log
-                .public_key
-                .valid_for
-                .as_ref()
-                .map(|w| w.parse(&format!("{at}.publicKey.validFor")))
-                .transpose()?
-                .unwrap_or_default();
-            logs.push(LogKey { log_id, key_hint: [hash[0], hash[1], hash[2], hash[3]], key, valid_for });
-        }
+        let logs = log_keys("tlogs", &json.tlogs)?;
+        let ct_logs = log_keys("ctlogs", &json.ctlogs)?;
         if authorities.is_empty() && logs.is_empty() {
             return Err("no certificateAuthorities and no tlogs: nothing to verify against".into());
         }
-        Ok(Self { authorities, logs })
+        Ok(Self { authorities, logs, ct_logs })
     }
 
     /// The log whose ID (`logId.keyId`, Rekor's `logID`) is `log_id`.
@@ -133,11 +111,50 @@ impl TrustedRoot {
     }
 }
 
+/// The keys of a `tlogs` or `ctlogs` list (`field` names it in errors).
+fn log_keys(field: &str, list: &[TlogJson]) -> Result<Vec<LogKey>, String> {
+    let mut logs = Vec::new();
+    for (i, log) in list.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        let der = unb64(&log.public_key.raw_bytes)
+            .ok_or_else(|| format!("{at}.publicKey.rawBytes is not base64"))?;
+        // Sigstore's roots also list logs cip cannot verify with (Rekor v2's Ed25519 keys, a
+        // staging CT log's PKCS#1 RSA key): their entries find no log here; the root is fine.
+        let details = log.public_key.key_details.as_deref().unwrap_or_default();
+        if !details.is_empty() && !details.starts_with("PKIX_ECDSA_") {
+            continue;
+        }
+        let key = match VerifyKey::from_spki_der(&der) {
+            Ok(key) => key,
+            Err(FormatError::UnsupportedKey(_)) => continue,
+            Err(e) => return Err(format!("{at}.publicKey: {e}")),
+        };
+        let hash = sha2::Sha256::digest(&der);
+        // Logs are named by their key's hash; an explicit logId wins (they agree in Sigstore's
+        // roots).
+        let log_id = match &log.log_id {
+            Some(id) => unb64(&id.key_id).ok_or_else(|| format!("{at}.logId.keyId is not base64"))?,
+            None => hash.to_vec(),
+        };
+        let valid_for = log
+            .public_key
+            .valid_for
+            .as_ref()
+            .map(|w| w.parse(&format!("{at}.publicKey.validFor")))
+            .transpose()?
+            .unwrap_or_default();
+        logs.push(LogKey { log_id, key_hint: [hash[0], hash[1], hash[2], hash[3]], key, valid_for });
+    }
+    Ok(logs)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RootJson {
     #[serde(default)]
     tlogs: Vec<TlogJson>,
+    #[serde(default)]
+    ctlogs: Vec<TlogJson>,
     #[serde(default)]
     certificate_authorities: Vec<AuthorityJson>,
 }
@@ -154,6 +171,8 @@ struct TlogJson {
 #[serde(rename_all = "camelCase")]
 struct PublicKeyJson {
     raw_bytes: String,
+    #[serde(default)]
+    key_details: Option<String>,
     #[serde(default)]
     valid_for: Option<WindowJson>,
 }
@@ -255,10 +274,17 @@ mod tests {
         let mut ed25519 = root["tlogs"][0].clone();
         ed25519["publicKey"]["rawBytes"] =
             "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=".into();
+        ed25519["publicKey"]["keyDetails"] = serde_json::Value::Null;
         ed25519["logId"]["keyId"] = "AAAA".into();
         root["tlogs"].as_array_mut().unwrap().insert(0, ed25519);
+        // A CT log key in PKCS#1 form (not SPKI), named by its keyDetails.
+        let mut rsa = root["tlogs"][1].clone();
+        rsa["publicKey"]["rawBytes"] = "MIICCgKCAgEA".into();
+        rsa["publicKey"]["keyDetails"] = "PKCS1_RSA_PKCS1V5".into();
+        root["ctlogs"] = serde_json::json!([rsa]);
         let parsed = TrustedRoot::parse(&root.to_string()).unwrap();
         assert_eq!(parsed.logs.len(), 1);
+        assert!(parsed.ct_logs.is_empty());
         assert!(parsed.log(&[0, 0, 0]).is_none());
         assert_eq!(parsed.authorities.len(), 1);
         assert_eq!(parsed.authorities[0].chain.len(), 2);
