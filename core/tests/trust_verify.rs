@@ -286,6 +286,20 @@ fn keyed_attestation_satisfies_a_required_predicate_type() {
 }
 
 #[test]
+fn a_broken_attestation_beside_a_satisfying_one_is_still_a_finding() {
+    let options = TrustOptions { require_attestation: vec![PROVENANCE.into()], ..keyed(true) };
+    let mut att = layers("att_keyed.json");
+    att.push(layers("att_keyed_wrong_subject.json").remove(0));
+    let sig = layers("sig_keyed.json");
+    let problems = run_layers(Some(&Policy::new(&options).unwrap()), &[(Signature, sig), (Attestation, att)]);
+    only(
+        &problems,
+        Code::AttestationInvalid,
+        &[&format!("layer 2 of {}.att: statement subject does not name", digest().replace(':', "-"))],
+    );
+}
+
+#[test]
 fn attestation_about_another_digest_is_invalid_without_a_policy() {
     let problems = run(None, &[(Attestation, "att_keyed_wrong_subject.json")]);
     only(&problems, Code::AttestationInvalid, &[&format!("statement subject does not name {}", digest())]);

@@ -84,6 +84,8 @@ pub(crate) fn check(rules: Option<&Rules>, evidence: &Evidence<'_>) -> Vec<Probl
             Role::Signature => None,
         })
         .collect();
+    // Predicate types whose failures are already named; broken attestations of other types
+    // (and of satisfied required types) are findings on their own, as broken signatures are.
     let mut reported: Vec<&str> = Vec::new();
     for required in rules.map(|r| r.require_attestation.as_slice()).unwrap_or_default() {
         let of_type: Vec<&Outcome> =
@@ -104,8 +106,9 @@ pub(crate) fn check(rules: Option<&Rules>, evidence: &Evidence<'_>) -> Vec<Probl
                     joined(&of_type, |_| true)
                 ),
             });
+            // Every failure of this type is named above.
+            reported.push(required);
         }
-        reported.push(required);
     }
     let broken: Vec<&Outcome> =
         attestations.iter().filter(|(t, o)| o.broken() && !reported.contains(t)).map(|(_, o)| *o).collect();
