@@ -22,6 +22,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cip_core::trust::{self, BUNDLE_MEDIA_TYPE, EvidenceKind, SIMPLE_SIGNING_MEDIA_TYPE, SignedLayer};
 use futures_util::StreamExt;
+use futures_util::future::join_all;
 use serde_json::Value;
 
 use super::report::{SignOutcome, SignedDestination, SignedDigest};
@@ -70,18 +71,23 @@ impl<'a> Writer<'a> {
         Writer { client, stores, options, signer }
     }
 
-    /// Signs one target and writes it to each of its destinations that needs it.
+    /// Signs one target and writes it to each of its destinations that needs it. The
+    /// destinations are checked, then written, side by side (the registry client bounds the
+    /// requests in flight per host).
     pub(crate) async fn sign_target(&self, target: &Target) -> SignedDigest {
         let attest = self.options.attest_promotion;
         let mut rows: Vec<SignedDestination> = Vec::new();
         // (destination, its location, needs the signature, needs the attestation, its `.sig`)
         let mut pending: Vec<(&Destination, Location, bool, bool, Option<RawManifest>)> = Vec::new();
-        for d in &target.destinations {
+        let checks = target.destinations.iter().map(|d| async move {
             let located = self.stores.locate(&d.dst);
             let held = match &located {
                 Ok(at) => self.held(at, target, d).await,
                 Err(e) => Err(e.clone()),
             };
+            (d, located, held)
+        });
+        for (d, located, held) in join_all(checks).await {
             match (located, held) {
                 (Ok(at), Ok(held)) => {
                     let sign = self.options.resign || !held.signed;
@@ -109,30 +115,41 @@ impl<'a> Writer<'a> {
             if needs_signature { Some(self.signature(target, &pending[0].1).await) } else { None };
         let attestation =
             if needs_attestation { Some(self.attestation(target, &pending[0].1).await) } else { None };
-        for (d, at, sign, attest_here, sig) in &pending {
-            let row = rows.iter_mut().find(|r| r.dst == d.dst).expect("row of a pending destination");
+        let (signature, attestation) = (&signature, &attestation);
+        let writes = pending.iter().map(|(d, at, sign, attest_here, sig)| async move {
             let mut errors = Vec::new();
+            let (mut signature_failed, mut attestation_failed) = (false, false);
             if *sign {
-                let written = match &signature {
+                let written = match signature {
                     Some(Ok(made)) => self.write(at, made, sig.as_ref()).await.map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e.clone()),
                     None => Ok(()),
                 };
                 if let Err(e) = written {
-                    row.signature = SignOutcome::Failed;
+                    signature_failed = true;
                     errors.push(e);
                 }
             }
             if *attest_here {
-                let written = match &attestation {
+                let written = match attestation {
                     Some(Ok(made)) => self.write(at, made, None).await.map_err(|e| e.to_string()),
                     Some(Err(e)) => Err(e.clone()),
                     None => Ok(()),
                 };
                 if let Err(e) = written {
-                    row.attestation = Some(SignOutcome::Failed);
+                    attestation_failed = true;
                     errors.push(format!("promotion attestation: {e}"));
                 }
+            }
+            (d.dst.as_str(), signature_failed, attestation_failed, errors)
+        });
+        for (dst, signature_failed, attestation_failed, errors) in join_all(writes).await {
+            let row = rows.iter_mut().find(|r| r.dst == dst).expect("row of a pending destination");
+            if signature_failed {
+                row.signature = SignOutcome::Failed;
+            }
+            if attestation_failed {
+                row.attestation = Some(SignOutcome::Failed);
             }
             if !errors.is_empty() {
                 row.error = Some(errors.join("; "));
