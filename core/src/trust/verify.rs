@@ -20,17 +20,30 @@ struct Outcome {
     role: Role,
     /// "layer 1 of sha256-<hex>.sig".
     label: String,
-    /// `Ok`, or broken (`true`) / not satisfying the policy (`false`) with the reason.
-    result: Result<(), (bool, String)>,
+    /// `Ok`, or why not.
+    result: Result<(), Failure>,
+}
+
+/// Why a layer does not count.
+enum Failure {
+    /// Self-inconsistent: a finding whatever the policy.
+    Broken(String),
+    /// Sound, but not what the policy asks for (another signer, identity, log...).
+    Unsatisfied(String),
 }
 
 impl Outcome {
     fn message(&self) -> Option<String> {
-        self.result.as_ref().err().map(|(_, reason)| format!("{}: {reason}", self.label))
+        match &self.result {
+            Ok(()) => None,
+            Err(Failure::Broken(reason) | Failure::Unsatisfied(reason)) => {
+                Some(format!("{}: {reason}", self.label))
+            }
+        }
     }
 
     fn broken(&self) -> bool {
-        matches!(self.result, Err((true, _)))
+        matches!(self.result, Err(Failure::Broken(_)))
     }
 }
 
@@ -42,11 +55,13 @@ pub(crate) fn check(rules: Option<&Rules>, evidence: &Evidence<'_>) -> Vec<Probl
         for (i, layer) in layers.iter().enumerate() {
             let label = label(*kind, i, evidence.digest, &layer.digest);
             let outcome = match claim::read(*kind, layer, evidence.digest) {
-                Err(broken) => Outcome { role: broken.role, label, result: Err((true, broken.reason)) },
+                Err(broken) => {
+                    Outcome { role: broken.role, label, result: Err(Failure::Broken(broken.reason)) }
+                }
                 Ok(claim) => Outcome {
                     role: claim.role.clone(),
                     label,
-                    result: rules.map_or(Ok(()), |r| satisfies(r, &claim).map_err(|e| (false, e))),
+                    result: rules.map_or(Ok(()), |r| satisfies(r, &claim).map_err(Failure::Unsatisfied)),
                 },
             };
             outcomes.push(outcome);
