@@ -170,7 +170,7 @@ pub struct Evidence<'a> {
 pub struct Problem {
     /// `signature-invalid`, `signature-missing`, `attestation-invalid` or `attestation-missing`.
     pub code: Code,
-    /// What is wrong, naming the attachment (e.g. "layer 2 of sha256-<hex>.sig: ...").
+    /// What is wrong, naming the attachment (e.g. `layer 2 of sha256-<hex>.sig: ...`).
     pub message: String,
 }
 
@@ -187,7 +187,13 @@ pub struct Problem {
 /// `attestation-invalid`. Sound signatures by other signers beside a satisfying one are fine.
 ///
 /// Keyless signatures are checked at the time the transparency log vouches for (the verified
-/// entry's `integratedTime`): core has no clock, and Fulcio certificates live ten minutes.
+/// entry's `integratedTime`): core has no clock, and Fulcio certificates live ten minutes. What a
+/// keyless signature must have: a certificate chaining to a CA of the trusted root, valid then,
+/// with the code-signing usage and the identity and issuer asked for; a Rekor entry of a log of
+/// the root whose signed entry timestamp verifies (and inclusion proof and checkpoint, when
+/// present) and that records this signature; an embedded SCT by a CT log of the root when the
+/// root lists CT logs. Not supported: RFC 3161 timestamps and Rekor v2 entries (no signed entry
+/// timestamp), so bundles carrying only those are not satisfied.
 pub fn check(policy: Option<&Policy>, evidence: &Evidence<'_>) -> Vec<Problem> {
     verify::check(policy.map(|p| &p.rules), evidence)
 }
