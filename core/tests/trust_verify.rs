@@ -86,6 +86,16 @@ fn keyed_signature_with_the_wrong_key_is_invalid() {
 }
 
 #[test]
+fn keyed_signature_log_entries_are_checked_when_a_trusted_root_is_given() {
+    let with_root = TrustOptions { trusted_root: Some(fixture("trusted_root.json")), ..keyed(true) };
+    assert_eq!(run(Some(&with_root), &[(Signature, "sig_keyed_logged.json")]), vec![]);
+    let problems = run(Some(&with_root), &[(Signature, "sig_keyed_logged_bad_set.json")]);
+    only(&problems, Code::SignatureInvalid, &["signed entry timestamp does not verify with the log's key"]);
+    // Without a root the key alone decides (cosign's --insecure-ignore-tlog view).
+    assert_eq!(run(Some(&keyed(true)), &[(Signature, "sig_keyed_logged_bad_set.json")]), vec![]);
+}
+
+#[test]
 fn tampered_payload_is_invalid() {
     let problems = run(Some(&keyed(false)), &[(Signature, "sig_keyed_tampered.json")]);
     only(&problems, Code::SignatureInvalid, &["does not verify with --verify-key"]);

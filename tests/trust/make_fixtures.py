@@ -609,5 +609,19 @@ def main():
     write("sig_keyless_sct.json", keyless_sig(sct_leaf, chain, INTEGRATED_TIME))
     write("sig_keyless_bad_sct.json", keyless_sig(bad_sct_leaf, chain, INTEGRATED_TIME))
 
+    # --- a key-signed `.sig` that was also logged (cosign's default with a key) -------------
+    keyed_sig = sign(signer, payload)
+    body = hashedrekord(hashlib.sha256(payload).hexdigest(), keyed_sig, public_pem(signer.public_key()))
+    for name_, set_signer in (("sig_keyed_logged.json", None), ("sig_keyed_logged_bad_set.json", wrong_log_key)):
+        index = log.add(body)
+        rekor_bundle = {
+            "SignedEntryTimestamp": b64(log.set(b64(body), INTEGRATED_TIME, index, set_signer)),
+            "Payload": {"body": b64(body), "integratedTime": INTEGRATED_TIME, "logIndex": index, "logID": log.log_id.hex()},
+        }
+        write(name_, [layer("application/vnd.dev.cosign.simplesigning.v1+json", payload, {
+            "dev.cosignproject.cosign/signature": b64(keyed_sig),
+            "dev.sigstore.cosign/bundle": json.dumps(rekor_bundle, separators=(",", ":")),
+        })])
+
 if __name__ == "__main__":
     main()
