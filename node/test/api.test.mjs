@@ -88,6 +88,11 @@ test('plan: malformed inventory and unknown options are argument errors', async 
   assert.throws(() => cip.plan(files, 5), { code: 'ERR_INVALID_ARG_TYPE', message: /inventory/ })
   assert.throws(() => cip.plan(files, { repositories: {} }, { stric: true }), { code: 'ERR_INVALID_ARG_VALUE', message: /stric/ })
   await assert.rejects(cip.planAsync(files, { nope: 1 }), { code: 'ERR_INVALID_ARG_VALUE' })
+  // Trust options the policy cannot use are the caller's error, named in JavaScript's words.
+  const inventory = { repositories: {} }
+  assert.throws(() => cip.plan(files, inventory, { requireSignature: true, verifyKey: 'not a key' }), { code: 'ERR_INVALID_ARG_VALUE', message: /^options\.verifyKey: / })
+  assert.throws(() => cip.plan(files, inventory, { certificateIdentity: 'a@example.com' }), { code: 'ERR_INVALID_ARG_VALUE', message: /^options\./ })
+  await assert.rejects(cip.planAsync(files, inventory, { requireSignature: true, verifyKey: 'x' }), { code: 'ERR_INVALID_ARG_VALUE', message: /verifyKey/ })
 })
 
 test('plan: base takes every shape of files, a Map included', () => {

@@ -14,14 +14,16 @@ import type {
   Snapshot,
   SnapshotOptions,
   SnapshotTextOptions,
+  TrustOptions,
 } from './core.js'
 
 export * from './core.js'
 
 /** Options of the engine functions (`planOnline`, `promote`, `readInventory`), named after the
  * CLI's flags in camelCase. Credentials come from the Docker config and, for Google hosts only,
- * Google credentials, as in the CLI. */
-export interface EngineOptions {
+ * Google credentials, as in the CLI. The trust gate's options (`requireSignature`, `verifyKey`
+ * text, ...) apply to the plans of `planOnline` and `promote`. */
+export interface EngineOptions extends TrustOptions {
   /** Any error blocks every action, not only the edges it concerns (`--strict`). */
   strict?: boolean
   /** Only these destination registries (`--dest`). */
