@@ -18,6 +18,8 @@ Cases:
 - trust-attestation: `--require-attestation https://slsa.dev/provenance/v1` with the key: signed
   and attested (copied), signed without attestation (`attestation-missing`), attested by another
   key (refused).
+- trust-refused-held-everywhere: a digest in place in one destination and missing from another,
+  whose signature names another digest: refused where it moves, its signature held in both.
 - trust-keyless: keyless `.sig` layers and a Sigstore bundle referrer from tests/trust/fixtures/
   (H1a's producer, also Python `cryptography`) against its trusted root, with identity and issuer
   constraints: good legacy and bundle signatures pass; a leaf from a rogue CA and one expired at
@@ -290,7 +292,31 @@ def fixture_keyed_case():
     )
 
 
+def held_everywhere_case():
+    """A digest already in one destination and missing from another, whose signature names
+    another digest: refused where it moves, and its signature is held in both destinations (no
+    untrusted signature travels, even where the image itself is in place)."""
+    repo = f"{SRC}/foo"
+    digest, other = label_digest("held image"), label_digest("held other image")
+    sig, info = attachment(digest, "sig", [sig_layer(SIGNER, payload(repo, other))], "held .sig")
+    src = {digest: {"tags": ["1.0"], "mediaType": IMAGE_MEDIA_TYPE}, sig: info}
+    mirror = "mirror.example.io/prod"
+    lines = ["registries:", f"- name: {SRC}", "  src: true", f"- name: {DST}", f"- name: {mirror}", "images:"]
+    lines += ["- name: foo", "  dmap:", f'    "{digest}": ["1.0"]']
+    write_case(
+        "trust-refused-held-everywhere",
+        "\n".join(lines) + "\n",
+        {
+            repo: src,
+            f"{DST}/foo": {digest: {"tags": ["1.0"], "mediaType": IMAGE_MEDIA_TYPE}},
+            f"{mirror}/foo": {},
+        },
+        None,
+    )
+
+
 if __name__ == "__main__":
+    held_everywhere_case()
     keyed_cases()
     attestation_case()
     keyless_case()
