@@ -360,6 +360,55 @@ async fn a_bad_key_file_is_a_usage_error_naming_the_file() {
     assert_eq!(out.status.code(), Some(2), "identity without a trusted root");
 }
 
+/// A signature layer over the reader's 1 MiB bound is not fetched (no blob `GET`): it is
+/// recorded without its bytes, a note says so, and the gate refuses the digest rather than trust
+/// what it did not read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_oversized_signature_layer_is_not_read_and_does_not_verify() {
+    let (source, dest) = (Registry::start().await.unwrap(), Registry::start().await.unwrap());
+    let signer = Signer::from_seed(10);
+    let client = source.client();
+    let image =
+        client.push_image(REPO, Some("big"), &[random_layer(11, 4096)], MediaKind::Oci).await.unwrap();
+    // A valid simple-signing payload padded past 1 MiB (cosign's `optional` may hold anything).
+    let reference = format!("{}/{REPO}", source.host());
+    let padding = "x".repeat((1 << 20) + 1);
+    let payload = simple_signing_payload(&reference, &image.digest, &padding);
+    let layer = client.push_blob(REPO, &payload).await.unwrap();
+    let config = br#"{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#;
+    let config_digest = client.push_blob(REPO, config).await.unwrap();
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": config_digest.as_str()},
+        "layers": [{"mediaType": SIMPLE_SIGNING, "size": payload.len(), "digest": layer.as_str(),
+                    "annotations": {SIGNATURE_ANNOTATION: signer.sign(&payload)}}],
+    }))
+    .unwrap();
+    let media_type = "application/vnd.oci.image.manifest.v1+json";
+    client.push_manifest(REPO, &cosign_tag(&image.digest, "sig"), &manifest, media_type).await.unwrap();
+    let text = format!(
+        "registries:\n- name: {}\n  src: true\n- name: {}\nimages:\n- name: {REPO}\n  dmap:\n    \"{}\": [\"big\"]\n",
+        source.host(),
+        dest.host(),
+        image.digest.0
+    );
+    let setup = Setup::new(text, &signer);
+    let before = source.request_log().len();
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend(GATE);
+    args.push("promote.yaml");
+    let out = setup.cip(&args).await;
+    assert_eq!(out.status.code(), Some(1));
+    let plan = json_out(&out);
+    assert_eq!(blocked(&plan), [(image.digest.0.clone(), strings(&["signature-invalid"]))]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("over the 1048576-byte limit"), "a note says why: {stderr}");
+    let log = source.request_log();
+    let blobs = log[before..].iter().filter(|r| r.path.contains("/blobs/")).count();
+    assert_eq!(blobs, 0, "the oversized layer is not fetched");
+}
+
 /// Runs `tests/attachments/verify_cosign.py` over `digest`'s `.sig` in `registry`.
 async fn verify_cosign(registry: &Registry, digest: &Digest, key: &Path) -> Result<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/attachments/verify_cosign.py");
