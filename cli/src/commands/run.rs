@@ -428,6 +428,12 @@ fn warnings(go: &GoFlags) -> Vec<String> {
     let promoting = !go.values.contains_key("snapshot")
         && !go.values.contains_key("manifest-based-snapshot-of")
         && !flag("parse-only");
+    if promoting && flag("confirm") && signing(go).unwrap_or(false) {
+        let format = go.values.get("signature-format").map_or("legacy", String::as_str);
+        out.push(format!(
+            "note: promoted images are signed afterwards ({format} format, as the Go promoter signs by default)"
+        ));
+    }
     if promoting && flag("confirm") && !signing(go).unwrap_or(false) {
         out.push(if go.bools.get("sign") == Some(&false) {
             "note: images are promoted unsigned (--sign=false)".to_owned()
