@@ -21,13 +21,14 @@ pub(crate) struct TrustArgs {
     /// Keyless: the exact identity (certificate SAN: email or URI) of the signer.
     #[arg(long, value_name = "IDENTITY")]
     pub certificate_identity: Option<String>,
-    /// Keyless: a regular expression the signer's identity must match.
+    /// Keyless: a regular expression the signer's identity must match (unanchored, as cosign's:
+    /// write `^...$` to match it whole).
     #[arg(long, value_name = "REGEXP")]
     pub certificate_identity_regexp: Option<String>,
     /// Keyless: the exact OIDC issuer of the signer's certificate.
     #[arg(long, value_name = "URL")]
     pub certificate_oidc_issuer: Option<String>,
-    /// Keyless: a regular expression the OIDC issuer must match.
+    /// Keyless: a regular expression the OIDC issuer must match (unanchored, as cosign's).
     #[arg(long, value_name = "REGEXP")]
     pub certificate_oidc_issuer_regexp: Option<String>,
     /// Keyless: the Sigstore trusted root (`trusted_root.json`: certificate authorities and
