@@ -194,9 +194,9 @@ export declare function lintJson(files: Files): string
 /**
  * Plans a promotion of `files` against `inventory` (the registries' state: the inventory JSON
  * text or the same document as an object). `options` is `{strict?, base?, attachments?,
- * attachmentType?}` (`cip plan`'s flags); `base` holds the manifests as of the last promotion,
- * so only what changed since then is planned. Returns the object `cip plan --format json`
- * prints.
+ * attachmentType?}` and the trust gate's options (`cip plan`'s flags); `base` holds the
+ * manifests as of the last promotion, so only what changed since then is planned. Returns the
+ * object `cip plan --format json` prints.
  */
 export declare function plan(files: Files, inventory: Inventory | string, options?: PlanOptions | null): Plan
 

@@ -40,9 +40,9 @@ pub fn lint_async(env: Env, files: Unknown) -> AsyncTask<Pure<LintReport>> {
 
 /// Plans a promotion of `files` against `inventory` (the registries' state: the inventory JSON
 /// text or the same document as an object). `options` is `{strict?, base?, attachments?,
-/// attachmentType?}` (`cip plan`'s flags); `base` holds the manifests as of the last promotion,
-/// so only what changed since then is planned. Returns the object `cip plan --format json`
-/// prints.
+/// attachmentType?}` and the trust gate's options (`cip plan`'s flags); `base` holds the
+/// manifests as of the last promotion, so only what changed since then is planned. Returns the
+/// object `cip plan --format json` prints.
 #[napi(
     ts_args_type = "files: Files, inventory: Inventory | string, options?: PlanOptions | null",
     ts_return_type = "Plan"

@@ -55,9 +55,11 @@ pub fn lint_json(files: JsValue) -> Result<String, CipError> {
 
 /// Plans a promotion of `files` against `inventory` (the JSON `cip snapshot` writes, as text or
 /// as an object). `options` is `{strict?: boolean, base?: files, attachments?: "all" | "signatures"
-/// | "none", attachmentType?: string | string[]}` (`cip plan`'s flags); `base` holds the manifests
-/// as of the last promotion, so only what changed since then is planned. Returns the object
-/// `cip plan --format json` prints.
+/// | "none", attachmentType?: string | string[]}` plus the trust gate's `{requireSignature?,
+/// verifyKey?, certificateIdentity[Regexp]?, certificateOidcIssuer[Regexp]?, trustedRoot?,
+/// requireAttestation?}` (`cip plan`'s flags; key and trusted root as text); `base` holds the
+/// manifests as of the last promotion, so only what changed since then is planned. Returns the
+/// object `cip plan --format json` prints.
 #[wasm_bindgen]
 pub fn plan(files: JsValue, inventory: JsValue, options: JsValue) -> Result<JsValue, CipError> {
     encode::value(&plan_for("plan", &files, &inventory, &options)?)
