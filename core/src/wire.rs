@@ -292,6 +292,20 @@ impl From<crate::trust::TrustError> for TrustArgError {
     }
 }
 
+/// Trust options from JavaScript, checked by compiling their policy once
+/// ([`crate::trust::Policy::new`]): a key or root that does not parse is the caller's error, not a
+/// plan of refusals. No options at all compile nothing. Used by `plan` here and the Node engine.
+///
+/// # Errors
+///
+/// Trust options that cannot be used.
+pub fn checked_trust(trust: crate::trust::TrustOptions) -> Result<crate::trust::TrustOptions, TrustArgError> {
+    if trust != crate::trust::TrustOptions::default() {
+        crate::trust::Policy::new(&trust)?;
+    }
+    Ok(trust)
+}
+
 /// A string or an array of strings (a repeatable flag given once or several times); also the
 /// Node engine's `attachmentType`.
 pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -327,9 +341,7 @@ impl PlanArgs {
             trusted_root: self.trusted_root,
             require_attestation: self.require_attestation,
         };
-        if trust != crate::trust::TrustOptions::default() {
-            crate::trust::Policy::new(&trust)?;
-        }
+        let trust = checked_trust(trust)?;
         let options = PlanOptions {
             strict: self.strict,
             attachments: self.attachments,

@@ -425,11 +425,7 @@ impl EngineOptions {
             trusted_root: self.trusted_root.clone(),
             require_attestation: self.require_attestation.clone(),
         };
-        if trust != cip_core::trust::TrustOptions::default() {
-            cip_core::trust::Policy::new(&trust)
-                .map_err(|e| CipError::arg_value(cip_core::wire::TrustArgError::from(e).to_string()))?;
-        }
-        Ok(trust)
+        cip_core::wire::checked_trust(trust).map_err(|e| CipError::arg_value(e.to_string()))
     }
 
     /// The registry options, in the CLI's words (the library reads `authEnv` variables).
