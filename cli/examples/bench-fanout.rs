@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bench_support::{
-    Error, Images, Shape, Sharing, arg, cip_binary, cip_manifest, push_images, run_timed, skopeo_config,
+    Error, Images, Shape, Sharing, arg, arg_counts, cip_binary, cip_manifest, push_images, run_timed,
+    skopeo_config, start_registries,
 };
 use cip_testkit::{FaultProxy, FaultProxyConfig, Registry};
 
@@ -46,12 +47,7 @@ struct Measure {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let shape = Shape { repos: arg(1, 20), tags: arg(2, 3), layer_kib: arg(3, 512), layers: arg(4, 3) };
-    let counts: Vec<usize> = std::env::args()
-        .nth(5)
-        .unwrap_or_else(|| "1,5,20".into())
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
+    let counts = arg_counts(5, "1,5,20");
     let cip = cip_binary()?;
     let work = tempfile::tempdir()?;
     let source = Registry::start().await?;
@@ -92,14 +88,6 @@ async fn main() -> Result<(), Error> {
     }
     println!("{}", table(shape, &images, unique, &rows));
     Ok(())
-}
-
-async fn start_registries(n: usize) -> Result<Vec<Registry>, Error> {
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        out.push(Registry::start().await?);
-    }
-    Ok(out)
 }
 
 /// Sizes of the distinct blobs (configs and layers) the images reference, read from the source.

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use bench_support::{Error, Shape, Sharing, arg, cip_binary, cip_manifest, push_images};
+use bench_support::{
+    Error, Shape, Sharing, arg, arg_counts, cip_binary, cip_manifest, push_images, start_registries,
+};
 use cip_testkit::Registry;
 
 const SHARING: Sharing = Sharing { prefix: "sign", in_ten: 0, pool_seed: 7_000_000, pool: 1 };
@@ -36,12 +38,7 @@ struct Run {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let digests: usize = arg(1, 20);
-    let counts: Vec<usize> = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| "1,5,20".into())
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
+    let counts = arg_counts(2, "1,5,20");
     let cip = cip_binary()?;
     let work = tempfile::tempdir()?;
     let key = keypair(work.path())?;
@@ -81,14 +78,6 @@ async fn main() -> Result<(), Error> {
     }
     println!("{}", table(digests, &rows));
     Ok(())
-}
-
-async fn start_registries(n: usize) -> Result<Vec<Registry>, Error> {
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        out.push(Registry::start().await?);
-    }
-    Ok(out)
 }
 
 /// An ECDSA P-256 PKCS#8 key written by Python `cryptography`.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use cip::read::RepoNeeds;
-use registry_support::{client, config, global_capture, host_of};
+use registry_support::{client, config, global_capture, host_of, service_account_key};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -109,21 +109,6 @@ async fn snapshot_follows_child_lists() {
     let requests = server.received_requests().await.unwrap();
     let catalog = requests.iter().filter(|r| r.url.path().contains("_catalog")).count();
     assert_eq!(catalog, 0, "no catalog with the extension");
-}
-
-/// A service-account key whose token endpoint is the loopback server.
-fn service_account_key(token_uri: &str) -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-    serde_json::json!({
-        "type": "service_account",
-        "project_id": "cip-test",
-        "private_key_id": "test",
-        "private_key": key.serialize_pem(),
-        "client_email": "promoter@cip-test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": token_uri,
-    })
-    .to_string()
 }
 
 #[tokio::test]

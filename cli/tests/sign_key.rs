@@ -17,6 +17,9 @@
 //! Keys come from an independent producer: Python `cryptography` (PKCS#8) and the committed
 //! cosign-format fixture under `tests/trust/keys/`.
 
+mod promote_support;
+mod registry_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -26,6 +29,8 @@ use cip_testkit::{
     Digest, MediaKind, Pushed, Registry, Signer, SigstoreLab, cip_binary, cosign_tag, docker_config,
     random_layer, run_bounded,
 };
+use promote_support::{Mirrored, mirrored};
+use registry_support::service_account_key;
 use serde_json::Value;
 
 /// The promotion attestation's and cosign's bundle predicate types, as the annotations say.
@@ -40,32 +45,9 @@ struct Lab {
     manifest: PathBuf,
 }
 
-async fn lab(images: usize) -> Lab {
-    let (source, one, two) = (
-        Registry::start().await.unwrap(),
-        Registry::start().await.unwrap(),
-        Registry::start().await.unwrap(),
-    );
-    let client = source.client();
-    let mut pushed = Vec::new();
-    for i in 0..images {
-        let layers = [random_layer(40 + i as u64, 16 * 1024)];
-        let image = client.push_image(&format!("stage/app{i}"), Some("v1"), &layers, MediaKind::Oci).await;
-        pushed.push(image.unwrap());
-    }
-    let mut yaml = format!(
-        "registries:\n- name: {}/stage\n  src: true\n- name: {}/prod\n- name: {}/prod\nimages:\n",
-        source.host(),
-        one.host(),
-        two.host()
-    );
-    for (i, p) in pushed.iter().enumerate() {
-        yaml.push_str(&format!("- name: app{i}\n  dmap:\n    \"{}\": [\"v1\"]\n", p.digest));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("promote.yaml");
-    std::fs::write(&manifest, yaml).unwrap();
-    Lab { source, one, two, images: pushed, dir, manifest }
+async fn lab(n: usize) -> Lab {
+    let Mirrored { source, one, two, images, dir, manifest } = mirrored(n, 40).await;
+    Lab { source, one, two, images, dir, manifest }
 }
 
 /// An ECDSA P-256 key pair written by Python `cryptography`: (PKCS#8 PEM, SPKI PEM).
@@ -378,21 +360,6 @@ async fn keyless_verified(registry: &Registry, repo: &str, digest: &str, lab: &S
     .unwrap();
     let layers = sig_layers(registry, repo, digest).await;
     layers.iter().filter(|l| problems(&policy, digest, std::slice::from_ref(l)) == 0).count()
-}
-
-/// A Google service-account key whose token endpoint is `token_uri` (RSA, made by rcgen).
-fn service_account_key(token_uri: &str) -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-    serde_json::json!({
-        "type": "service_account",
-        "project_id": "cip-test",
-        "private_key_id": "test",
-        "private_key": key.serialize_pem(),
-        "client_email": "promoter@cip-test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": token_uri,
-    })
-    .to_string()
 }
 
 /// Keyless signing against the keyless lab (mock Fulcio and Rekor on loopback) with the two

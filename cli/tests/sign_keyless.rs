@@ -15,6 +15,8 @@
 //! Needs `node` and `npm ci` in tests/sigstore (tests/run-all.sh does it); without them the tests
 //! fail saying so.
 
+mod promote_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -24,6 +26,7 @@ use cip_testkit::{
     Digest, Expect, MediaKind, Pushed, Registry, Signed, SigstoreLab, cip_binary, cosign_tag, docker_config,
     random_layer, referrers_tag, run_bounded, sigstore_verify,
 };
+use promote_support::{Mirrored, mirrored, promotion};
 use serde_json::Value;
 
 /// The Sigstore bundle v0.3 media type: the artifactType of bundle referrers.
@@ -150,42 +153,9 @@ struct World {
 }
 
 async fn world(n: usize) -> World {
-    let (lab, source, one, two) = (
-        SigstoreLab::start().await.unwrap(),
-        Registry::start().await.unwrap(),
-        Registry::start().await.unwrap(),
-        Registry::start().await.unwrap(),
-    );
-    let client = source.client();
-    let mut images = Vec::new();
-    for i in 0..n {
-        let layers = [random_layer(70 + i as u64, 16 * 1024)];
-        images.push(
-            client.push_image(&format!("stage/app{i}"), Some("v1"), &layers, MediaKind::Oci).await.unwrap(),
-        );
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("promote.yaml");
-    let from = format!("{}/stage", source.host());
-    std::fs::write(
-        &manifest,
-        promotion(&from, &[&format!("{}/prod", one.host()), &format!("{}/prod", two.host())], &images),
-    )
-    .unwrap();
+    let lab = SigstoreLab::start().await.unwrap();
+    let Mirrored { source, one, two, images, dir, manifest } = mirrored(n, 70).await;
     World { lab, source, one, two, images, dir, manifest }
-}
-
-/// A promotion manifest of `app<i>` (the `images`' digests, tag v1) from `src` to `dests`.
-fn promotion(src: &str, dests: &[&str], images: &[Pushed]) -> String {
-    let mut yaml = format!("registries:\n- name: {src}\n  src: true\n");
-    for d in dests {
-        yaml.push_str(&format!("- name: {d}\n"));
-    }
-    yaml.push_str("images:\n");
-    for (i, p) in images.iter().enumerate() {
-        yaml.push_str(&format!("- name: app{i}\n  dmap:\n    \"{}\": [\"v1\"]\n", p.digest));
-    }
-    yaml
 }
 
 fn text(out: &Output) -> String {
@@ -221,6 +191,19 @@ impl World {
             issuer: &self.lab.issuer,
             digest: Some(digest),
         }
+    }
+
+    /// sigstore-js accepts `signed` for image `i` (of two) in `repo` (`what` in the message), and
+    /// refuses it under another identity and for the other image's digest.
+    async fn assert_verifies_only_as_signed(&self, signed: Signed<'_>, i: usize, repo: &str, what: &str) {
+        let digest = self.images[i].digest.as_str();
+        let verdict = sigstore_verify(signed, self.expect(digest)).await.unwrap();
+        assert!(verdict.accepted, "{what}: {}", verdict.message);
+        let wrong = Expect { identity: OTHER_IDENTITY, ..self.expect(digest) };
+        assert!(!sigstore_verify(signed, wrong).await.unwrap().accepted, "{repo}: wrong identity accepted");
+        let other = self.images[1 - i].digest.as_str();
+        let verdict = sigstore_verify(signed, self.expect(other)).await.unwrap();
+        assert!(!verdict.accepted, "{repo}: accepted for another digest");
     }
 
     /// `cip plan` of the signed images from `from/prod` to a fresh registry, with the keyless gate
@@ -408,16 +391,8 @@ async fn keyless_legacy_signatures_verify_with_sigstore_js_and_pass_the_gate() {
             assert_eq!(layers.len(), 1, "{}/{repo}: one signature", registry.host());
             for (payload, annotations) in &layers {
                 let signed = Signed::Legacy { payload, annotations };
-                let verdict = sigstore_verify(signed, w.expect(digest)).await.unwrap();
-                assert!(verdict.accepted, "{}/{repo}: {}", registry.host(), verdict.message);
-                let wrong = Expect { identity: OTHER_IDENTITY, ..w.expect(digest) };
-                assert!(
-                    !sigstore_verify(signed, wrong).await.unwrap().accepted,
-                    "{repo}: wrong identity accepted"
-                );
-                let other = w.images[1 - i].digest.as_str();
-                let verdict = sigstore_verify(signed, w.expect(other)).await.unwrap();
-                assert!(!verdict.accepted, "{repo}: accepted for another digest");
+                w.assert_verifies_only_as_signed(signed, i, &repo, &format!("{}/{repo}", registry.host()))
+                    .await;
             }
         }
     }
@@ -475,16 +450,8 @@ async fn keyless_bundles_and_promotion_attestations_verify_with_sigstore_js() {
             assert!(predicates.contains(&trust::PROMOTION_PREDICATE_TYPE.to_owned()), "{predicates:?}");
             for (bundle, predicate) in &found {
                 let signed = Signed::Bundle { bundle, artifact: None };
-                let verdict = sigstore_verify(signed, w.expect(digest)).await.unwrap();
-                assert!(verdict.accepted, "{}/{repo} {predicate:?}: {}", registry.host(), verdict.message);
-                let wrong = Expect { identity: OTHER_IDENTITY, ..w.expect(digest) };
-                assert!(
-                    !sigstore_verify(signed, wrong).await.unwrap().accepted,
-                    "{repo}: wrong identity accepted"
-                );
-                let other = w.images[1 - i].digest.as_str();
-                let verdict = sigstore_verify(signed, w.expect(other)).await.unwrap();
-                assert!(!verdict.accepted, "{repo}: accepted for another digest");
+                let what = format!("{}/{repo} {predicate:?}", registry.host());
+                w.assert_verifies_only_as_signed(signed, i, &repo, &what).await;
             }
         }
     }

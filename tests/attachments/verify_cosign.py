@@ -34,6 +34,24 @@ def get(url, accept=None):
         return response.read()
 
 
+def load_key(path):
+    """The ECDSA P-256 public key in the PEM file at PATH; exits saying so when it is not one."""
+    with open(path, "rb") as f:
+        key = serialization.load_pem_public_key(f.read())
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        sys.exit(f"{path}: not an ECDSA P-256 public key")
+    return key
+
+
+def finish(verified, failures, minimum, noun):
+    """Prints the FAILURES on stderr; exits 1 when there are any or fewer than MINIMUM verified."""
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    if failures or verified < minimum:
+        print(f"{verified} {noun}(s) verified, {len(failures)} failed, {minimum} required", file=sys.stderr)
+        sys.exit(1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registry", required=True)
@@ -43,10 +61,7 @@ def main():
     parser.add_argument("--min", type=int, default=1)
     args = parser.parse_args()
 
-    with open(args.key, "rb") as f:
-        key = serialization.load_pem_public_key(f.read())
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        sys.exit(f"{args.key}: not an ECDSA P-256 public key")
+    key = load_key(args.key)
 
     base = args.registry.rstrip("/")
     tag = args.digest.replace(":", "-", 1) + ".sig"
@@ -73,11 +88,7 @@ def main():
             continue
         verified += 1
         print(f"verified {digest} signs {claimed}")
-    for failure in failures:
-        print(f"FAILED {failure}", file=sys.stderr)
-    if failures or verified < args.min:
-        print(f"{verified} signature(s) verified, {len(failures)} failed, {args.min} required", file=sys.stderr)
-        sys.exit(1)
+    finish(verified, failures, args.min, "signature")
 
 
 if __name__ == "__main__":

@@ -25,24 +25,24 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import sys
 import urllib.error
-import urllib.request
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+
+# The registry fetch, key loading and summary of tests/attachments/verify_cosign.py (no
+# __pycache__ left in the tree).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "attachments"))
+from verify_cosign import finish, get, load_key  # noqa: E402
 
 BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 PREDICATE_ANNOTATION = "dev.sigstore.bundle.predicateType"
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-
-
-def get(url, accept=None):
-    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.read()
 
 
 def referrers(base, repo, digest):
@@ -129,10 +129,7 @@ def main():
     parser.add_argument("--min", type=int, default=1)
     args = parser.parse_args()
 
-    with open(args.key, "rb") as f:
-        key = serialization.load_pem_public_key(f.read())
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        sys.exit(f"{args.key}: not an ECDSA P-256 public key")
+    key = load_key(args.key)
 
     base = args.registry.rstrip("/")
     verified = 0
@@ -150,11 +147,7 @@ def main():
             continue
         verified += 1
         print(f"verified {descriptor['digest']}: {what}")
-    for failure in failures:
-        print(f"FAILED {failure}", file=sys.stderr)
-    if failures or verified < args.min:
-        print(f"{verified} bundle(s) verified, {len(failures)} failed, {args.min} required", file=sys.stderr)
-        sys.exit(1)
+    finish(verified, failures, args.min, "bundle")
 
 
 if __name__ == "__main__":

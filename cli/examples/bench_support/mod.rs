@@ -1,8 +1,8 @@
 //! What the `bench-*` examples share: their arguments, the `cip` binary they measure, the
-//! deterministic image set they push, the cip manifest and `skopeo sync` configuration naming it,
-//! and running a command under `/usr/bin/time`. Included by each example with
-//! `#[path = "bench_support/mod.rs"]` (a folder without `main.rs`, so cargo does not take it for
-//! an example of its own).
+//! deterministic image set they push, the destination registries they start, the cip manifest
+//! and `skopeo sync` configuration naming it, and running a command under `/usr/bin/time`.
+//! Included by each example with `#[path = "bench_support/mod.rs"]` (a folder without `main.rs`,
+//! so cargo does not take it for an example of its own).
 
 #![allow(dead_code, reason = "each bench example uses a part of this module")]
 
@@ -22,6 +22,17 @@ pub type Images = Vec<(String, Vec<(String, String)>)>;
 /// Positional argument `i` (1-based), or `default` when absent or not a number.
 pub fn arg<T: FromStr>(i: usize, default: T) -> T {
     std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+/// Positional argument `i` (1-based) as a comma-separated list of counts, or `default` (such a
+/// list) when absent; entries that are not numbers are skipped.
+pub fn arg_counts(i: usize, default: &str) -> Vec<usize> {
+    std::env::args()
+        .nth(i)
+        .unwrap_or_else(|| default.into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
 }
 
 /// The `cip` binary measured: `CIP_BIN`, else the workspace's release build (which must exist).
@@ -51,6 +62,15 @@ pub struct Sharing {
     pub in_ten: usize,
     pub pool_seed: u64,
     pub pool: u64,
+}
+
+/// `n` empty registries (the destinations of one measured run).
+pub async fn start_registries(n: usize) -> Result<Vec<Registry>, Error> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(Registry::start().await?);
+    }
+    Ok(out)
 }
 
 /// Deterministic images: every fifth repository a two-platform OCI index, the others Docker

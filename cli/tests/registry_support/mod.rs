@@ -1,5 +1,5 @@
 //! Shared helpers of the registry tests: clients aimed at loopback servers with fast retries,
-//! and a tracing capture for the redaction checks.
+//! a Google service-account key for the token flows, and a tracing capture for the redaction checks.
 
 #![allow(dead_code)]
 
@@ -57,6 +57,22 @@ pub async fn read_for_plan(client: &RegistryClient, set: &cip_core::ManifestSet)
 /// `host:port` of a wiremock server.
 pub fn host_of(server: &wiremock::MockServer) -> String {
     server.address().to_string()
+}
+
+/// A Google service-account key whose token endpoint is `token_uri` (RSA, made by rcgen): a
+/// loopback server, so gcp_auth never looks for other credentials.
+pub fn service_account_key(token_uri: &str) -> String {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+    serde_json::json!({
+        "type": "service_account",
+        "project_id": "cip-test",
+        "private_key_id": "test",
+        "private_key": key.serialize_pem(),
+        "client_email": "promoter@cip-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": token_uri,
+    })
+    .to_string()
 }
 
 /// Captures everything tracing writes (all levels) into a buffer.
