@@ -28,9 +28,6 @@ pub(crate) const MAX_LAYER_BYTES: u64 = 1 << 20;
 /// Most signature layers read per attachment manifest.
 pub(crate) const MAX_LAYERS: usize = 64;
 
-/// Referrer `artifactType` prefix of Sigstore bundles (any version).
-const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle";
-
 /// The layer media types the gate verifies.
 const SIGNED_MEDIA_TYPES: [&str; 3] = [SIMPLE_SIGNING_MEDIA_TYPE, DSSE_MEDIA_TYPE, BUNDLE_MEDIA_TYPE];
 
@@ -70,7 +67,7 @@ fn attachments_of(subjects: &BTreeSet<String>, repository: &Repository) -> BTree
 }
 
 fn is_bundle(info: &ManifestInfo) -> bool {
-    info.artifact_type.as_deref().is_some_and(|t| t.starts_with(BUNDLE_ARTIFACT_TYPE))
+    info.artifact_type.as_deref().is_some_and(cip_core::trust::is_bundle_type)
 }
 
 fn is_subject(info: &ManifestInfo, subjects: &BTreeSet<String>) -> bool {

@@ -30,10 +30,6 @@ use super::attach::{Filter, Lookup};
 use super::edge::{Edge, NONE, Site};
 use super::{AttachmentFilter, AttachmentKind};
 
-/// Referrer `artifactType` prefix of Sigstore bundles (any version), the referrers the gate
-/// reads as signatures.
-const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle";
-
 /// Verdicts of the gate over one plan, and where to report them.
 pub(crate) struct Gate<'a> {
     /// The compiled policy; `Ok(None)` without trust options. A policy that does not compile
@@ -134,7 +130,7 @@ impl<'a> Gate<'a> {
                 AttachmentKind::Referrer => {
                     let artifact_type =
                         repo.and_then(|r| r.artifact_type(f.entry)).map(|t| inventory.name(t));
-                    let bundle = artifact_type.is_some_and(|t| t.starts_with(BUNDLE_ARTIFACT_TYPE))
+                    let bundle = artifact_type.is_some_and(trust::is_bundle_type)
                         || layers.iter().any(|l| l.media_type == trust::BUNDLE_MEDIA_TYPE);
                     if !bundle {
                         continue;

@@ -78,7 +78,7 @@ pub enum AttachmentFilter {
 /// Referrer `artifactType`s that `--attachments signatures` keeps: Sigstore bundles (cosign v3's
 /// default signatures; any bundle version) and cosign's signature artifact type.
 pub const SIGNATURE_ARTIFACT_TYPES: &[&str] =
-    &["application/vnd.dev.sigstore.bundle", "application/vnd.dev.cosign.artifact.sig"];
+    &[crate::trust::BUNDLE_TYPE_PREFIX, "application/vnd.dev.cosign.artifact.sig"];
 
 impl std::str::FromStr for AttachmentFilter {
     type Err = String;

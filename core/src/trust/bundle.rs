@@ -226,7 +226,7 @@ impl Bundle {
         const WHAT: &str = "Sigstore bundle";
         let bundle: Self =
             serde_json::from_slice(bytes).map_err(|e| FormatError::invalid(WHAT, e.to_string()))?;
-        if !bundle.media_type.starts_with("application/vnd.dev.sigstore.bundle") {
+        if !super::is_bundle_type(&bundle.media_type) {
             return Err(FormatError::invalid(
                 WHAT,
                 format!("mediaType {:?} is not a Sigstore bundle's", bundle.media_type),

@@ -16,9 +16,6 @@ use super::{
     SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, SignedLayer,
 };
 
-/// What every Sigstore bundle media type starts with ([`super::BUNDLE_MEDIA_TYPE`] is v0.3's).
-const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
-
 /// Whether a claim is a signature or an attestation of a predicate type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -155,7 +152,7 @@ fn legacy_attestation(layer: &SignedLayer, data: &[u8], digest: &str) -> Result<
 
 fn bundle(layer: &SignedLayer, data: &[u8], digest: &str) -> Result<Claim, Failed> {
     // Any bundle version: v0.1/v0.2 read the same (what they carry decides the rest).
-    if !layer.media_type.starts_with(BUNDLE_MEDIA_PREFIX) {
+    if !super::is_bundle_type(&layer.media_type) {
         return Err((None, format!("media type {} is not a Sigstore bundle's", layer.media_type)));
     }
     let bundle = Bundle::from_json(data).map_err(|e| (None, e.to_string()))?;

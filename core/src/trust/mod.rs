@@ -49,6 +49,14 @@ mod verify;
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 /// Media type of a DSSE envelope layer (legacy `.att`).
 pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// Whether a media type or referrer `artifactType` is a Sigstore bundle's, of any version
+/// (`application/vnd.dev.sigstore.bundle.v0.3+json`, `...bundle+json;version=0.1`).
+pub fn is_bundle_type(media_type: &str) -> bool {
+    media_type.starts_with(BUNDLE_TYPE_PREFIX)
+}
+
+/// What every Sigstore bundle media type starts with ([`BUNDLE_MEDIA_TYPE`] is v0.3's).
+pub const BUNDLE_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 /// Media type (and referrer `artifactType`) of a Sigstore bundle v0.3.
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 /// Annotation holding a legacy layer's base64 signature.
